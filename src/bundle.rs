@@ -1,0 +1,203 @@
+//! The model file: one safetensors file holding the weights, a JSON manifest (architecture,
+//! dataset, preprocessing, metrics, provenance) and the test set's latent means and labels, so
+//! the page can draw its scatter without the dataset. Loading takes bytes (works in wasm) and
+//! validates everything before a model is built.
+
+use crate::model::{NamedTensor, Vae, VaeConfig, load_params};
+use crate::tensorfile::TensorFile;
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+pub const FORMAT: &str = "latent-atlas";
+pub const FORMAT_VERSION: u32 = 1;
+const META_FORMAT: &str = "format";
+const META_VERSION: &str = "format_version";
+const META_MANIFEST: &str = "manifest";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetInfo {
+    pub name: String,
+    pub class_names: Vec<String>,
+}
+
+/// How images must be prepared before encoding: the page's upload path follows this.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Preprocessing {
+    pub side: usize,
+    /// "pixel / 255": input in [0, 1].
+    pub scale: String,
+    /// "light-on-dark": ink is bright, background is 0 (as in Fashion-MNIST).
+    pub polarity: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingInfo {
+    /// The exact command line that trained the weights.
+    pub command: String,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub beta: f64,
+    pub seed: u64,
+    pub learning_rate: f64,
+    pub schedule: String,
+    pub train_examples: usize,
+    pub backend: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub name: String,
+    pub kind: String,
+    pub architecture: VaeConfig,
+    pub dataset: DatasetInfo,
+    pub preprocessing: Preprocessing,
+    pub training: TrainingInfo,
+    /// The object `latent-atlas eval --json` prints, when the model was evaluated.
+    pub metrics: Option<serde_json::Value>,
+    pub crate_version: String,
+}
+
+/// A validated model file, not yet turned into a module on a device.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    pub manifest: Manifest,
+    pub weights: Vec<NamedTensor>,
+    /// Latent means of the test set, row-major `[test_count, latent_dim]`.
+    pub test_means: Vec<f32>,
+    pub test_labels: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BundleError {
+    #[error("not a Latent Atlas model file: {0}")]
+    NotAModelFile(String),
+    #[error(
+        "model file format version {found} is not supported (this build reads version {FORMAT_VERSION}); re-export it with this version of latent-atlas"
+    )]
+    Version { found: String },
+    #[error("model file manifest is invalid: {0}")]
+    Manifest(String),
+    #[error("model file is inconsistent: {0}")]
+    Inconsistent(String),
+}
+
+impl Bundle {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut f = TensorFile::default();
+        f.metadata.insert(META_FORMAT.into(), FORMAT.into());
+        f.metadata
+            .insert(META_VERSION.into(), FORMAT_VERSION.to_string());
+        f.metadata.insert(
+            META_MANIFEST.into(),
+            serde_json::to_string(&self.manifest).expect("manifest serialises"),
+        );
+        for t in &self.weights {
+            f.put_f32(format!("model.{}", t.name), t.shape.clone(), t.data.clone());
+        }
+        let d = self.manifest.architecture.latent_dim;
+        f.put_f32(
+            "test.mean",
+            vec![self.test_labels.len(), d],
+            self.test_means.clone(),
+        );
+        f.put_u8(
+            "test.labels",
+            vec![self.test_labels.len()],
+            self.test_labels.clone(),
+        );
+        f.to_bytes()
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, BundleError> {
+        let mut f = TensorFile::from_bytes(bytes).map_err(BundleError::NotAModelFile)?;
+        match f.metadata.get(META_FORMAT).map(String::as_str) {
+            Some(FORMAT) => {}
+            Some(other) => {
+                return Err(BundleError::NotAModelFile(format!(
+                    "format is '{other}', expected '{FORMAT}'"
+                )));
+            }
+            None => {
+                return Err(BundleError::NotAModelFile(
+                    "a safetensors file without Latent Atlas metadata".into(),
+                ));
+            }
+        }
+        let version = f.metadata.get(META_VERSION).cloned().unwrap_or_default();
+        if version != FORMAT_VERSION.to_string() {
+            return Err(BundleError::Version { found: version });
+        }
+        let manifest: Manifest = serde_json::from_str(
+            f.metadata
+                .get(META_MANIFEST)
+                .map(String::as_str)
+                .unwrap_or(""),
+        )
+        .map_err(|e| BundleError::Manifest(e.to_string()))?;
+        manifest
+            .architecture
+            .validate()
+            .map_err(BundleError::Manifest)?;
+        if manifest.kind != "gaussian-vae" {
+            return Err(BundleError::Manifest(format!(
+                "unknown model kind '{}'",
+                manifest.kind
+            )));
+        }
+        let n_classes = manifest.dataset.class_names.len();
+        if n_classes == 0 || n_classes > 256 {
+            return Err(BundleError::Manifest(format!(
+                "{n_classes} class names; expected 1..=256"
+            )));
+        }
+        let bad = BundleError::Inconsistent;
+        let (lshape, test_labels) = f.take_u8("test.labels").map_err(bad)?;
+        let (mshape, test_means) = f.take_f32("test.mean").map_err(bad)?;
+        let d = manifest.architecture.latent_dim;
+        if lshape.len() != 1 || mshape != [lshape[0], d] {
+            return Err(bad(format!(
+                "test.mean has shape {mshape:?} and test.labels {lshape:?}; expected [n, {d}] and [n]"
+            )));
+        }
+        if let Some(l) = test_labels.iter().find(|&&l| l as usize >= n_classes) {
+            return Err(bad(format!(
+                "test label {l} is not one of the {n_classes} classes"
+            )));
+        }
+        if test_means.iter().any(|v| !v.is_finite()) {
+            return Err(bad("test.mean contains NaN or infinite values".into()));
+        }
+        let mut weights = Vec::new();
+        for name in f.entries.keys().cloned().collect::<Vec<_>>() {
+            let Some(short) = name.strip_prefix("model.") else {
+                return Err(bad(format!("unexpected tensor '{name}'")));
+            };
+            let (shape, data) = f.take_f32(&name).map_err(bad)?;
+            weights.push(NamedTensor {
+                name: short.to_string(),
+                shape,
+                data,
+            });
+        }
+        let bundle = Bundle {
+            manifest,
+            weights,
+            test_means,
+            test_labels,
+        };
+        // Build once on the CPU so that a file whose weights don't fit fails here, not later.
+        bundle.model(&Device::flex())?;
+        Ok(bundle)
+    }
+
+    /// The model on `device`, with every weight checked against the architecture.
+    pub fn model(&self, device: &Device) -> Result<Vae, BundleError> {
+        let skeleton = Vae::uninitialised(&self.manifest.architecture, device);
+        load_params(skeleton, self.weights.clone(), device)
+            .map_err(|e| BundleError::Inconsistent(e.to_string()))
+    }
+
+    pub fn latent_dim(&self) -> usize {
+        self.manifest.architecture.latent_dim
+    }
+}

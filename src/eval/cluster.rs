@@ -1,0 +1,267 @@
+//! Clustering quality of an embedding: k-means (k-means++ seeding, several restarts), accuracy
+//! under the best one-to-one cluster-to-class matching (Hungarian algorithm) and NMI.
+
+use crate::rng::Rng;
+
+/// Points are rows of `data` (`n x dim`, row-major). Returns each point's cluster.
+pub fn kmeans(data: &[f32], dim: usize, k: usize, restarts: usize, seed: u64) -> Vec<usize> {
+    let n = data.len() / dim;
+    assert!(
+        k >= 1 && n >= k,
+        "k-means needs at least k = {k} points, got {n}"
+    );
+    let point = |i: usize| &data[i * dim..(i + 1) * dim];
+    let dist2 = |a: &[f32], b: &[f64]| {
+        a.iter()
+            .zip(b)
+            .map(|(&x, &y)| (x as f64 - y).powi(2))
+            .sum::<f64>()
+    };
+    let mut best: Option<(f64, Vec<usize>)> = None;
+    for r in 0..restarts.max(1) {
+        let mut rng = Rng::derive(seed, 0x6b6d, r as u64);
+        // k-means++: each new centre drawn with probability proportional to squared distance.
+        let mut centres: Vec<Vec<f64>> =
+            vec![point(rng.below(n)).iter().map(|&v| v as f64).collect()];
+        let mut d2: Vec<f64> = (0..n).map(|i| dist2(point(i), &centres[0])).collect();
+        while centres.len() < k {
+            let total: f64 = d2.iter().sum();
+            let mut target = rng.uniform() * total;
+            let mut pick = n - 1;
+            for (i, &d) in d2.iter().enumerate() {
+                if target < d {
+                    pick = i;
+                    break;
+                }
+                target -= d;
+            }
+            let c: Vec<f64> = point(pick).iter().map(|&v| v as f64).collect();
+            for (i, d) in d2.iter_mut().enumerate() {
+                *d = d.min(dist2(point(i), &c));
+            }
+            centres.push(c);
+        }
+        let mut assign = vec![usize::MAX; n];
+        let mut inertia = 0.0;
+        for _ in 0..300 {
+            inertia = 0.0;
+            let mut changed = false;
+            for (i, a) in assign.iter_mut().enumerate() {
+                let (c, d) = centres
+                    .iter()
+                    .enumerate()
+                    .map(|(c, centre)| (c, dist2(point(i), centre)))
+                    .fold(
+                        (0, f64::INFINITY),
+                        |acc, x| if x.1 < acc.1 { x } else { acc },
+                    );
+                inertia += d;
+                changed |= *a != c;
+                *a = c;
+            }
+            if !changed {
+                break;
+            }
+            let mut sums = vec![vec![0.0; dim]; k];
+            let mut counts = vec![0usize; k];
+            for (i, &a) in assign.iter().enumerate() {
+                counts[a] += 1;
+                for (s, &v) in sums[a].iter_mut().zip(point(i)) {
+                    *s += v as f64;
+                }
+            }
+            for c in 0..k {
+                if counts[c] > 0 {
+                    centres[c] = sums[c].iter().map(|s| s / counts[c] as f64).collect();
+                } else {
+                    // An emptied cluster restarts at a random point rather than staying dead.
+                    centres[c] = point(rng.below(n)).iter().map(|&v| v as f64).collect();
+                }
+            }
+        }
+        if best.as_ref().is_none_or(|(b, _)| inertia < *b) {
+            best = Some((inertia, assign));
+        }
+    }
+    best.expect("at least one restart").1
+}
+
+/// Minimum-cost perfect assignment of rows to columns of a square matrix (Hungarian algorithm,
+/// O(n^3)). Returns `col_of_row`.
+pub fn hungarian(cost: &[Vec<f64>]) -> Vec<usize> {
+    let n = cost.len();
+    // Potentials-based formulation with 1-based sentinels (row/column 0 are virtual).
+    let (mut u, mut v) = (vec![0.0; n + 1], vec![0.0; n + 1]);
+    let (mut p, mut way) = (vec![0usize; n + 1], vec![0usize; n + 1]);
+    for i in 1..=n {
+        p[0] = i;
+        let mut j0 = 0;
+        let mut minv = vec![f64::INFINITY; n + 1];
+        let mut used = vec![false; n + 1];
+        loop {
+            used[j0] = true;
+            let i0 = p[j0];
+            let mut delta = f64::INFINITY;
+            let mut j1 = 0;
+            for j in 1..=n {
+                if !used[j] {
+                    let cur = cost[i0 - 1][j - 1] - u[i0] - v[j];
+                    if cur < minv[j] {
+                        minv[j] = cur;
+                        way[j] = j0;
+                    }
+                    if minv[j] < delta {
+                        delta = minv[j];
+                        j1 = j;
+                    }
+                }
+            }
+            for j in 0..=n {
+                if used[j] {
+                    u[p[j]] += delta;
+                    v[j] -= delta;
+                } else {
+                    minv[j] -= delta;
+                }
+            }
+            j0 = j1;
+            if p[j0] == 0 {
+                break;
+            }
+        }
+        loop {
+            let j1 = way[j0];
+            p[j0] = p[j1];
+            j0 = j1;
+            if j0 == 0 {
+                break;
+            }
+        }
+    }
+    let mut col_of_row = vec![0; n];
+    for j in 1..=n {
+        if p[j] > 0 {
+            col_of_row[p[j] - 1] = j - 1;
+        }
+    }
+    col_of_row
+}
+
+/// Fraction of points whose cluster maps to their class under the best one-to-one matching.
+pub fn matched_accuracy(clusters: &[usize], labels: &[usize]) -> f64 {
+    let size = clusters.iter().chain(labels).max().map_or(0, |m| m + 1);
+    let mut counts = vec![vec![0.0; size]; size];
+    for (&c, &l) in clusters.iter().zip(labels) {
+        counts[c][l] += 1.0;
+    }
+    let cost: Vec<Vec<f64>> = counts
+        .iter()
+        .map(|row| row.iter().map(|&x| -x).collect())
+        .collect();
+    let matched: f64 = hungarian(&cost)
+        .iter()
+        .enumerate()
+        .map(|(c, &l)| counts[c][l])
+        .sum();
+    matched / labels.len().max(1) as f64
+}
+
+/// Normalised mutual information, I(U;V) / mean(H(U), H(V)) (scikit-learn's default).
+pub fn nmi(a: &[usize], b: &[usize]) -> f64 {
+    let n = a.len() as f64;
+    let (ka, kb) = (
+        a.iter().max().map_or(0, |m| m + 1),
+        b.iter().max().map_or(0, |m| m + 1),
+    );
+    let mut joint = vec![0.0; ka * kb];
+    let (mut pa, mut pb) = (vec![0.0; ka], vec![0.0; kb]);
+    for (&x, &y) in a.iter().zip(b) {
+        joint[x * kb + y] += 1.0 / n;
+        pa[x] += 1.0 / n;
+        pb[y] += 1.0 / n;
+    }
+    let h = |p: &[f64]| {
+        -p.iter()
+            .filter(|&&q| q > 0.0)
+            .map(|&q| q * q.ln())
+            .sum::<f64>()
+    };
+    let mut mi = 0.0;
+    for x in 0..ka {
+        for y in 0..kb {
+            let pxy = joint[x * kb + y];
+            if pxy > 0.0 {
+                mi += pxy * (pxy / (pa[x] * pb[y])).ln();
+            }
+        }
+    }
+    let denom = 0.5 * (h(&pa) + h(&pb));
+    if denom <= 0.0 {
+        1.0
+    } else {
+        (mi / denom).clamp(0.0, 1.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hungarian_finds_the_known_optimum() {
+        // Optimum by hand: rows -> columns 2, 1, 0, 3 = 69 + 37 + 11 + 23 = 140; also brute-forced.
+        let cost = vec![
+            vec![82.0, 83.0, 69.0, 92.0],
+            vec![77.0, 37.0, 49.0, 92.0],
+            vec![11.0, 69.0, 5.0, 86.0],
+            vec![8.0, 9.0, 98.0, 23.0],
+        ];
+        let a = hungarian(&cost);
+        let total: f64 = a.iter().enumerate().map(|(r, &c)| cost[r][c]).sum();
+        let mut best = f64::INFINITY;
+        let perms = [
+            [0, 1, 2, 3],
+            [0, 1, 3, 2],
+            [0, 2, 1, 3],
+            [0, 2, 3, 1],
+            [0, 3, 1, 2],
+            [0, 3, 2, 1],
+        ];
+        for first in 0..4 {
+            for p in perms {
+                let perm: Vec<usize> = p.iter().map(|&x| (x + first) % 4).collect();
+                let mut seen = [false; 4];
+                if perm.iter().all(|&c| !std::mem::replace(&mut seen[c], true)) {
+                    best = best.min(perm.iter().enumerate().map(|(r, &c)| cost[r][c]).sum());
+                }
+            }
+        }
+        assert_eq!(total, best);
+        assert_eq!(total, 140.0);
+    }
+
+    #[test]
+    fn accuracy_ignores_cluster_naming_and_nmi_bounds() {
+        let labels = [0, 0, 1, 1, 2, 2];
+        assert_eq!(matched_accuracy(&[2, 2, 0, 0, 1, 1], &labels), 1.0);
+        assert!((matched_accuracy(&[0, 0, 0, 0, 1, 1], &labels) - 4.0 / 6.0).abs() < 1e-12);
+        assert!((nmi(&[2, 2, 0, 0, 1, 1], &labels) - 1.0).abs() < 1e-12);
+        // Independent partitions share no information.
+        assert!(nmi(&[0, 1, 0, 1], &[0, 0, 1, 1]).abs() < 1e-12);
+    }
+
+    #[test]
+    fn kmeans_recovers_separated_blobs() {
+        let mut rng = Rng::new(5);
+        let centres = [(-5.0, -5.0), (5.0, -5.0), (0.0, 6.0)];
+        let (mut data, mut labels) = (Vec::new(), Vec::new());
+        for i in 0..300 {
+            let (cx, cy) = centres[i % 3];
+            data.extend([cx + rng.normal(), cy + rng.normal()]);
+            labels.push(i % 3);
+        }
+        let clusters = kmeans(&data, 2, 3, 5, 1);
+        assert_eq!(matched_accuracy(&clusters, &labels), 1.0);
+        assert_eq!(clusters, kmeans(&data, 2, 3, 5, 1), "seeded, so repeatable");
+    }
+}

@@ -1,0 +1,113 @@
+//! Packaging a trained run as a model file in `pkg/`, with a JSON sidecar (manifest and
+//! metrics, for people and the page's model picker) and an updated `index.json`.
+
+use crate::bundle::{Bundle, DatasetInfo, Manifest, Preprocessing, TrainingInfo};
+use crate::data::Dataset;
+use crate::eval::{self, EvalOptions, Metrics};
+use crate::model::named_params;
+use crate::train::{self, checkpoint::write_atomically};
+use burn::prelude::*;
+use std::path::Path;
+
+/// Evaluate the run's model on the test set, write `out` (+ `.json` sidecar), update the index.
+pub fn export(
+    run: &Path,
+    out: &Path,
+    name: &str,
+    data: &Dataset,
+    device: &Device,
+) -> Result<Metrics, String> {
+    let (config, model, history) = train::load_trained(run, device)?;
+    let (metrics, enc) = eval::evaluate(&model, data, device, &EvalOptions::default());
+    let epochs_done = history.len();
+    let manifest = Manifest {
+        name: name.to_string(),
+        kind: "gaussian-vae".into(),
+        architecture: config.architecture.clone(),
+        dataset: DatasetInfo {
+            name: data.name.clone(),
+            class_names: data.class_names.clone(),
+        },
+        preprocessing: Preprocessing {
+            side: data.test.side,
+            scale: "pixel / 255".into(),
+            polarity: "light-on-dark".into(),
+        },
+        training: TrainingInfo {
+            command: config.command.clone(),
+            epochs: epochs_done,
+            batch_size: config.batch_size,
+            beta: config.beta,
+            seed: config.seed,
+            learning_rate: config.learning_rate,
+            schedule: serde_json::to_value(config.schedule)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            train_examples: config
+                .train_limit
+                .map_or(data.train.len(), |n| n.min(data.train.len())),
+            backend: config.backend.to_string(),
+        },
+        metrics: Some(serde_json::to_value(&metrics).expect("metrics serialise")),
+        crate_version: env!("CARGO_PKG_VERSION").into(),
+    };
+    let bundle = Bundle {
+        manifest,
+        weights: named_params(&model),
+        test_means: enc.means,
+        test_labels: data.test.labels.clone(),
+    };
+    let bytes = bundle.to_bytes();
+    // Prove the file loads before it replaces anything.
+    Bundle::from_bytes(&bytes).map_err(|e| format!("exported file failed validation: {e}"))?;
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let io = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
+    write_atomically(out, &bytes).map_err(|e| io(out, e))?;
+    let sidecar = out.with_extension("json");
+    let text = serde_json::to_string_pretty(&serde_json::json!({
+        "file": out.file_name().map(|f| f.to_string_lossy().to_string()),
+        "bytes": bytes.len(),
+        "manifest": bundle.manifest,
+        "epochs": history,
+    }))
+    .expect("sidecar serialises");
+    write_atomically(&sidecar, text.as_bytes()).map_err(|e| io(&sidecar, e))?;
+    update_index(out, &bundle.manifest)?;
+    Ok(metrics)
+}
+
+/// `index.json` beside the model files lists them for the page's model picker.
+fn update_index(out: &Path, m: &Manifest) -> Result<(), String> {
+    let dir = out.parent().unwrap_or(Path::new("."));
+    let path = dir.join("index.json");
+    let mut entries: Vec<serde_json::Value> = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v.get("models").and_then(|m| m.as_array()).cloned())
+        .unwrap_or_default();
+    let file = out
+        .file_name()
+        .map(|f| f.to_string_lossy().to_string())
+        .unwrap_or_default();
+    entries.retain(|e| e.get("file").and_then(|f| f.as_str()) != Some(&file));
+    entries.push(serde_json::json!({
+        "file": file,
+        "name": m.name,
+        "kind": m.kind,
+        "dataset": m.dataset.name,
+        "latent_dim": m.architecture.latent_dim,
+        "nelbo": m.metrics.as_ref().and_then(|x| x.get("nelbo")).cloned(),
+    }));
+    entries.sort_by_key(|e| {
+        e.get("file")
+            .and_then(|f| f.as_str())
+            .unwrap_or("")
+            .to_string()
+    });
+    let text = serde_json::to_string_pretty(&serde_json::json!({ "models": entries }))
+        .expect("index serialises");
+    write_atomically(&path, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+}

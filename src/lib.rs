@@ -1,0 +1,23 @@
+//! Latent Atlas: train variational autoencoders natively, explore them in the browser.
+//!
+//! The pipeline, in module order: `data` (datasets from disk) → `model` (burn modules) →
+//! `objective` (losses) → `train` (native loop, checkpoints) → `eval` (metrics, plots) →
+//! `bundle` (the model file). `device`, `rng` and `tensorfile` are small shared utilities.
+//! Everything but `train`, `eval` and `bench` also compiles for wasm32.
+
+pub mod bundle;
+pub mod data;
+pub mod device;
+pub mod model;
+pub mod objective;
+pub mod rng;
+pub mod tensorfile;
+
+#[cfg(feature = "cli")]
+pub mod bench;
+#[cfg(feature = "cli")]
+pub mod eval;
+#[cfg(feature = "cli")]
+pub mod export;
+#[cfg(feature = "cli")]
+pub mod train;

@@ -1,0 +1,223 @@
+//! The convolutional Gaussian VAE of the Fashion-MNIST study (the Keras example's network).
+
+use super::VaeConfig;
+use super::params::init_glorot;
+use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
+use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
+use burn::prelude::*;
+use burn::tensor::activation::{relu, sigmoid};
+
+/// q(z|x) = N(mean, diag(exp(log_var))), each `[batch, latent]`.
+#[derive(Debug, Clone)]
+pub struct Posterior {
+    pub mean: Tensor<2>,
+    pub log_var: Tensor<2>,
+}
+
+impl Posterior {
+    /// Reparameterised sample `mean + exp(log_var / 2) * eps`, with `eps: [batch, latent]`.
+    pub fn sample(&self, eps: Tensor<2>) -> Tensor<2> {
+        self.mean.clone() + (self.log_var.clone() * 0.5).exp() * eps
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct Encoder {
+    conv1: Conv2d,
+    conv2: Conv2d,
+    hidden: Linear,
+    mean: Linear,
+    log_var: Linear,
+}
+
+#[derive(Module, Debug)]
+pub struct Decoder {
+    hidden: Option<Linear>,
+    project: Linear,
+    up1: ConvTranspose2d,
+    up2: ConvTranspose2d,
+    out: ConvTranspose2d,
+    #[module(skip)]
+    shape: [usize; 2], // (channels, side) of the projection's feature map
+}
+
+#[derive(Module, Debug)]
+pub struct Vae {
+    pub encoder: Encoder,
+    pub decoder: Decoder,
+}
+
+fn conv_down(cin: usize, cout: usize, device: &Device) -> Conv2d {
+    // 3x3, stride 2, one pixel of padding: halves the side (28 -> 14 -> 7) like Keras' "same".
+    Conv2dConfig::new([cin, cout], [3, 3])
+        .with_stride([2, 2])
+        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+        .init(device)
+}
+
+fn conv_up(cin: usize, cout: usize, stride: usize, device: &Device) -> ConvTranspose2d {
+    // (in - 1) * stride - 2 + 3 + (stride - 1) = in * stride: Keras' "same" for transposed convs.
+    ConvTranspose2dConfig::new([cin, cout], [3, 3])
+        .with_stride([stride, stride])
+        .with_padding([1, 1])
+        .with_padding_out([stride - 1, stride - 1])
+        .init(device)
+}
+
+impl Encoder {
+    /// `x: [batch, 1, side, side]` in [0, 1] -> posterior over `[batch, latent]`.
+    pub fn forward(&self, x: Tensor<4>) -> Posterior {
+        let h = relu(self.conv1.forward(x));
+        let h = relu(self.conv2.forward(h));
+        let h = relu(self.hidden.forward(h.flatten::<2>(1, 3)));
+        Posterior {
+            mean: self.mean.forward(h.clone()),
+            log_var: self.log_var.forward(h),
+        }
+    }
+}
+
+impl Decoder {
+    /// `z: [batch, latent]` -> Bernoulli logits `[batch, 1, side, side]`.
+    pub fn forward_logits(&self, z: Tensor<2>) -> Tensor<4> {
+        let n = z.dims()[0];
+        let h = match &self.hidden {
+            Some(layer) => relu(layer.forward(z)),
+            None => z,
+        };
+        let [c, s] = self.shape;
+        let h = relu(self.project.forward(h)).reshape([n, c, s, s]);
+        let h = relu(self.up1.forward(h));
+        let h = relu(self.up2.forward(h));
+        self.out.forward(h)
+    }
+
+    /// `z: [batch, latent]` -> pixel means `[batch, 1, side, side]` in (0, 1).
+    pub fn forward(&self, z: Tensor<2>) -> Tensor<4> {
+        sigmoid(self.forward_logits(z))
+    }
+}
+
+impl Vae {
+    /// A freshly initialised model: Glorot-uniform weights and zero biases (Keras' defaults),
+    /// drawn from our own seeded stream so every backend and device starts from the same numbers.
+    pub fn new(config: &VaeConfig, seed: u64, device: &Device) -> Self {
+        init_glorot(Self::uninitialised(config, device), seed, device)
+    }
+
+    /// The module structure with burn's lazy parameters; load weights into it before use.
+    pub fn uninitialised(c: &VaeConfig, device: &Device) -> Self {
+        let s = c.inner_side();
+        let [e1, e2] = c.enc_channels;
+        let [d1, d2] = c.dec_channels;
+        let encoder = Encoder {
+            conv1: conv_down(1, e1, device),
+            conv2: conv_down(e1, e2, device),
+            hidden: LinearConfig::new(e2 * s * s, c.enc_hidden).init(device),
+            mean: LinearConfig::new(c.enc_hidden, c.latent_dim).init(device),
+            log_var: LinearConfig::new(c.enc_hidden, c.latent_dim).init(device),
+        };
+        let (hidden, project_in) = match c.dec_hidden {
+            0 => (None, c.latent_dim),
+            h => (Some(LinearConfig::new(c.latent_dim, h).init(device)), h),
+        };
+        let decoder = Decoder {
+            hidden,
+            project: LinearConfig::new(project_in, d1 * s * s).init(device),
+            up1: conv_up(d1, d1, 2, device),
+            up2: conv_up(d1, d2, 2, device),
+            out: conv_up(d2, 1, 1, device),
+            shape: [d1, s],
+        };
+        Self { encoder, decoder }
+    }
+
+    /// `x: [batch, 1, side, side]`, `eps: [batch, latent]` -> (logits like x, posterior).
+    pub fn forward(&self, x: Tensor<4>, eps: Tensor<2>) -> (Tensor<4>, Posterior) {
+        let q = self.encoder.forward(x);
+        let logits = self.decoder.forward_logits(q.sample(eps));
+        (logits, q)
+    }
+}
+
+impl Encoder {
+    pub fn latent_dim(&self) -> usize {
+        self.mean.weight.lazy_shape().dims::<2>()[1]
+    }
+}
+
+/// A layer of the model as a function of a 4-d input, for per-layer profiling.
+pub type Probe<'a> = (String, Vec<usize>, Box<dyn Fn(Tensor<4>) -> Tensor<4> + 'a>);
+
+impl Vae {
+    /// Each layer alone, with its input shape at batch `n` (`s` = inner feature-map side).
+    pub fn layer_probes(&self, n: usize, s: usize) -> Vec<Probe<'_>> {
+        let e = &self.encoder;
+        let d = &self.decoder;
+        let [c1, c2] = [
+            e.conv1.weight.lazy_shape().dims::<4>()[0],
+            e.conv2.weight.lazy_shape().dims::<4>()[0],
+        ];
+        let side = s * 4;
+        let flat = |t: Tensor<4>| t.flatten::<2>(1, 3);
+        let back = |t: Tensor<2>| t.unsqueeze_dims::<4>(&[2, 3]);
+        let [dc1, dc2] = [
+            d.up1.weight.lazy_shape().dims::<4>()[0],
+            d.up2.weight.lazy_shape().dims::<4>()[1],
+        ];
+        let hid = e.hidden.weight.lazy_shape().dims::<2>()[1];
+        let proj_in = d.project.weight.lazy_shape().dims::<2>()[0];
+        let mut v: Vec<Probe<'_>> = vec![
+            (
+                format!("encoder conv 1->{c1} stride 2 ({side}->{})", side / 2),
+                vec![n, 1, side, side],
+                Box::new(move |x| relu(e.conv1.forward(x))),
+            ),
+            (
+                format!("encoder conv {c1}->{c2} stride 2"),
+                vec![n, c1, side / 2, side / 2],
+                Box::new(move |x| relu(e.conv2.forward(x))),
+            ),
+            (
+                format!("encoder dense {}->{hid}", c2 * s * s),
+                vec![n, c2, s, s],
+                Box::new(move |x| back(relu(e.hidden.forward(flat(x))))),
+            ),
+            (
+                "decoder dense projection".to_string(),
+                vec![n, proj_in, 1, 1],
+                Box::new(move |x| back(relu(d.project.forward(flat(x))))),
+            ),
+            (
+                format!(
+                    "decoder conv-transpose {dc1}->{dc1} stride 2 ({s}->{})",
+                    2 * s
+                ),
+                vec![n, dc1, s, s],
+                Box::new(move |x| relu(d.up1.forward(x))),
+            ),
+            (
+                format!(
+                    "decoder conv-transpose {dc1}->{dc2} stride 2 ({}->{side})",
+                    2 * s
+                ),
+                vec![n, dc1, 2 * s, 2 * s],
+                Box::new(move |x| relu(d.up2.forward(x))),
+            ),
+            (
+                format!("decoder conv-transpose {dc2}->1 stride 1 ({side}->{side})"),
+                vec![n, dc2, side, side],
+                Box::new(move |x| d.out.forward(x)),
+            ),
+        ];
+        v.push((
+            "loss: BCE with logits + sum".to_string(),
+            vec![n, 1, side, side],
+            Box::new(move |x| {
+                let target = x.clone().detach() * 0.5;
+                crate::objective::bce_with_logits(x, target).unsqueeze_dims::<4>(&[1, 2, 3])
+            }),
+        ));
+        v
+    }
+}

@@ -1,0 +1,198 @@
+//! The model file: round trip, and a clear error (never a panic) for every kind of damage.
+
+use burn::prelude::*;
+use latent_atlas::bundle::{
+    Bundle, BundleError, DatasetInfo, Manifest, Preprocessing, TrainingInfo,
+};
+use latent_atlas::model::{Preset, Vae, VaeConfig, named_params};
+use latent_atlas::tensorfile::TensorFile;
+
+fn bundle(preset: Preset, dim: usize) -> (Bundle, Vae) {
+    let config = VaeConfig::preset(preset, dim);
+    let model = Vae::new(&config, 11, &Device::flex());
+    let manifest = Manifest {
+        name: "t".into(),
+        kind: "gaussian-vae".into(),
+        architecture: config,
+        dataset: DatasetInfo {
+            name: "fashion-mnist".into(),
+            class_names: (0..10).map(|k| format!("c{k}")).collect(),
+        },
+        preprocessing: Preprocessing {
+            side: 28,
+            scale: "pixel / 255".into(),
+            polarity: "light-on-dark".into(),
+        },
+        training: TrainingInfo {
+            command: "latent-atlas train".into(),
+            epochs: 0,
+            batch_size: 128,
+            beta: 1.0,
+            seed: 11,
+            learning_rate: 1e-3,
+            schedule: "cosine".into(),
+            train_examples: 0,
+            backend: "flex".into(),
+        },
+        metrics: Some(serde_json::json!({"nelbo": 1.5})),
+        crate_version: "0".into(),
+    };
+    let b = Bundle {
+        manifest,
+        weights: named_params(&model),
+        test_means: (0..30 * dim).map(|i| i as f32 * 0.1).collect(),
+        test_labels: (0..30).map(|i| (i % 10) as u8).collect(),
+    };
+    (b, model)
+}
+
+fn decode(model: &Vae, dim: usize) -> Vec<f32> {
+    let z = Tensor::<2>::from_data(
+        TensorData::new(
+            (0..3 * dim)
+                .map(|i| (i as f32 - 2.0) * 0.7)
+                .collect::<Vec<f32>>(),
+            [3, dim],
+        ),
+        &Device::flex(),
+    );
+    model
+        .decoder
+        .forward(z)
+        .into_data()
+        .try_into_vec::<f32>()
+        .unwrap()
+}
+
+#[test]
+fn round_trip_keeps_manifest_weights_and_outputs() {
+    for (preset, dim) in [(Preset::Keras, 2), (Preset::Atlas, 16)] {
+        let (b, model) = bundle(preset, dim);
+        let loaded = Bundle::from_bytes(&b.to_bytes()).unwrap();
+        assert_eq!(loaded.manifest, b.manifest);
+        assert_eq!(loaded.test_means, b.test_means);
+        assert_eq!(loaded.test_labels, b.test_labels);
+        assert_eq!(
+            decode(&loaded.model(&Device::flex()).unwrap(), dim),
+            decode(&model, dim)
+        );
+    }
+}
+
+/// Rewrite a valid file with `edit` applied to its contents.
+fn edited(edit: impl FnOnce(&mut TensorFile)) -> Vec<u8> {
+    let mut f = TensorFile::from_bytes(&bundle(Preset::Keras, 2).0.to_bytes()).unwrap();
+    edit(&mut f);
+    f.to_bytes()
+}
+
+fn error(bytes: &[u8]) -> String {
+    match Bundle::from_bytes(bytes) {
+        Ok(_) => panic!("damaged file was accepted"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn damaged_files_say_what_is_wrong() {
+    let good = bundle(Preset::Keras, 2).0.to_bytes();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty", vec![], "too short"),
+        (
+            "truncated",
+            good[..good.len() - 100].to_vec(),
+            "not a Latent Atlas model file",
+        ),
+        (
+            "png",
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(),
+            "not a Latent Atlas model file",
+        ),
+        (
+            "plain safetensors",
+            {
+                let mut f = TensorFile::default();
+                f.put_f32("w", vec![1], vec![1.0]);
+                f.to_bytes()
+            },
+            "without Latent Atlas metadata",
+        ),
+        (
+            "future version",
+            edited(|f| {
+                f.metadata.insert("format_version".into(), "99".into());
+            }),
+            "version 99 is not supported",
+        ),
+        (
+            "bad manifest",
+            edited(|f| {
+                f.metadata.insert("manifest".into(), "{\"name\": 3}".into());
+            }),
+            "manifest is invalid",
+        ),
+        (
+            "absurd config",
+            edited(|f| {
+                let m = f.metadata["manifest"].replace("\"latent_dim\":2", "\"latent_dim\":0");
+                f.metadata.insert("manifest".into(), m);
+            }),
+            "latent_dim 0",
+        ),
+        (
+            "missing weight",
+            edited(|f| {
+                f.entries.remove("model.decoder.up1.weight");
+            }),
+            "missing tensor 'decoder.up1.weight'",
+        ),
+        (
+            "wrong shape",
+            edited(|f| {
+                let e = f.entries.remove("model.encoder.mean.bias").unwrap();
+                let latent_atlas::tensorfile::Array::F32(mut v) = e.array else {
+                    panic!()
+                };
+                v.push(0.0);
+                f.put_f32("model.encoder.mean.bias", vec![3], v);
+            }),
+            "'encoder.mean.bias' has shape [3], expected [2]",
+        ),
+        (
+            "nan weight",
+            edited(|f| {
+                let (s, mut v) = f.take_f32("model.encoder.hidden.weight").unwrap();
+                v[5] = f32::NAN;
+                f.put_f32("model.encoder.hidden.weight", s, v);
+            }),
+            "NaN",
+        ),
+        (
+            "extra tensor",
+            edited(|f| f.put_f32("model.encoder.extra", vec![1], vec![0.0])),
+            "unexpected tensor 'encoder.extra'",
+        ),
+        (
+            "label out of range",
+            edited(|f| f.put_u8("test.labels", vec![30], vec![10; 30])),
+            "test label 10",
+        ),
+        (
+            "means/labels mismatch",
+            edited(|f| f.put_f32("test.mean", vec![29, 2], vec![0.0; 58])),
+            "test.mean has shape [29, 2]",
+        ),
+    ];
+    for (what, bytes, needle) in cases {
+        let e = error(&bytes);
+        assert!(e.contains(needle), "{what}: '{e}' lacks '{needle}'");
+    }
+    // Every single-byte truncation point in the header is an error, not a panic.
+    for cut in 0..200 {
+        assert!(Bundle::from_bytes(&good[..cut]).is_err());
+    }
+    assert!(matches!(
+        Bundle::from_bytes(&good[..3]),
+        Err(BundleError::NotAModelFile(_))
+    ));
+}

@@ -1,0 +1,108 @@
+//! train -> eval -> export -> info through the CLI, on a real subset of Fashion-MNIST.
+
+mod common;
+use common::{run, scratch, stderr, stdout};
+use latent_atlas::bundle::Bundle;
+
+#[test]
+fn train_eval_export_and_reload() {
+    let root = scratch("pipeline");
+    let run_dir = root.join("run");
+    let r = run_dir.to_str().unwrap();
+    let o = run(&[
+        "train",
+        "--latent-dim",
+        "3",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "128",
+        "--train-limit",
+        "2048",
+        "--out",
+        r,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let o = run(&["eval", r, "--json", "--draws", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("one JSON object");
+    for key in [
+        "nelbo",
+        "recon_bce",
+        "kl",
+        "iwae_ll",
+        "kmeans_acc",
+        "nmi",
+        "active_units",
+    ] {
+        assert!(m[key].is_number(), "missing {key}: {m}");
+    }
+    let (nelbo, recon, kl, iwae) = (
+        m["nelbo"].as_f64().unwrap(),
+        m["recon_bce"].as_f64().unwrap(),
+        m["kl"].as_f64().unwrap(),
+        m["iwae_ll"].as_f64().unwrap(),
+    );
+    // Two epochs on 2k images: far from converged but far better than an untrained model (~540).
+    assert!((200.0..450.0).contains(&nelbo), "{m}");
+    assert!(kl > 0.0 && recon > 0.0 && nelbo > recon, "{m}");
+    assert!(
+        -iwae <= nelbo + 1e-6,
+        "the IWAE bound is at least as tight as the ELBO: {m}"
+    );
+    assert!(
+        m["kmeans_acc"].as_f64().unwrap() > 0.2,
+        "clusters beat chance (0.1): {m}"
+    );
+    // The plots exist and are real PNGs of a sensible size.
+    for png in [
+        "latent_scatter.png",
+        "latent_grid.png",
+        "interpolation.png",
+        "samples.png",
+        "reconstructions.png",
+    ] {
+        let bytes =
+            std::fs::read(run_dir.join("eval").join(png)).unwrap_or_else(|e| panic!("{png}: {e}"));
+        assert!(
+            bytes.starts_with(b"\x89PNG") && bytes.len() > 5_000,
+            "{png}: {} bytes",
+            bytes.len()
+        );
+    }
+
+    let model = root.join("pkg").join("tiny.safetensors");
+    let o = run(&["export", r, "--out", model.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let b = Bundle::from_bytes(&std::fs::read(&model).unwrap()).unwrap();
+    assert_eq!(b.manifest.architecture.latent_dim, 3);
+    assert_eq!(b.test_labels.len(), 10_000);
+    assert_eq!(b.test_means.len(), 30_000);
+    assert!(
+        b.manifest.training.command.contains("--train-limit 2048"),
+        "{}",
+        b.manifest.training.command
+    );
+    assert!(b.manifest.metrics.as_ref().unwrap()["nelbo"].is_number());
+    let index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("pkg/index.json")).unwrap())
+            .unwrap();
+    assert_eq!(index["models"][0]["file"], "tiny.safetensors");
+    assert!(root.join("pkg/tiny.json").exists());
+
+    let o = run(&["info", model.to_str().unwrap()]);
+    assert!(
+        o.status.success() && stdout(&o).contains("\"latent_dim\": 3"),
+        "{}",
+        stdout(&o)
+    );
+    let bad = root.join("bad.safetensors");
+    std::fs::write(&bad, &std::fs::read(&model).unwrap()[..1000]).unwrap();
+    let o = run(&["info", bad.to_str().unwrap()]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("not a Latent Atlas model file"),
+        "{}",
+        stderr(&o)
+    );
+}
