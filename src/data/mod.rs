@@ -3,6 +3,8 @@
 #[cfg(not(target_arch = "wasm32"))]
 pub mod fashion;
 pub mod idx;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod omniglot;
 
 /// Labelled greyscale images of one size, pixels as bytes (0 = background, 255 = ink).
 #[derive(Debug, Clone)]

@@ -1,0 +1,127 @@
+//! The Omniglot reader on the real files (zipped and unpacked), and its reports on damage.
+
+mod common;
+use latent_atlas::data::omniglot::{self, SIDE, SOURCE_SIDE, Split};
+use std::path::PathBuf;
+
+fn shared() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/datasets/omniglot"
+    ))
+}
+
+#[test]
+fn reads_the_official_small_set_from_its_zip() {
+    let o = omniglot::load(&[shared()], Split::Small1).unwrap();
+    assert_eq!(
+        (o.len(), o.alphabets.len(), o.characters.len()),
+        (2720, 5, 136)
+    );
+    assert!(
+        o.source
+            .contains("md5 matches the official images_background_small1.zip"),
+        "{}",
+        o.source
+    );
+    // Every character has each of the 20 drawers exactly once, in order.
+    for c in 0..136 {
+        let drawers: Vec<u8> = (0..o.len())
+            .filter(|&i| o.character[i] as usize == c)
+            .map(|i| o.drawer[i])
+            .collect();
+        assert_eq!(
+            drawers,
+            (1..=20).collect::<Vec<u8>>(),
+            "character {}",
+            o.characters[c]
+        );
+    }
+    assert!(
+        o.alphabets.contains(&"Latin".to_string()),
+        "{:?}",
+        o.alphabets
+    );
+    // Strokes on an empty page: a little ink, never none, always some full-ink pixels.
+    for i in (0..o.len()).step_by(97) {
+        let img = o.image(i);
+        let ink = img.iter().map(|&p| p as f64 / 255.0).sum::<f64>() / (SIDE * SIDE) as f64;
+        assert!((0.01..0.4).contains(&ink), "image {i}: ink fraction {ink}");
+    }
+}
+
+#[test]
+fn reads_both_big_splits_with_the_official_counts() {
+    let bg = omniglot::load(&[shared()], Split::Background).unwrap();
+    assert_eq!(
+        (bg.len(), bg.alphabets.len(), bg.characters.len()),
+        (19_280, 30, 964)
+    );
+    let ev = omniglot::load(&[shared()], Split::Evaluation).unwrap();
+    assert_eq!(
+        (ev.len(), ev.alphabets.len(), ev.characters.len()),
+        (13_180, 20, 659)
+    );
+    assert!(
+        bg.alphabets.iter().all(|a| !ev.alphabets.contains(a)),
+        "the splits share no alphabet"
+    );
+    assert!(ev.source.contains("md5 matches"), "{}", ev.source);
+}
+
+#[test]
+fn area_averaging_keeps_ink_mass() {
+    let full = omniglot::downsample(&vec![true; SOURCE_SIDE * SOURCE_SIDE]);
+    assert!(full.iter().all(|&p| p == 255));
+    // One inked source pixel at the corner covers (1 / 3.75)^2 of output pixel (0, 0): 255 * 0.0711 = 18.
+    let mut one = vec![false; SOURCE_SIDE * SOURCE_SIDE];
+    one[0] = true;
+    let d = omniglot::downsample(&one);
+    assert_eq!(d[0], 18);
+    assert_eq!(d.iter().filter(|&&p| p > 0).count(), 1);
+}
+
+/// Unpack the small set into a folder, then damage it.
+#[test]
+fn unpacked_folders_work_and_damage_is_listed() {
+    let dir = common::scratch("omniglot-folder");
+    let zip_bytes = std::fs::read(shared().join("images_background_small1.zip")).unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes)).unwrap();
+    zip.extract(&dir).unwrap();
+    let from_folder = omniglot::load(&[dir.clone()], Split::Small1).unwrap();
+    let from_zip = omniglot::load(&[shared()], Split::Small1).unwrap();
+    assert_eq!(from_folder.pixels, from_zip.pixels);
+    assert_eq!(from_folder.characters, from_zip.characters);
+
+    let root = dir.join("images_background_small1");
+    let latin = root.join("Latin/character01");
+    let mut pngs: Vec<PathBuf> = std::fs::read_dir(&latin)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    pngs.sort();
+    std::fs::remove_file(&pngs[0]).unwrap(); // a lost drawing
+    std::fs::write(&pngs[1], b"\x89PNG\r\n\x1a\n garbage").unwrap(); // a broken file
+    let err = omniglot::load(&[dir.clone()], Split::Small1)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("Latin/character01 has 18 drawings, expected 20"),
+        "{err}"
+    );
+    assert!(err.contains("not a readable PNG"), "{err}");
+    std::fs::remove_dir_all(root.join("Latin")).unwrap(); // a lost alphabet
+    let err = omniglot::load(&[dir.clone()], Split::Small1)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("4 alphabets, expected 5"), "{err}");
+
+    let err = omniglot::load(&[PathBuf::from("/nonexistent")], Split::Evaluation)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("/nonexistent/images_evaluation.zip")
+            && err.contains("github.com/brendenlake/omniglot"),
+        "{err}"
+    );
+}
