@@ -223,7 +223,7 @@ pub fn write_plots(
         .collect();
     let mut items = vec![(
         format!(
-            "test #0 {}",
+            "test #0\n{}",
             short(&data.class_names[data.test.labels[0] as usize])
         ),
         data.test.image(0).to_vec(),
@@ -236,7 +236,7 @@ pub fn write_plots(
     }
     items.push((
         format!(
-            "test #1 {}",
+            "test #1\n{}",
             short(&data.class_names[data.test.labels[1] as usize])
         ),
         data.test.image(1).to_vec(),
@@ -287,6 +287,7 @@ pub fn write_plots(
     Ok(written)
 }
 
+/// A class name short enough to caption a thumbnail ("T-shirt/top" -> "T-shirt").
 fn short(name: &str) -> &str {
     name.split('/').next().unwrap_or(name)
 }

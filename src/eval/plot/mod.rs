@@ -221,20 +221,20 @@ pub fn image_grid(
     c
 }
 
-/// One row of images, each with a short caption above it.
+/// One row of images, each with a short caption above it (`\n` starts a second line).
 pub fn strip(images: &[(String, Vec<u8>)], side: usize, scale: usize, title: &str) -> Canvas {
     let cell = (side * scale) as i64;
     let gap = 10;
-    let mut c = Canvas::new(
-        (10 + images.len() as i64 * (cell + gap)) as usize,
-        (MARGIN_T + 30 + cell + 10) as usize,
-        WHITE,
-    );
+    let lines = images.iter().map(|(c, _)| c.lines().count()).max().unwrap_or(1) as i64;
+    let top = MARGIN_T + 12 * lines + 8;
+    let mut c = Canvas::new((10 + images.len() as i64 * (cell + gap)) as usize, (top + cell + 10) as usize, WHITE);
     c.text(10, 14, title, 2, BLACK);
     for (k, (caption, img)) in images.iter().enumerate() {
         let x = 10 + k as i64 * (cell + gap);
-        c.text(x, MARGIN_T, caption, 1, GREY);
-        c.grey_image(x, MARGIN_T + 20, side, img, scale);
+        for (l, line) in caption.lines().enumerate() {
+            c.text(x, MARGIN_T + 12 * l as i64, line, 1, GREY);
+        }
+        c.grey_image(x, top, side, img, scale);
     }
     c
 }
