@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod metrics;
+pub mod oneshot;
 pub mod pca;
 pub mod plot;
 

@@ -225,9 +225,17 @@ pub fn image_grid(
 pub fn strip(images: &[(String, Vec<u8>)], side: usize, scale: usize, title: &str) -> Canvas {
     let cell = (side * scale) as i64;
     let gap = 10;
-    let lines = images.iter().map(|(c, _)| c.lines().count()).max().unwrap_or(1) as i64;
+    let lines = images
+        .iter()
+        .map(|(c, _)| c.lines().count())
+        .max()
+        .unwrap_or(1) as i64;
     let top = MARGIN_T + 12 * lines + 8;
-    let mut c = Canvas::new((10 + images.len() as i64 * (cell + gap)) as usize, (top + cell + 10) as usize, WHITE);
+    let mut c = Canvas::new(
+        (10 + images.len() as i64 * (cell + gap)) as usize,
+        (top + cell + 10) as usize,
+        WHITE,
+    );
     c.text(10, 14, title, 2, BLACK);
     for (k, (caption, img)) in images.iter().enumerate() {
         let x = 10 + k as i64 * (cell + gap);
