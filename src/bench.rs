@@ -71,7 +71,7 @@ pub fn run(
         .collect();
     let mut model = Vae::new(&config, 1, &ad);
     let mut adam = Adam::default();
-    let train = windows(5, seconds / 10.0, train_batch, || {
+    let train = windows(5, seconds / 5.0, train_batch, || {
         let xt = Tensor::<4>::from_data(
             TensorData::new(x.clone(), [train_batch, 1, side, side]),
             &ad,
@@ -91,7 +91,7 @@ pub fn run(
     });
     let dec = Vae::new(&config, 1, device);
     let z: Vec<f32> = Rng::new(9).normals(decode_batch * latent_dim);
-    let decode = windows(5, seconds / 10.0, decode_batch, || {
+    let decode = windows(5, seconds / 5.0, decode_batch, || {
         let zt = Tensor::<2>::from_data(
             TensorData::new(z.clone(), [decode_batch, latent_dim]),
             device,
