@@ -2,12 +2,14 @@
 //!
 //! The pipeline, in module order: `data` (datasets from disk) → `model` (burn modules) →
 //! `objective` (losses) → `train` (native loop, checkpoints) → `eval` (metrics, plots) →
-//! `bundle` (the model file). `device`, `rng` and `tensorfile` are small shared utilities.
-//! Everything but `train`, `eval` and `bench` also compiles for wasm32.
+//! `bundle` (the model file) → `link` (share links for the explorer). `device`, `rng` and
+//! `tensorfile` are small shared utilities. Everything but `train`, `eval`, `export` and `bench`
+//! (and the dataset file readers) also compiles for wasm32.
 
 pub mod bundle;
 pub mod data;
 pub mod device;
+pub mod link;
 pub mod model;
 pub mod objective;
 pub mod rng;

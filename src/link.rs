@@ -1,0 +1,328 @@
+//! Share links: the explorer's view and interpolation as a URL fragment, and back.
+//!
+//! `m=fmnist-2d&c=0.5,-1.25&z=2&a=0.1,0.2&b=-1,1.5&n=10&i=slerp`
+//!
+//! Decoding never fails: a link is untrusted input, so every field is parsed on its own, checked
+//! against the known models and sane ranges, and replaced by its default when it is unusable.
+//! What was wrong comes back as short messages written by this module; they never quote the
+//! link's text, so nothing from a link can reach the page as markup.
+
+use std::fmt::Write;
+
+pub const MAX_FRAGMENT: usize = 4096;
+pub const MAX_COORD: f32 = 10.0;
+pub const STEPS: std::ops::RangeInclusive<u32> = 2..=64;
+pub const ZOOM: std::ops::RangeInclusive<f32> = 0.05..=50.0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interpolation {
+    Linear,
+    Spherical,
+}
+
+/// What a link restores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShareState {
+    pub model: String,
+    /// Centre of the map in plane coordinates.
+    pub center: [f32; 2],
+    pub zoom: f32,
+    /// Interpolation ends as full latent vectors.
+    pub a: Option<Vec<f32>>,
+    pub b: Option<Vec<f32>>,
+    pub steps: u32,
+    pub mode: Interpolation,
+}
+
+/// A model a link may name, with its latent size.
+#[derive(Debug, Clone)]
+pub struct KnownModel {
+    pub name: String,
+    pub latent_dim: usize,
+}
+
+impl ShareState {
+    pub fn defaults(model: &KnownModel) -> Self {
+        Self {
+            model: model.name.clone(),
+            center: [0.0, 0.0],
+            zoom: 1.0,
+            a: None,
+            b: None,
+            steps: 10,
+            mode: Interpolation::Linear,
+        }
+    }
+}
+
+/// Shortest decimal that reads back to the same f32 (Rust's float formatting guarantees it).
+fn num(out: &mut String, v: f32) {
+    let _ = write!(out, "{v}");
+}
+
+fn list(out: &mut String, v: &[f32]) {
+    for (i, x) in v.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        num(out, *x);
+    }
+}
+
+/// The fragment (without '#') for `s`.
+pub fn encode(s: &ShareState) -> String {
+    let mut out = format!("m={}", s.model);
+    out.push_str("&c=");
+    list(&mut out, &s.center);
+    out.push_str("&z=");
+    num(&mut out, s.zoom);
+    for (key, v) in [("a", &s.a), ("b", &s.b)] {
+        if let Some(v) = v {
+            let _ = write!(out, "&{key}=");
+            list(&mut out, v);
+        }
+    }
+    let _ = write!(
+        out,
+        "&n={}&i={}",
+        s.steps,
+        if s.mode == Interpolation::Spherical {
+            "slerp"
+        } else {
+            "lerp"
+        }
+    );
+    out
+}
+
+fn parse_floats(text: &str, expected: usize, limit: f32) -> Option<Vec<f32>> {
+    let v: Vec<f32> = text
+        .split(',')
+        .map(|t| {
+            t.trim()
+                .parse::<f32>()
+                .ok()
+                .filter(|x| x.is_finite() && x.abs() <= limit)
+        })
+        .collect::<Option<_>>()?;
+    (v.len() == expected).then_some(v)
+}
+
+/// Restore a state from a fragment (leading '#' optional). Unknown or unusable parts fall back
+/// to defaults and add a message; the first known model is the default model.
+pub fn decode(fragment: &str, models: &[KnownModel]) -> (ShareState, Vec<String>) {
+    let fallback = models.first().cloned().unwrap_or(KnownModel {
+        name: String::new(),
+        latent_dim: 2,
+    });
+    let mut state = ShareState::defaults(&fallback);
+    let mut problems = Vec::new();
+    let fragment = fragment.strip_prefix('#').unwrap_or(fragment);
+    if fragment.is_empty() {
+        return (state, problems);
+    }
+    if fragment.len() > MAX_FRAGMENT {
+        problems.push(format!(
+            "The link is longer than {MAX_FRAGMENT} characters; showing the default view."
+        ));
+        return (state, problems);
+    }
+    let pairs: Vec<(&str, &str)> = fragment
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .collect();
+    let get = |key: &str| pairs.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| *v);
+    let model = match get("m") {
+        Some(name) => {
+            match models.iter().find(|m| m.name == name) {
+                Some(m) => m.clone(),
+                None => {
+                    problems.push("The link names a model this page does not have; showing the default model.".into());
+                    fallback.clone()
+                }
+            }
+        }
+        None => fallback.clone(),
+    };
+    state = ShareState::defaults(&model);
+    if let Some(c) = get("c") {
+        match parse_floats(c, 2, 1e4) {
+            Some(v) => state.center = [v[0], v[1]],
+            None => problems.push(
+                "The link's map centre is not two finite numbers in range; centring the map."
+                    .into(),
+            ),
+        }
+    }
+    if let Some(z) = get("z") {
+        match z.parse::<f32>().ok().filter(|z| ZOOM.contains(z)) {
+            Some(z) => state.zoom = z,
+            None => problems.push(format!(
+                "The link's zoom is outside {}..{}; using 1.",
+                ZOOM.start(),
+                ZOOM.end()
+            )),
+        }
+    }
+    for (key, slot) in [("a", &mut state.a), ("b", &mut state.b)] {
+        if let Some(text) = get(key) {
+            match parse_floats(text, model.latent_dim, MAX_COORD) {
+                Some(v) => *slot = Some(v),
+                None => problems.push(format!(
+                    "The link's point {} is not {} finite numbers within ±{MAX_COORD}; it was dropped.",
+                    key.to_uppercase(),
+                    model.latent_dim
+                )),
+            }
+        }
+    }
+    if let Some(n) = get("n") {
+        match n.parse::<u32>().ok().filter(|n| STEPS.contains(n)) {
+            Some(n) => state.steps = n,
+            None => problems.push(format!(
+                "The link's step count is outside {}..{}; using 10.",
+                STEPS.start(),
+                STEPS.end()
+            )),
+        }
+    }
+    match get("i") {
+        None | Some("lerp") => {}
+        Some("slerp") => state.mode = Interpolation::Spherical,
+        Some(_) => problems.push("The link's interpolation mode is unknown; using linear.".into()),
+    }
+    let known = ["m", "c", "z", "a", "b", "n", "i"];
+    if pairs.iter().any(|(k, _)| !known.contains(k)) {
+        problems
+            .push("The link has parts this page does not understand; they were ignored.".into());
+    }
+    (state, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    fn models() -> Vec<KnownModel> {
+        vec![
+            KnownModel {
+                name: "fmnist-2d".into(),
+                latent_dim: 2,
+            },
+            KnownModel {
+                name: "fmnist-16d".into(),
+                latent_dim: 16,
+            },
+        ]
+    }
+
+    #[test]
+    fn round_trips_exactly() {
+        let mut rng = Rng::new(9);
+        for k in 0..500 {
+            let m = &models()[k % 2];
+            let mut p = || {
+                Some(
+                    (0..m.latent_dim)
+                        .map(|_| rng.normal() * 2.0)
+                        .collect::<Vec<f32>>(),
+                )
+            };
+            let s = ShareState {
+                model: m.name.clone(),
+                center: [1.0 / 3.0, -2.5e-3],
+                zoom: 0.3 + k as f32 * 0.01,
+                a: p(),
+                b: if k % 3 == 0 { None } else { p() },
+                steps: 2 + (k as u32 % 63),
+                mode: if k % 2 == 0 {
+                    Interpolation::Linear
+                } else {
+                    Interpolation::Spherical
+                },
+            };
+            let (back, problems) = decode(&format!("#{}", encode(&s)), &models());
+            assert!(problems.is_empty(), "{problems:?}");
+            assert_eq!(back, s, "bit-exact floats after a round trip");
+        }
+    }
+
+    #[test]
+    fn hostile_links_fall_back_with_messages_that_quote_nothing() {
+        let m = models();
+        let cases: &[(&str, &str)] = &[
+            ("m=fmnist-2d&a=NaN,1", "point A"),
+            ("m=fmnist-2d&a=1e308,0", "point A"),
+            ("m=fmnist-2d&b=inf,0", "point B"),
+            ("m=fmnist-2d&a=1,2,3", "point A"),
+            (
+                "m=<script>alert(1)</script>",
+                "model this page does not have",
+            ),
+            ("m=fmnist-2d&n=100000000000", "step count"),
+            ("m=fmnist-2d&n=-3", "step count"),
+            ("m=fmnist-2d&z=0", "zoom"),
+            ("m=fmnist-2d&z=1e30", "zoom"),
+            ("m=fmnist-2d&c=1", "centre"),
+            ("m=fmnist-2d&i=<img src=x onerror=alert(1)>", "mode"),
+            ("m=fmnist-2d&<b>=1", "does not understand"),
+        ];
+        for (link, needle) in cases {
+            let (state, problems) = decode(link, &m);
+            assert!(
+                problems.iter().any(|p| p.contains(needle)),
+                "{link}: {problems:?}"
+            );
+            for p in &problems {
+                assert!(
+                    !p.contains('<') && !p.contains("script") && !p.contains("NaN"),
+                    "{link}: message quotes the link: {p}"
+                );
+            }
+            assert!(
+                state.center.iter().all(|v| v.is_finite())
+                    && STEPS.contains(&state.steps)
+                    && ZOOM.contains(&state.zoom)
+            );
+            assert!(m.iter().any(|k| k.name == state.model));
+        }
+        let (_, problems) = decode(&"a=1,".repeat(2000), &m);
+        assert!(problems[0].contains("longer than"), "{problems:?}");
+    }
+
+    #[test]
+    fn random_garbage_never_panics_and_always_gives_a_usable_state() {
+        let alphabet: Vec<char> = "m=&abcinz,.-+eE0123456789#%<>\"'/ ;fmnist-2d16NaN\u{0}\u{202e}é"
+            .chars()
+            .collect();
+        let mut rng = Rng::new(1);
+        for _ in 0..20_000 {
+            let len = rng.below(60);
+            let text: String = (0..len)
+                .map(|_| alphabet[rng.below(alphabet.len())])
+                .collect();
+            let (s, _) = decode(&text, &models());
+            let dim = models()
+                .iter()
+                .find(|m| m.name == s.model)
+                .unwrap()
+                .latent_dim;
+            assert!(s.a.as_ref().is_none_or(
+                |v| v.len() == dim && v.iter().all(|x| x.is_finite() && x.abs() <= MAX_COORD)
+            ));
+            assert!(STEPS.contains(&s.steps));
+        }
+    }
+
+    #[test]
+    fn points_must_match_the_named_models_latent_size() {
+        let (s, problems) = decode("m=fmnist-16d&a=1,2", &models());
+        assert_eq!(s.model, "fmnist-16d");
+        assert!(
+            s.a.is_none() && problems[0].contains("16 finite numbers"),
+            "{problems:?}"
+        );
+    }
+}
