@@ -2,13 +2,15 @@
 //!
 //! The pipeline, in module order: `data` (datasets from disk) → `model` (burn modules) →
 //! `objective` (losses) → `train` (native loop, checkpoints) → `eval` (metrics, plots) →
-//! `bundle` (the model file) → `link` (share links for the explorer). `device`, `rng` and
+//! `bundle` (the model file) → `explorer` (latent planes, grids, interpolation, upload
+//! preprocessing) and `link` (share links) for the page. `device`, `rng` and
 //! `tensorfile` are small shared utilities. Everything but `train`, `eval`, `export` and `bench`
 //! (and the dataset file readers) also compiles for wasm32.
 
 pub mod bundle;
 pub mod data;
 pub mod device;
+pub mod explorer;
 pub mod link;
 pub mod model;
 pub mod objective;
