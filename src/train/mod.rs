@@ -248,9 +248,10 @@ pub fn run(
                 });
             }
         }
-        bar.finish_and_clear();
+        bar.set_message(format!("evaluating on the {} test images", data.test.len()));
         let mut test_rng = Rng::derive(config.seed, TEST_STREAM, pos.epoch as u64);
         let t = test_elbo(&model.valid(), &data.test, &inner, &mut test_rng, 500);
+        bar.finish_and_clear();
         let seen = pos.seen as f64;
         let record = EpochRecord {
             epoch: pos.epoch + 1,
