@@ -40,10 +40,7 @@ pub fn export(
             beta: config.beta,
             seed: config.seed,
             learning_rate: config.learning_rate,
-            schedule: serde_json::to_value(config.schedule)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            schedule: config.schedule.to_string(),
             train_examples: config
                 .train_limit
                 .map_or(data.train.len(), |n| n.min(data.train.len())),

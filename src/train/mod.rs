@@ -48,6 +48,15 @@ impl std::str::FromStr for Schedule {
     }
 }
 
+impl std::fmt::Display for Schedule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Constant => "constant",
+            Self::Cosine => "cosine",
+        })
+    }
+}
+
 impl Schedule {
     pub fn lr(self, base: f64, step: usize, total: usize) -> f64 {
         match self {
@@ -189,6 +198,7 @@ pub fn run(
     );
     let total_steps = batches * config.epochs;
     let latent = config.architecture.latent_dim;
+    // Refilled by each step's gather and then moved into that step's input tensor.
     let mut xbuf = Vec::with_capacity(bs * side * side);
     let save = |model: &Vae, adam: &Adam, pos: &Position, history: &[EpochRecord]| {
         checkpoint::save(dir, model, adam, pos, history).map_err(io)
@@ -206,8 +216,10 @@ pub fn run(
             let idx = &order[pos.batch * bs..((pos.batch + 1) * bs).min(n)];
             train.gather_f32(idx, &mut xbuf);
             let b = idx.len();
-            let x =
-                Tensor::<4>::from_data(TensorData::new(xbuf.clone(), [b, 1, side, side]), &device);
+            let x = Tensor::<4>::from_data(
+                TensorData::new(std::mem::take(&mut xbuf), [b, 1, side, side]),
+                &device,
+            );
             let eps = Rng::derive(config.seed, NOISE_STREAM, step as u64).normals(b * latent);
             let eps = Tensor::<2>::from_data(TensorData::new(eps, [b, latent]), &device);
             let (logits, q) = model.forward(x.clone(), eps);
