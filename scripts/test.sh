@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, then the native suite (unit + integration tests on
-# the real dataset, flex/ndarray parity) and a check that the core compiles for wasm32.
-# All builds share target/ and one feature set, so each profile is compiled once.
+# the real datasets, flex/ndarray parity, the shipped models), the page's trunk build, and the
+# browser tests in headless Chromium (WebGPU on SwiftShader, and without WebGPU).
+# Native builds share one feature set and target/, so each profile is compiled once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export ATLAS_NEED_BROWSER=1
 source scripts/setup.sh
-
-echo "== wasm32: the core library compiles for the browser"
-cargo check --release --target wasm32-unknown-unknown --lib --no-default-features
+source scripts/setup-web.sh
 
 echo "== native tests (release profile, burn-flex + burn-ndarray)"
 cargo test --release --features ndarray
+
+echo "== the page: trunk build (wasm32, burn-wgpu + burn-flex)"
+trunk build
+
+echo "== browser tests (headless Chromium)"
+node tests/browser/run.mjs

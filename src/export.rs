@@ -73,7 +73,27 @@ pub fn export(
     .expect("sidecar serialises");
     write_atomically(&sidecar, text.as_bytes()).map_err(|e| io(&sidecar, e))?;
     update_index(out, &bundle.manifest)?;
+    write_test_images(out, data)?;
     Ok(metrics)
+}
+
+/// The test images (gzipped IDX) beside the model files, shared by every model of the dataset:
+/// the page shows a hovered point's original image from it. Loaded lazily, after the first grid.
+fn write_test_images(out: &Path, data: &Dataset) -> Result<(), String> {
+    use std::io::Write;
+    let dir = out.parent().unwrap_or(Path::new("."));
+    let path = dir.join(format!("{}-test-images.idx.gz", data.name));
+    let raw = crate::data::idx::encode_images(&crate::data::idx::IdxImages {
+        count: data.test.len(),
+        rows: data.test.side,
+        cols: data.test.side,
+        pixels: data.test.pixels.clone(),
+    });
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&raw)
+        .and_then(|()| gz.finish())
+        .and_then(|bytes| write_atomically(&path, &bytes))
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// `index.json` beside the model files lists them for the page's model picker.
@@ -90,6 +110,17 @@ fn update_index(out: &Path, m: &Manifest) -> Result<(), String> {
         .map(|f| f.to_string_lossy().to_string())
         .unwrap_or_default();
     entries.retain(|e| e.get("file").and_then(|f| f.as_str()) != Some(&file));
+    // Sizes are read from disk for every entry: the page opens the smallest 2-D model first.
+    for e in entries.iter_mut() {
+        let size = e
+            .get("file")
+            .and_then(|f| f.as_str())
+            .and_then(|f| std::fs::metadata(dir.join(f)).ok())
+            .map(|m| m.len());
+        if let (Some(obj), Some(size)) = (e.as_object_mut(), size) {
+            obj.insert("bytes".into(), size.into());
+        }
+    }
     entries.push(serde_json::json!({
         "file": file,
         "name": m.name,
@@ -97,6 +128,7 @@ fn update_index(out: &Path, m: &Manifest) -> Result<(), String> {
         "dataset": m.dataset.name,
         "latent_dim": m.architecture.latent_dim,
         "nelbo": m.metrics.as_ref().and_then(|x| x.get("nelbo")).cloned(),
+        "bytes": std::fs::metadata(out).map(|m| m.len()).ok(),
     }));
     entries.sort_by_key(|e| {
         e.get("file")

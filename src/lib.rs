@@ -4,7 +4,7 @@
 //! `objective` (losses) → `train` (native loop, checkpoints) → `eval` (metrics, plots) →
 //! `bundle` (the model file) → `explorer` (latent planes, grids, interpolation, upload
 //! preprocessing) and `link` (share links) for the page. `device`, `rng` and
-//! `tensorfile` are small shared utilities. Everything but `train`, `eval`, `export` and `bench`
+//! `tensorfile` are small shared utilities; `web` (wasm32 only) is the page's wasm-bindgen surface. Everything but `train`, `eval`, `export` and `bench`
 //! (and the dataset file readers) also compiles for wasm32.
 
 pub mod bundle;
@@ -25,3 +25,5 @@ pub mod eval;
 pub mod export;
 #[cfg(feature = "cli")]
 pub mod train;
+#[cfg(target_arch = "wasm32")]
+pub mod web;

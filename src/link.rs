@@ -14,14 +14,15 @@ pub const MAX_COORD: f32 = 10.0;
 pub const STEPS: std::ops::RangeInclusive<u32> = 2..=64;
 pub const ZOOM: std::ops::RangeInclusive<f32> = 0.05..=50.0;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Interpolation {
     Linear,
     Spherical,
 }
 
 /// What a link restores.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ShareState {
     pub model: String,
     /// Centre of the map in plane coordinates.
@@ -35,7 +36,7 @@ pub struct ShareState {
 }
 
 /// A model a link may name, with its latent size.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct KnownModel {
     pub name: String,
     pub latent_dim: usize,

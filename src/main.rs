@@ -1,5 +1,6 @@
 //! The `latent-atlas` command line: train, eval, export, info, bench.
 
+use burn::prelude::{Tensor, TensorData};
 use clap::{Parser, Subcommand};
 use latent_atlas::bundle::Bundle;
 use latent_atlas::data::{Dataset, fashion};
@@ -104,6 +105,16 @@ enum Command {
     },
     /// Validate a model file and print its manifest.
     Info { file: PathBuf },
+    /// Decode latent points with a model file: JSON `{"side", "images": [[bytes...], ...]}`,
+    /// rounded as the page rounds (the browser tests compare against this).
+    Decode {
+        file: PathBuf,
+        /// One latent point, comma-separated; repeat for more.
+        #[arg(long = "z", required = true, allow_hyphen_values = true)]
+        points: Vec<String>,
+        #[arg(long, default_value = "flex")]
+        device: Backend,
+    },
     /// CPU throughput: training images/s and decoder images/s (medians of timed windows).
     Bench {
         #[arg(long, default_value = "keras")]
@@ -320,6 +331,44 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 "{}",
                 serde_json::to_string_pretty(&bundle.manifest).expect("manifest serialises")
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Decode {
+            file,
+            points,
+            device,
+        } => {
+            let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let bundle =
+                Bundle::from_bytes(&bytes).map_err(|e| format!("{}: {e}", file.display()))?;
+            let d = bundle.latent_dim();
+            let mut z = Vec::with_capacity(points.len() * d);
+            for p in &points {
+                let v: Vec<f32> = p
+                    .split(',')
+                    .map(|t| t.trim().parse::<f32>())
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| format!("--z {p}: {e}"))?;
+                if v.len() != d || v.iter().any(|x| !x.is_finite()) {
+                    return Err(format!("--z {p}: expected {d} finite numbers"));
+                }
+                z.extend(v);
+            }
+            let device = device.device()?;
+            let model = bundle.model(&device).map_err(|e| e.to_string())?;
+            let n = points.len();
+            let pixels: Vec<f32> = model
+                .decoder
+                .forward(Tensor::<2>::from_data(TensorData::new(z, [n, d]), &device))
+                .into_data()
+                .try_into_vec::<f32>()
+                .map_err(|e| format!("{e:?}"))?;
+            let side = bundle.manifest.preprocessing.side;
+            let images: Vec<Vec<u8>> = latent_atlas::explorer::to_grey_bytes(&pixels)
+                .chunks(side * side)
+                .map(<[u8]>::to_vec)
+                .collect();
+            println!("{}", serde_json::json!({ "side": side, "images": images }));
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {

@@ -1,5 +1,7 @@
 //! The model file: round trip, and a clear error (never a panic) for every kind of damage.
 
+mod common;
+
 use burn::prelude::*;
 use latent_atlas::bundle::{
     Bundle, BundleError, DatasetInfo, Manifest, Preprocessing, TrainingInfo,
@@ -195,4 +197,46 @@ fn damaged_files_say_what_is_wrong() {
         Bundle::from_bytes(&good[..3]),
         Err(BundleError::NotAModelFile(_))
     ));
+}
+
+/// The `decode` command (the browser tests' reference) prints the library's decode, rounded by
+/// the shared rule, and refuses malformed points with a message.
+#[test]
+fn decode_command_matches_the_library() {
+    let (b, model) = bundle(Preset::Keras, 2);
+    let dir = common::scratch("decode-command");
+    let file = dir.join("m.safetensors");
+    std::fs::write(&file, b.to_bytes()).unwrap();
+    let path = file.to_str().unwrap();
+    let out = common::run(&["decode", path, "--z", "-1.4,-0.7", "--z", "0,0.7"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&common::stdout(&out)).unwrap();
+    let z = Tensor::<2>::from_data(
+        TensorData::new(vec![-1.4f32, -0.7, 0.0, 0.7], [2, 2]),
+        &Device::flex(),
+    );
+    let want = latent_atlas::explorer::to_grey_bytes(
+        &model
+            .decoder
+            .forward(z)
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap(),
+    );
+    let got: Vec<u8> = json["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|im| {
+            im.as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap() as u8)
+        })
+        .collect();
+    assert_eq!(json["side"], 28);
+    assert_eq!(got, want);
+    let bad = common::run(&["decode", path, "--z", "1,NaN"]);
+    assert!(!bad.status.success());
+    assert!(common::stderr(&bad).contains("expected 2 finite numbers"));
 }

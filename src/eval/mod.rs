@@ -4,15 +4,14 @@
 pub mod cluster;
 pub mod metrics;
 pub mod oneshot;
-pub mod pca;
 pub mod plot;
 
 use crate::data::Dataset;
+use crate::explorer::pca::Pca;
 use crate::model::Vae;
 use crate::rng::Rng;
 use burn::prelude::*;
 use metrics::{Encodings, active_units, decode_bytes, encode_and_score, mean};
-use pca::Pca;
 use plot::GridAxes;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};

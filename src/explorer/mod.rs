@@ -2,6 +2,8 @@
 //! the latent space, grids over it, interpolation paths, and turning an uploaded or drawn image
 //! into model input. Pure functions on plain data, tested natively, used by the page.
 
+pub mod pca;
+
 /// The plane the map shows: `point(x, y) = origin + x * u + y * v` in latent space.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plane {
@@ -94,6 +96,15 @@ pub fn interpolate(a: &[f32], b: &[f32], steps: usize, spherical: bool) -> Vec<V
         .collect()
 }
 
+/// Decoder output in [0, 1] to bytes, rounded to nearest: the one rounding rule the page and
+/// the native `decode` command share, so their images can be compared byte for byte.
+pub fn to_grey_bytes(pixels: &[f32]) -> Vec<u8> {
+    pixels
+        .iter()
+        .map(|p| (p.clamp(0.0, 1.0) * 255.0 + 0.5) as u8)
+        .collect()
+}
+
 pub const MAX_UPLOAD_PIXELS: usize = 40_000_000;
 
 /// Turn an RGBA image (any size) into the model's input: `side x side` floats in [0, 1], bright
@@ -151,7 +162,7 @@ pub fn prepare_image(
     let ink: Vec<f32> = ink.iter().map(|v| (v / peak).min(1.0)).collect();
     let (mut x0, mut y0, mut x1, mut y1) = (width, height, 0, 0);
     for (i, &v) in ink.iter().enumerate() {
-        if v > 0.15 {
+        if v > 0.05 {
             let (x, y) = (i % width, i / width);
             (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x + 1), y1.max(y + 1));
         }
@@ -162,7 +173,11 @@ pub fn prepare_image(
         (bw * scale).round().max(1.0) as usize,
         (bh * scale).round().max(1.0) as usize,
     );
-    let (ox, oy) = ((side - ow.min(side)) / 2, (side - oh.min(side)) / 2);
+    // Odd margins put the extra pixel first, as Fashion-MNIST's own centring does.
+    let (ox, oy) = (
+        (side - ow.min(side)).div_ceil(2),
+        (side - oh.min(side)).div_ceil(2),
+    );
     let mut out = vec![0.0f32; side * side];
     // Area averaging: each output pixel is the mean of the source rectangle it covers.
     for ty in 0..oh.min(side) {
@@ -203,6 +218,14 @@ mod tests {
         assert_eq!(g.len(), 16);
         assert_eq!(g[0], [-0.5, 1.5]); // top-left cell centre
         assert_eq!(g[15], [2.5, -1.5]); // bottom-right
+    }
+
+    #[test]
+    fn grey_bytes_round_to_nearest_and_clamp() {
+        assert_eq!(
+            to_grey_bytes(&[0.0, 1.0, 0.5, 0.001, 0.998, -3.0, 7.0]),
+            vec![0, 255, 128, 0, 254, 0, 255]
+        );
     }
 
     #[test]

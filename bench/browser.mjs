@@ -1,0 +1,82 @@
+// Browser benchmark of the explorer page (run `node bench/browser.mjs` after `trunk build`):
+// per backend, decode images/s, navigation -> first full grid, a full 20x20 grid redraw after a
+// pan (every tile new) and after a quarter-view pan (cache reuse); and the transfer size of
+// wasm + JS + CSS + HTML + default model, gzipped. Medians of repeated runs; writes
+// target/bench/browser.json and prints a Markdown table for BENCHMARKS.md.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT, DIST, serveDist, launch, openPage, gzipSize } from '../tests/browser/lib.mjs';
+
+const REPS = Number(process.env.REPS ?? 7);
+const median = (xs) => { const s = xs.slice().sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+
+const server = await serveDist();
+const out = { when: new Date().toISOString(), reps: REPS, backends: {} };
+
+for (const backend of ['cpu', 'webgpu']) {
+  const ctx = await launch({ webgpu: backend === 'webgpu' });
+  const url = `${server.url}?backend=${backend}`;
+  const firstGrid = [];
+  for (let r = 0; r < 5; r++) {
+    const { page } = await openPage(ctx, url);
+    firstGrid.push(await page.evaluate(() => window.atlas.metrics.firstGridMs));
+    const got = await page.evaluate(() => window.atlas.state.backend);
+    if (got !== backend) throw new Error(`asked for ${backend}, page runs ${got}`);
+    await page.close();
+  }
+  const { page } = await openPage(ctx, url);
+  const decode = {};
+  for (const n of [1, 32, 400]) {
+    const times = await page.evaluate(([n, reps]) => window.atlas.benchDecode(n, reps), [n, REPS]);
+    decode[n] = { median_ms: median(times), images_per_s: n / (median(times) / 1000) };
+  }
+  // Pans: a whole view width (all 400 tiles new) and a quarter (about 100 new tiles).
+  const pan = async (fraction) => {
+    const times = [];
+    for (let r = 0; r < REPS; r++) {
+      times.push(await page.evaluate(async (f) => {
+        const v = window.atlas.state.view;
+        await window.atlas.idle();
+        const t = performance.now();
+        window.atlas.setView(v.cx + 2 * v.half * f, v.cy, v.half);
+        await window.atlas.idle();
+        return performance.now() - t;
+      }, fraction));
+    }
+    return median(times);
+  };
+  out.backends[backend] = {
+    first_grid_ms: median(firstGrid),
+    decode,
+    full_redraw_after_pan_ms: await pan(1),
+    quarter_pan_redraw_ms: await pan(0.25),
+    user_agent: await page.evaluate(() => navigator.userAgent),
+  };
+  await ctx.close();
+}
+server.close();
+
+// Transfer: everything a first visit loads before the first grid.
+const files = fs.readdirSync(DIST).filter((f) => /\.(wasm|js|css|html)$/.test(f)).map((f) => path.join(DIST, f))
+  .concat(fs.readdirSync(path.join(DIST, 'js')).map((f) => path.join(DIST, 'js', f)));
+const index = JSON.parse(fs.readFileSync(path.join(DIST, 'pkg', 'index.json'), 'utf8')).models;
+const def = index.filter((m) => m.latent_dim === 2).sort((a, b) => a.bytes - b.bytes)[0];
+files.push(path.join(DIST, 'pkg', def.file), path.join(DIST, 'pkg', 'index.json'));
+out.transfer = Object.fromEntries(files.map((f) => [path.relative(DIST, f), { bytes: fs.statSync(f).size, gzip: gzipSize(f) }]));
+out.transfer_total_gzip = Object.values(out.transfer).reduce((s, x) => s + x.gzip, 0);
+out.default_model = def.name;
+
+fs.mkdirSync(path.join(ROOT, 'target', 'bench'), { recursive: true });
+fs.writeFileSync(path.join(ROOT, 'target', 'bench', 'browser.json'), JSON.stringify(out, null, 2));
+
+const f = (x) => x.toFixed(1);
+console.log('| measure | CPU (burn-flex, wasm) | WebGPU (burn-wgpu) | target |');
+console.log('| --- | --- | --- | --- |');
+const c = out.backends.cpu, g = out.backends.webgpu;
+for (const n of [1, 32, 400]) console.log(`| decode, batch ${n}: images/s (median ms) | ${f(c.decode[n].images_per_s)} (${f(c.decode[n].median_ms)}) | ${f(g.decode[n].images_per_s)} (${f(g.decode[n].median_ms)}) | |`);
+console.log(`| navigation → first full grid, ms | ${f(c.first_grid_ms)} | ${f(g.first_grid_ms)} | ≤ 1500 |`);
+console.log(`| full 20x20 redraw after a pan (400 new tiles), ms | ${f(c.full_redraw_after_pan_ms)} | ${f(g.full_redraw_after_pan_ms)} | ≤ 250 CPU, ≤ 16 GPU |`);
+console.log(`| quarter-view pan (≈100 new tiles), ms | ${f(c.quarter_pan_redraw_ms)} | ${f(g.quarter_pan_redraw_ms)} | |`);
+console.log(`\ntransfer (gzip -9): ${(out.transfer_total_gzip / 1e6).toFixed(2)} MB total, default model ${def.name}`);
+for (const [k, v] of Object.entries(out.transfer)) console.log(`  ${k}: ${(v.bytes / 1e3).toFixed(0)} kB raw, ${(v.gzip / 1e3).toFixed(0)} kB gzip`);

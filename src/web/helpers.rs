@@ -1,0 +1,107 @@
+//! Pure explorer functions for the page: share links, map planes, interpolation paths and
+//! upload preprocessing. Thin wrappers: the logic lives in `explorer` and `link`, tested natively.
+
+use crate::explorer::{self, pca::Pca};
+use crate::link::{self, KnownModel, ShareState};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+pub(super) fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
+    // Plain objects (not Maps) so the page can read fields directly.
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| JsError::new(&e.to_string()))
+}
+
+#[derive(Serialize)]
+struct Decoded {
+    state: ShareState,
+    problems: Vec<String>,
+}
+
+/// Parse a share-link fragment against the page's models. Never fails: unusable fields fall back
+/// to defaults and `problems` says what was replaced, in words that quote nothing from the link.
+#[wasm_bindgen(js_name = decodeLink)]
+pub fn decode_link(fragment: &str, models: JsValue) -> Result<JsValue, JsError> {
+    let models: Vec<KnownModel> = serde_wasm_bindgen::from_value(models)
+        .map_err(|e| JsError::new(&format!("model list: {e}")))?;
+    let (state, problems) = link::decode(fragment, &models);
+    to_js(&Decoded { state, problems })
+}
+
+/// The fragment (without '#') for a view.
+#[wasm_bindgen(js_name = encodeLink)]
+pub fn encode_link(state: JsValue) -> Result<String, JsError> {
+    let state: ShareState = serde_wasm_bindgen::from_value(state)
+        .map_err(|e| JsError::new(&format!("view state: {e}")))?;
+    Ok(link::encode(&state))
+}
+
+#[derive(Serialize)]
+struct PcaPlane {
+    mean: Vec<f32>,
+    u: Vec<f32>,
+    v: Vec<f32>,
+    /// Variance of the encodings along u and v.
+    variances: [f64; 2],
+}
+
+/// The plane of the two principal axes of `means` (row-major, `dim` columns).
+#[wasm_bindgen(js_name = pcaPlane)]
+pub fn pca_plane(means: &[f32], dim: usize) -> Result<JsValue, JsError> {
+    if dim < 2 || means.len() < 2 * dim || means.len() % dim != 0 {
+        return Err(JsError::new(
+            "need at least two encodings of two or more dimensions",
+        ));
+    }
+    let pca = Pca::fit(means, dim);
+    let f = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+    to_js(&PcaPlane {
+        mean: f(&pca.mean),
+        u: f(&pca.axes[0]),
+        v: f(&pca.axes[1]),
+        variances: [pca.variances[0], pca.variances[1]],
+    })
+}
+
+/// `steps` latent points from `a` to `b` (flattened), linear or spherical.
+#[wasm_bindgen]
+pub fn interpolate(
+    a: &[f32],
+    b: &[f32],
+    steps: usize,
+    spherical: bool,
+) -> Result<Vec<f32>, JsError> {
+    if a.len() != b.len() || a.is_empty() {
+        return Err(JsError::new(
+            "interpolation ends must have the same dimension",
+        ));
+    }
+    let steps = steps.clamp(*link::STEPS.start() as usize, *link::STEPS.end() as usize);
+    Ok(explorer::interpolate(a, b, steps, spherical)
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+/// RGBA pixels of an upload or drawing -> one `side` x `side` model input in [0, 1], ink bright,
+/// cropped to the drawing and scaled so its longer side spans `fit` pixels.
+#[wasm_bindgen(js_name = prepareImage)]
+pub fn prepare_image(
+    rgba: &[u8],
+    width: usize,
+    height: usize,
+    side: usize,
+    fit: usize,
+) -> Result<Vec<f32>, JsError> {
+    explorer::prepare_image(rgba, width, height, side, fit).map_err(|e| JsError::new(&e))
+}
+
+/// The share-link limits, so the page's controls offer exactly what a link can hold.
+#[wasm_bindgen(js_name = linkLimits)]
+pub fn link_limits() -> Result<JsValue, JsError> {
+    to_js(&serde_json::json!({
+        "maxCoord": link::MAX_COORD,
+        "steps": [link::STEPS.start(), link::STEPS.end()],
+        "zoom": [link::ZOOM.start(), link::ZOOM.end()],
+    }))
+}

@@ -1,0 +1,19 @@
+//! The wasm-bindgen surface the page calls: a model session on WebGPU or the CPU, and the pure
+//! explorer helpers (share links, planes, interpolation, upload preprocessing).
+//!
+//! Everything heavy returns a promise: WebGPU reads are asynchronous, and the page must stay
+//! responsive while a batch decodes. Errors come back as `Error` objects with a message written
+//! here, never as panics.
+
+mod helpers;
+mod session;
+
+pub use helpers::*;
+pub use session::*;
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}

@@ -1,0 +1,191 @@
+//! A loaded model on one device: decode latent points to greyscale bytes, encode images.
+
+use crate::bundle::Bundle;
+use crate::model::Vae;
+use burn::prelude::*;
+use js_sys::{Float32Array, Promise, Uint8Array};
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+/// The most images one call decodes: bounds memory on both backends (a 64x64 grid fits).
+pub const MAX_BATCH: usize = 4096;
+
+struct Inner {
+    bundle: Bundle,
+    model: Vae,
+    device: Device,
+    backend: &'static str,
+}
+
+/// One model file opened on one backend.
+#[wasm_bindgen]
+pub struct Session {
+    inner: Rc<Inner>,
+}
+
+/// Open a model file (`bytes`) on `backend` ("webgpu" or "cpu"). Validates the file first, so a
+/// damaged download is reported by what is wrong with it; a missing WebGPU adapter is an error
+/// the page answers by opening the CPU session instead.
+#[wasm_bindgen(js_name = openSession)]
+pub async fn open_session(bytes: Vec<u8>, backend: String) -> Result<Session, JsError> {
+    let bundle = Bundle::from_bytes(&bytes).map_err(|e| JsError::new(&e.to_string()))?;
+    let (device, backend) = match backend.as_str() {
+        "webgpu" => (webgpu_device().await?, "webgpu"),
+        "cpu" => (Device::flex(), "cpu"),
+        _ => return Err(JsError::new("unknown backend (expected webgpu or cpu)")),
+    };
+    let model = bundle
+        .model(&device)
+        .map_err(|e| JsError::new(&e.to_string()))?;
+    let inner = Rc::new(Inner {
+        bundle,
+        model,
+        device,
+        backend,
+    });
+    // One tiny decode compiles the shaders (WebGPU) and proves the device works before the page
+    // commits to it.
+    decode_bytes(&inner, vec![0.0; inner.bundle.latent_dim()]).await?;
+    Ok(Session { inner })
+}
+
+thread_local! {
+    // burn registers one runtime per WebGPU device and refuses a second registration, so the
+    // page initialises the adapter once and every later session (other models) shares it.
+    static WEBGPU: std::cell::RefCell<Option<Device>> = const { std::cell::RefCell::new(None) };
+}
+
+async fn webgpu_device() -> Result<Device, JsError> {
+    if let Some(device) = WEBGPU.with(|d| d.borrow().clone()) {
+        return Ok(device);
+    }
+    let device = Device::wgpu_options()
+        .graphics_api(burn::tensor::wgpu::WgpuBackend::WebGpu)
+        .init_async()
+        .await
+        .map_err(|e| JsError::new(&format!("WebGPU could not start: {e:?}")))?;
+    WEBGPU.with(|d| *d.borrow_mut() = Some(device.clone()));
+    Ok(device)
+}
+
+async fn decode_bytes(inner: &Inner, z: Vec<f32>) -> Result<Vec<u8>, JsError> {
+    let d = inner.bundle.latent_dim();
+    if z.is_empty() || z.len() % d != 0 {
+        return Err(JsError::new(&format!(
+            "expected a non-empty multiple of {d} latent values"
+        )));
+    }
+    let n = z.len() / d;
+    if n > MAX_BATCH {
+        return Err(JsError::new(&format!(
+            "at most {MAX_BATCH} images per call"
+        )));
+    }
+    if z.iter().any(|v| !v.is_finite()) {
+        return Err(JsError::new("latent values must be finite"));
+    }
+    // WebGPU compiles kernels per tensor shape: rounding the batch up (powers of two, then
+    // multiples of 256) keeps the set of shapes small, so an odd-sized batch does not stall on
+    // shader compilation.
+    let padded = if inner.backend == "webgpu" {
+        if n <= 256 {
+            n.next_power_of_two()
+        } else {
+            n.div_ceil(256) * 256
+        }
+    } else {
+        n
+    };
+    let mut z = z;
+    z.resize(padded * d, 0.0);
+    let z = Tensor::<2>::from_data(TensorData::new(z, [padded, d]), &inner.device);
+    let pixels = inner.model.decoder.forward(z);
+    let data = pixels
+        .into_data_async()
+        .await
+        .map_err(|e| JsError::new(&format!("reading the decoded images failed: {e:?}")))?;
+    let v: Vec<f32> = data
+        .try_into_vec::<f32>()
+        .map_err(|e| JsError::new(&format!("decoded images: {e:?}")))?;
+    let s = inner.bundle.manifest.preprocessing.side;
+    Ok(crate::explorer::to_grey_bytes(&v[..n * s * s]))
+}
+
+async fn encode_means(inner: &Inner, x: Vec<f32>) -> Result<Vec<f32>, JsError> {
+    let s = inner.bundle.manifest.preprocessing.side;
+    let px = s * s;
+    if x.is_empty() || x.len() % px != 0 {
+        return Err(JsError::new(&format!(
+            "expected whole {s}x{s} images to encode"
+        )));
+    }
+    let n = x.len() / px;
+    if n > MAX_BATCH {
+        return Err(JsError::new(&format!(
+            "at most {MAX_BATCH} images per call"
+        )));
+    }
+    let x = Tensor::<4>::from_data(TensorData::new(x, [n, 1, s, s]), &inner.device);
+    let mean = inner.model.encoder.forward(x).mean;
+    let data = mean
+        .into_data_async()
+        .await
+        .map_err(|e| JsError::new(&format!("reading the encoding failed: {e:?}")))?;
+    data.try_into_vec::<f32>()
+        .map_err(|e| JsError::new(&format!("encoding: {e:?}")))
+}
+
+#[wasm_bindgen]
+impl Session {
+    /// "webgpu" or "cpu".
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        self.inner.backend.into()
+    }
+
+    #[wasm_bindgen(getter, js_name = latentDim)]
+    pub fn latent_dim(&self) -> usize {
+        self.inner.bundle.latent_dim()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn side(&self) -> usize {
+        self.inner.bundle.manifest.preprocessing.side
+    }
+
+    /// The manifest (architecture, dataset and class names, training, metrics) as an object.
+    pub fn manifest(&self) -> Result<JsValue, JsError> {
+        super::helpers::to_js(&self.inner.bundle.manifest)
+    }
+
+    /// Test-set latent means, row-major `[count, latentDim]`.
+    #[wasm_bindgen(js_name = testMeans)]
+    pub fn test_means(&self) -> Float32Array {
+        Float32Array::from(self.inner.bundle.test_means.as_slice())
+    }
+
+    #[wasm_bindgen(js_name = testLabels)]
+    pub fn test_labels(&self) -> Uint8Array {
+        Uint8Array::from(self.inner.bundle.test_labels.as_slice())
+    }
+
+    /// `z`: n latent vectors, row-major -> promise of n side*side greyscale images (bytes,
+    /// ink bright, rounded exactly as the native `decode` command rounds).
+    pub fn decode(&self, z: Vec<f32>) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let bytes = decode_bytes(&inner, z).await?;
+            Ok(Uint8Array::from(bytes.as_slice()).into())
+        })
+    }
+
+    /// `x`: n images of side*side values in [0, 1] -> promise of their latent means.
+    pub fn encode(&self, x: Vec<f32>) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let means = encode_means(&inner, x).await?;
+            Ok(Float32Array::from(means.as_slice()).into())
+        })
+    }
+}

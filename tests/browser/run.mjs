@@ -1,0 +1,362 @@
+// End-to-end tests of the explorer page in headless Debian Chromium (playwright-core), against
+// the trunk build in dist/. Run by scripts/test.sh after the native tests (the native CLI is the
+// reference for decodes). Once with WebGPU (SwiftShader when there is no GPU), once without.
+// Screenshots of each main state go to target/browser/.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+import { ROOT, serveDist, launch, openPage, png, testImages, nativeDecode } from './lib.mjs';
+
+const SHOTS = path.join(ROOT, 'target', 'browser');
+fs.mkdirSync(SHOTS, { recursive: true });
+const UPLOADS = fs.mkdtempSync('/tmp/atlas-uploads-');
+const results = [];
+
+async function test(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    console.log(`ok    ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    results.push({ name, ok: false });
+    console.log(`FAIL  ${name}\n      ${String(e && e.stack || e).split('\n').slice(0, 6).join('\n      ')}`);
+  }
+}
+
+const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+/** Statistics of the map's tile canvas: is it showing real, varied images? */
+function gridStats(page) {
+  return page.evaluate(() => {
+    const c = document.getElementById('tiles');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let sum = 0, sum2 = 0, n = 0;
+    for (let i = 0; i < d.length; i += 4) { sum += d[i]; sum2 += d[i] * d[i]; n++; }
+    // Compare 16 sample tiles' mean brightness: a real decoder gives different images.
+    const means = [];
+    for (let k = 0; k < 16; k++) {
+      const x0 = Math.floor(((k % 4) + 0.25) * c.width / 4), y0 = Math.floor((Math.floor(k / 4) + 0.25) * c.height / 4);
+      const w = Math.floor(c.width / 8);
+      const p = c.getContext('2d').getImageData(x0, y0, w, w).data;
+      let s = 0; for (let i = 0; i < p.length; i += 4) s += p[i];
+      means.push(s / (p.length / 4));
+    }
+    const mean = sum / n;
+    return { mean, std: Math.sqrt(sum2 / n - mean * mean), tileMeans: means, width: c.width, height: c.height };
+  });
+}
+
+function assertRealGrid(s) {
+  assert.ok(s.mean > 10 && s.mean < 200, `grid brightness ${s.mean.toFixed(1)} looks blank`);
+  assert.ok(s.std > 30, `grid pixel spread ${s.std.toFixed(1)} is too flat for decoded garments`);
+  const spread = Math.max(...s.tileMeans) - Math.min(...s.tileMeans);
+  assert.ok(spread > 20, `sampled regions differ by only ${spread.toFixed(1)} grey levels`);
+}
+
+/** Browser decodes of fixed latent points equal the native CLI's within 1/255. */
+async function assertParity(page, label) {
+  const { model } = await page.evaluate(() => window.atlas.state);
+  const file = `${model}.safetensors`;
+  const points = [[0, 0], [1.5, -0.75], [-2.25, 2], [0.3, 0.9], [-1, -1.6], [2.8, 2.8]];
+  const native = nativeDecode(file, points);
+  const browser = await page.evaluate((p) => window.atlas.decode(p), points);
+  let worst = 0;
+  points.forEach((_, k) => native[k].forEach((v, i) => { worst = Math.max(worst, Math.abs(v - browser[k][i])); }));
+  assert.ok(worst <= 1, `${label}: browser and native decodes differ by ${worst}/255`);
+  return worst;
+}
+
+async function noticeText(page) {
+  return page.evaluate(() => (document.getElementById('notice').hidden ? '' : document.getElementById('notice-text').textContent));
+}
+
+async function uploadFile(page, name, bytes) {
+  const file = path.join(UPLOADS, name);
+  fs.writeFileSync(file, bytes);
+  await page.evaluate(() => { window.atlas.lastEncoding = null; document.getElementById('notice').hidden = true; });
+  await page.setInputFiles('#upload', file);
+}
+
+async function pageStillWorks(page) {
+  const out = await page.evaluate(() => window.atlas.decode([[0.5, -0.5]]));
+  assert.equal(out[0].length, 28 * 28);
+  assert.ok(Math.max(...out[0]) > 100, 'decode after a bad input returned a blank image');
+}
+
+const server = await serveDist();
+const images = testImages();
+console.log(`serving dist/ at ${server.url}`);
+
+// ---- WebGPU available (SwiftShader here) ----------------------------------------------------
+const gpu = await launch({ webgpu: true });
+let main;
+
+await test('page loads on WebGPU and the grid shows real, varied images', async () => {
+  main = await openPage(gpu, server.url);
+  const st = await main.page.evaluate(() => window.atlas.state);
+  assert.equal(await main.page.evaluate(() => document.body.dataset.ready), 'true', await noticeText(main.page));
+  assert.equal(st.backend, 'webgpu', `backend is ${st.backend}: ${st.webgpuBroken}`);
+  assertRealGrid(await gridStats(main.page));
+  await shot(main.page, '01-webgpu-grid');
+});
+
+await test('WebGPU decodes equal native decodes within 1/255', async () => {
+  await assertParity(main.page, 'webgpu');
+});
+
+await test('switching to the CPU keeps the grid and CPU decodes equal native ones', async () => {
+  await main.page.click('#be-cpu');
+  await main.page.waitForFunction(() => window.atlas.state.backend === 'cpu');
+  await main.page.evaluate(() => window.atlas.idle());
+  assertRealGrid(await gridStats(main.page));
+  await assertParity(main.page, 'cpu');
+  await main.page.click('#be-webgpu');
+  await main.page.waitForFunction(() => window.atlas.state.backend === 'webgpu');
+});
+
+await test('pan and zoom decode new tiles; hover shows the original and its reconstruction', async () => {
+  const { page } = main;
+  const box = await page.locator('#overlay').boundingBox();
+  const cx = box.x + box.width / 2, cy = box.y + box.height / 2;
+  await page.mouse.move(cx, cy); await page.mouse.down(); await page.mouse.move(cx - 150, cy + 60, { steps: 5 }); await page.mouse.up();
+  const view = await page.evaluate(() => window.atlas.state.view);
+  assert.ok(view.cx > 0.5 && view.cy > 0.1, `drag did not pan: ${JSON.stringify(view)}`);
+  await page.mouse.wheel(0, -300);
+  await page.waitForFunction((h) => window.atlas.state.view.half < h, view.half);
+  await page.evaluate(() => window.atlas.idle());
+  assertRealGrid(await gridStats(page));
+  await page.click('#reset-view');
+  await page.evaluate(() => window.atlas.idle());
+  // Hover the screen position of test point 0.
+  const pos = await page.evaluate(() => {
+    const m = window.atlas._map, [x, y] = m.points.xy.subarray(0, 2);
+    const [sx, sy] = m.toScreen(x, y), r = m.overlay.getBoundingClientRect(), k = r.width / m.overlay.width;
+    return [r.left + sx * k, r.top + sy * k];
+  });
+  await page.mouse.move(pos[0], pos[1]);
+  await page.waitForFunction(() => !document.getElementById('hover').hidden);
+  await page.waitForTimeout(400);
+  const bright = await page.evaluate(() => ['hover-orig', 'hover-recon'].map((id) => {
+    const d = document.getElementById(id).getContext('2d').getImageData(0, 0, 28, 28).data;
+    let s = 0; for (let i = 0; i < d.length; i += 4) s += d[i]; return s / 784;
+  }));
+  assert.ok(bright[0] > 5 && bright[1] > 5, `hover images blank: ${bright}`);
+  await shot(page, '02-hover');
+  await page.mouse.move(5, 5);
+});
+
+await test('uploading a test-set image encodes close to its native encoding', async () => {
+  const { page } = main;
+  for (const i of [0, 1, 2, 3, 4]) {
+    // 4x upscaled, dark ink on a light background (as a photo or scan would be): the page
+    // must invert, crop and scale it back to the training format.
+    const src = images.image(i), W = 112, rgba = Buffer.alloc(W * W * 4);
+    for (let y = 0; y < W; y++) for (let x = 0; x < W; x++) {
+      const v = 255 - src[(y >> 2) * 28 + (x >> 2)], o = (y * W + x) * 4;
+      rgba[o] = rgba[o + 1] = rgba[o + 2] = v; rgba[o + 3] = 255;
+    }
+    await uploadFile(page, `test-${i}.png`, png(W, W, rgba));
+    await page.waitForFunction(() => window.atlas.lastEncoding !== null, null, { timeout: 30_000 });
+    const { rank, dist } = await page.evaluate((idx) => {
+      const z = window.atlas.lastEncoding, m = window.atlas.testMeans(), d = z.length;
+      const dists = [];
+      for (let j = 0; j < m.length / d; j++) { let s = 0; for (let k = 0; k < d; k++) s += (m[j * d + k] - z[k]) ** 2; dists.push(s); }
+      const own = dists[idx];
+      return { rank: dists.filter((x) => x < own).length, dist: Math.sqrt(own) };
+    }, i);
+    // Its own native encoding is among the 1% of test encodings nearest to the upload's.
+    assert.ok(rank < 100, `test image ${i}: native encoding is only the ${rank}th nearest (distance ${dist.toFixed(3)})`);
+  }
+  await shot(page, '03-upload');
+});
+
+await test('the drawing pad draws with mouse and pen, undoes, clears and encodes', async () => {
+  const { page } = main;
+  await page.click('#pad-clear');
+  await page.click('#pad-encode');
+  assert.match(await noticeText(page), /Draw something/);
+  const box = await page.locator('#pad').boundingBox();
+  const at = (fx, fy) => [box.x + fx * box.width, box.y + fy * box.height];
+  // A mouse stroke: a long-sleeved top's outline.
+  await page.mouse.move(...at(0.3, 0.2)); await page.mouse.down();
+  for (const [fx, fy] of [[0.7, 0.2], [0.85, 0.6], [0.7, 0.6], [0.7, 0.85], [0.3, 0.85], [0.3, 0.6], [0.15, 0.6], [0.3, 0.2]]) {
+    await page.mouse.move(...at(fx, fy), { steps: 6 });
+  }
+  await page.mouse.up();
+  // A pen stroke with pressure, through real pointer events.
+  await page.evaluate(({ x0, y0, w }) => {
+    const pad = document.getElementById('pad');
+    const ev = (type, fx, fy) => pad.dispatchEvent(new PointerEvent(type, { pointerId: 7, pointerType: 'pen', pressure: 0.9, bubbles: true, clientX: x0 + fx * w, clientY: y0 + fy * w }));
+    ev('pointerdown', 0.5, 0.3); for (let k = 1; k <= 10; k++) ev('pointermove', 0.5, 0.3 + k * 0.05); ev('pointerup', 0.5, 0.8);
+  }, { x0: box.x, y0: box.y, w: box.width });
+  const strokes = () => page.evaluate(() => window.atlas._pad.strokes.length);
+  assert.equal(await strokes(), 2);
+  await page.click('#pad-undo');
+  assert.equal(await strokes(), 1);
+  await page.evaluate(() => { window.atlas.lastEncoding = null; });
+  await page.click('#pad-encode');
+  await page.waitForFunction(() => window.atlas.lastEncoding !== null);
+  const ink = await page.evaluate(() => {
+    const d = document.getElementById('enc-input').getContext('2d').getImageData(0, 0, 28, 28).data;
+    let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i] > 128; return n;
+  });
+  assert.ok(ink > 40, `the prepared 28x28 drawing has only ${ink} ink pixels`);
+  await page.click('#enc-as-a');
+  await shot(page, '04-drawing');
+});
+
+let shareUrl, stripPixels, gridPixels;
+await test('interpolation from map clicks animates the strip and draws the path', async () => {
+  const { page } = main;
+  await page.click('#reset-view');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const box = await page.locator('#overlay').boundingBox();
+  await page.evaluate(() => { window.atlas._state.nextEnd = 'a'; });
+  await page.mouse.click(box.x + box.width * 0.25, box.y + box.height * 0.3);
+  await page.mouse.click(box.x + box.width * 0.8, box.y + box.height * 0.7);
+  await page.fill('#steps', '8'); await page.press('#steps', 'Enter');
+  await page.click('#mode-slerp');
+  await page.waitForFunction(() => window.atlas.stripReady() && window.atlas.state.steps === 8 && window.atlas.state.mode === 'spherical')
+    .catch(async (e) => { throw new Error(`${e.message}\n${JSON.stringify(await page.evaluate(() => ({ ...window.atlas.state, notice: document.getElementById('notice-text').textContent, ready: document.getElementById('strip').dataset.ready })))}`); });
+  const st = await page.evaluate(() => window.atlas.state);
+  assert.ok(st.a && st.b && st.a[0] < 0 && st.b[0] > 0, `ends not set from clicks: ${JSON.stringify(st)}`);
+  await page.evaluate(() => window.atlas.idle());
+  await page.waitForTimeout(300); // the link is written 150 ms after the last change
+  shareUrl = await page.inputValue('#share-url');
+  assert.match(shareUrl, /#m=.*&a=.*&b=.*&n=8&i=slerp/);
+  stripPixels = await page.evaluate(() => Array.from(document.getElementById('strip').getContext('2d').getImageData(0, 0, 28 * 8, 28).data));
+  gridPixels = await page.evaluate(() => Array.from(document.getElementById('tiles').getContext('2d').getImageData(0, 0, 600, 600).data));
+  assert.ok(stripPixels.some((v, i) => i % 4 === 0 && v > 128), 'strip is blank');
+  await shot(page, '05-interpolation');
+});
+
+await test('a share link reopened in a new page reproduces identical pixels', async () => {
+  const other = await openPage(gpu, shareUrl);
+  await other.page.waitForFunction(() => window.atlas.stripReady());
+  await other.page.evaluate(() => window.atlas.idle());
+  const strip = await other.page.evaluate(() => Array.from(document.getElementById('strip').getContext('2d').getImageData(0, 0, 28 * 8, 28).data));
+  const grid = await other.page.evaluate(() => Array.from(document.getElementById('tiles').getContext('2d').getImageData(0, 0, 600, 600).data));
+  assert.deepEqual(strip, stripPixels, 'interpolation strip differs');
+  assert.ok(grid.every((v, i) => v === gridPixels[i]), 'grid differs');
+  assert.deepEqual(other.problems, []);
+  await other.page.close();
+});
+
+await test('bad uploads give a message and the page keeps working', async () => {
+  const { page } = main;
+  const W = 8000, H = 6000;
+  const cases = [
+    ['empty.png', Buffer.alloc(0), /empty/],
+    ['notes.png', Buffer.from('this is not an image at all'), /could not be read/],
+    ['huge.png', png(W, H, Buffer.alloc(W * H), 1), /megapixels/],
+    ['transparent.png', png(64, 64, Buffer.alloc(64 * 64 * 4)), /No drawing/],
+    ['truncated.png', png(64, 64, Buffer.alloc(64 * 64 * 4, 200)).subarray(0, 60), /could not be read/],
+  ];
+  for (const [name, bytes, expect] of cases) {
+    await uploadFile(page, name, bytes);
+    await page.waitForFunction(() => !document.getElementById('notice').hidden, null, { timeout: 30_000 });
+    assert.match(await noticeText(page), expect, name);
+    await pageStillWorks(page);
+  }
+  await shot(page, '07-bad-upload');
+  assert.deepEqual(main.problems, []);
+});
+
+await test('samples from the prior and PNG exports', async () => {
+  const { page } = main;
+  await page.fill('#sample-n', '24');
+  await page.click('#sample');
+  await page.waitForFunction(() => document.getElementById('samples').width === 8 * 28);
+  const dl = page.waitForEvent('download');
+  await page.click('#export-strip');
+  const file = await (await dl).path();
+  const head = fs.readFileSync(file).subarray(0, 8);
+  assert.equal(head.toString('hex'), '89504e470d0a1a0a');
+  const dl2 = page.waitForEvent('download');
+  await page.click('#export-grid');
+  assert.ok(fs.statSync(await (await dl2).path()).size > 10_000);
+  await shot(page, '08-samples');
+});
+
+async function assertParity16(page) {
+  const points = [Array.from({ length: 16 }, (_, k) => Math.sin(k)), Array.from({ length: 16 }, (_, k) => -0.1 * k)];
+  const native = nativeDecode('fmnist-16d.safetensors', points);
+  const browser = await page.evaluate((p) => window.atlas.decode(p), points);
+  const worst = Math.max(...points.flatMap((_, k) => native[k].map((v, i) => Math.abs(v - browser[k][i]))));
+  assert.ok(worst <= 1, `16-d decodes differ by ${worst}/255`);
+}
+
+await gpu.close();
+
+// ---- WebGPU unavailable ---------------------------------------------------------------------
+const cpu = await launch({ webgpu: false });
+await test('without WebGPU the page says so, runs on the CPU and matches native decodes', async () => {
+  const p = await openPage(cpu, server.url);
+  const st = await p.page.evaluate(() => window.atlas.state);
+  assert.equal(st.backend, 'cpu');
+  assert.match(await noticeText(p.page), /WebGPU is not available/);
+  assertRealGrid(await gridStats(p.page));
+  await assertParity(p.page, 'cpu (no WebGPU)');
+  await shot(p.page, '11-no-webgpu');
+  assert.deepEqual(p.problems, []);
+});
+await test('a 16-d model maps its PCA plane and a chosen pair of dimensions', async () => {
+  const { page } = await openPage(cpu, server.url);
+  await page.selectOption('#model', 'fmnist-16d');
+  await page.waitForFunction(() => window.atlas.state.model === 'fmnist-16d');
+  await page.evaluate(() => window.atlas.idle());
+  assertRealGrid(await gridStats(page));
+  await page.selectOption('#plane-mode', 'axes');
+  await page.selectOption('#axis-i', '3');
+  await page.selectOption('#axis-j', '7');
+  await page.evaluate(() => window.atlas.idle());
+  assertRealGrid(await gridStats(page));
+  await shot(page, '09-16d');
+  await assertParity16(page);
+  await page.close();
+});
+
+await test('hostile share links show a message, fall back to defaults and inject nothing', async () => {
+  const hostile = [
+    '#m=fmnist-2d&c=NaN,NaN&z=1e308&n=10&i=lerp',
+    '#m=does-not-exist&c=0,0&z=1',
+    '#c=1e308,-1e308&z=-5&a=1,2,3&n=99999999&i=<b>',
+    '#m=<img src=x onerror=alert(1)>&a=<script>alert(2)</script>',
+    `#a=${'9,'.repeat(3000)}`,
+    '#m=%3Csvg%20onload%3Dalert(3)%3E&n=-4&i=javascript:alert(4)',
+  ];
+  for (const frag of hostile) {
+    const p = await openPage(cpu, server.url + frag);
+    const text = await noticeText(p.page);
+    assert.ok(text.length > 0, `no message for ${frag.slice(0, 40)}`);
+    const injected = await p.page.evaluate(() => document.querySelectorAll('img, svg, iframe, object, embed, script:not([src]):not([type=module])').length);
+    const st = await p.page.evaluate(() => window.atlas.state);
+    assert.equal(injected, 0, 'markup from the link reached the DOM');
+    assert.ok(Number.isFinite(st.view.cx) && Number.isFinite(st.view.half) && st.view.half < 100, `view ${JSON.stringify(st.view)}`);
+    assert.ok(st.steps >= 2 && st.steps <= 64);
+    assertRealGrid(await gridStats(p.page));
+    assert.deepEqual(p.problems, [], `${frag.slice(0, 40)}: ${p.problems}`);
+    if (frag.includes('onerror')) await shot(p.page, '06-hostile-link');
+    await p.page.close();
+  }
+});
+
+await test('a phone-sized viewport lays the page out in one column', async () => {
+  const p = await cpu.newPage();
+  await p.setViewportSize({ width: 390, height: 844 });
+  await p.goto(server.url);
+  await p.waitForFunction(() => document.body.dataset.ready === 'true');
+  const widths = await p.evaluate(() => [document.querySelector('.map-panel').getBoundingClientRect().width, document.documentElement.scrollWidth]);
+  assert.ok(widths[1] <= 390, `page scrolls sideways (${widths[1]} px)`);
+  await p.screenshot({ path: path.join(SHOTS, '10-phone.png'), fullPage: true });
+  await p.close();
+});
+
+await cpu.close();
+server.close();
+
+const failed = results.filter((r) => !r.ok);
+console.log(`\nbrowser tests: ${results.length - failed.length} passed, ${failed.length} failed; screenshots in target/browser/`);
+process.exit(failed.length ? 1 : 0);

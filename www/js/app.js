@@ -1,0 +1,499 @@
+// The page: wires the model picker, backend switch, map, interpolation, samples, drawing pad,
+// uploads and share links together. Numerical work happens in Rust (window.wasmBindings);
+// nothing from a link, a file or a manifest is ever inserted as HTML (textContent only).
+
+import { Engine, wasmReady, yieldToBrowser } from './engine.js';
+import { LatentMap, PALETTE, greyCanvas, paintGrey } from './map.js';
+import { DrawingPad, readImageFile } from './pad.js';
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  a: null, b: null, steps: 10, mode: 'linear',
+  planeMode: 'pca', axisI: 0, axisJ: 1, anchor: null, pca: null,
+  encoded: null, sampleSeed: 1, nextEnd: 'a',
+};
+
+let wasm, engine, map, pad, manifest;
+const metrics = { firstGridMs: null };
+
+function notice(text) {
+  $('notice-text').textContent = text;
+  $('notice').hidden = !text;
+}
+
+function fmt(z) {
+  if (!z) return '—';
+  const shown = z.slice(0, 4).map((v) => v.toFixed(2)).join(', ');
+  return `(${shown}${z.length > 4 ? ', …' : ''})`;
+}
+
+// ---- model and backend ------------------------------------------------------------------
+
+async function openModel(entry, backend) {
+  $('backend-status').textContent = `loading ${entry.name}…`;
+  const session = await engine.open(entry, backend);
+  manifest = session.manifest();
+  const dim = session.latentDim;
+  state.pca = dim > 2 ? wasm.pcaPlane(session.testMeans(), dim) : null;
+  state.anchor = null;
+  $('plane-controls').hidden = dim <= 2;
+  fillAxisPickers(dim);
+  map.setModel(session, currentPlane(), session.side);
+  buildLegend();
+  describeModel(entry);
+  refreshBackendUi();
+}
+
+function refreshBackendUi() {
+  const be = engine.backend;
+  $('be-webgpu').setAttribute('aria-pressed', String(be === 'webgpu'));
+  $('be-cpu').setAttribute('aria-pressed', String(be === 'cpu'));
+  $('be-webgpu').disabled = !navigator.gpu;
+  $('be-webgpu').title = engine.webgpuBroken ? `WebGPU unavailable: ${engine.webgpuBroken}` : '';
+  $('backend-status').textContent = be === 'webgpu' ? 'running on WebGPU (burn-wgpu)' : 'running on the CPU (burn-flex, wasm)';
+  document.body.dataset.backend = be || '';
+}
+
+async function switchBackend(backend) {
+  if (engine.backend === backend) return;
+  await openModel(engine.entry, backend);
+  localStorage.setItem('atlas-backend', engine.backend);
+  await updateInterpolation();
+}
+
+function describeModel(entry) {
+  const m = manifest.metrics || {};
+  const rows = [
+    ['model', entry.name], ['dataset', manifest.dataset.name], ['latent dims', String(manifest.architecture.latent_dim)],
+    ['test NELBO', m.nelbo != null ? `${m.nelbo.toFixed(1)} nats` : '—'],
+    ['k-means acc.', m.kmeans_acc != null ? m.kmeans_acc.toFixed(3) : '—'],
+    ['trained', `${manifest.training.epochs} epochs, batch ${manifest.training.batch_size}`],
+    ['command', manifest.training.command],
+  ];
+  const dl = document.createElement('dl');
+  for (const [k, v] of rows) {
+    const dt = document.createElement('dt'); dt.textContent = k;
+    const dd = document.createElement('dd'); dd.textContent = v;
+    dl.append(dt, dd);
+  }
+  $('about').replaceChildren(dl);
+}
+
+// ---- plane (latents above 2-D) -------------------------------------------------------------
+
+function fillAxisPickers(dim) {
+  for (const [id, sel] of [['axis-i', state.axisI], ['axis-j', state.axisJ]]) {
+    const el = $(id);
+    el.replaceChildren(...Array.from({ length: dim }, (_, k) => {
+      const o = document.createElement('option'); o.value = String(k); o.textContent = `z${k}`; return o;
+    }));
+    el.value = String(Math.min(sel, dim - 1));
+  }
+  $('plane-mode').value = state.planeMode;
+  $('axis-i').disabled = $('axis-j').disabled = state.planeMode !== 'axes';
+}
+
+function currentPlane() {
+  const dim = engine.session.latentDim;
+  if (dim === 2) { map.axisNames = ['z0', 'z1']; return { origin: [0, 0], u: [1, 0], v: [0, 1] }; }
+  const unit = (k) => Array.from({ length: dim }, (_, d) => (d === k ? 1 : 0));
+  let u, v, base;
+  if (state.planeMode === 'pca') {
+    ({ u, v } = state.pca);
+    base = state.anchor ?? Array.from(state.pca.mean);
+    map.axisNames = ['PC1', 'PC2'];
+  } else {
+    u = unit(state.axisI); v = unit(state.axisJ);
+    base = state.anchor ?? new Array(dim).fill(0);
+    map.axisNames = [`z${state.axisI}`, `z${state.axisJ}`];
+  }
+  // The plane passes through the fixed point; coordinates are measured from it.
+  $('anchor-status').textContent = state.anchor ? `other coordinates fixed at ${fmt(state.anchor)}`
+    : (state.planeMode === 'pca' ? 'other coordinates: mean of the test encodings' : 'other coordinates: 0');
+  return { origin: Array.from(base), u: Array.from(u), v: Array.from(v) };
+}
+
+function replane() {
+  map.setPlane(currentPlane());
+  updateMarks();
+}
+
+// ---- legend -------------------------------------------------------------------------------
+
+function buildLegend() {
+  const items = manifest.dataset.class_names.map((name, c) => {
+    const li = document.createElement('li');
+    const btn = document.createElement('button');
+    btn.type = 'button';
+    btn.setAttribute('aria-pressed', String(!map.hidden.has(c)));
+    const sw = document.createElement('span'); sw.className = 'swatch'; sw.style.background = PALETTE[c % PALETTE.length];
+    const label = document.createElement('span'); label.textContent = name;
+    btn.append(sw, label);
+    btn.addEventListener('click', () => {
+      if (map.hidden.has(c)) map.hidden.delete(c); else map.hidden.add(c);
+      btn.setAttribute('aria-pressed', String(!map.hidden.has(c)));
+      map.drawOverlay();
+    });
+    li.append(btn);
+    return li;
+  });
+  $('legend').replaceChildren(...items);
+}
+
+// ---- hover --------------------------------------------------------------------------------
+
+let hoverToken = 0;
+async function showHover(point, clientX, clientY) {
+  const box = $('hover');
+  if (!point) { box.hidden = true; return; }
+  const token = ++hoverToken;
+  const wrap = $('map-wrap').getBoundingClientRect();
+  box.hidden = false;
+  box.style.left = `${Math.min(wrap.width - 170, Math.max(0, clientX - wrap.left + 14))}px`;
+  box.style.top = `${Math.min(wrap.height - 100, Math.max(0, clientY - wrap.top + 14))}px`;
+  $('hover-label').textContent = `#${point.index}: ${manifest.dataset.class_names[point.label] ?? point.label}`;
+  const side = engine.session.side;
+  const [recon, images] = await Promise.all([engine.decode(new Float32Array(point.z)), engine.testImages(manifest.dataset.name)]);
+  if (token !== hoverToken) return;
+  paintGrey($('hover-recon').getContext('2d'), recon, side, 0, 0, 0);
+  const ctx = $('hover-orig').getContext('2d');
+  if (images && images.side === side && point.index < images.n) paintGrey(ctx, images.pixels, side, point.index * side * side, 0, 0);
+  else { ctx.fillStyle = '#333'; ctx.fillRect(0, 0, side, side); }
+}
+
+// ---- interpolation ------------------------------------------------------------------------
+
+function setEnd(which, z) {
+  state[which] = z ? Array.from(z) : null;
+  state.nextEnd = which === 'a' ? 'b' : 'a';
+  updateInterpolation();
+}
+
+function updateMarks() {
+  const marks = [];
+  if (state.encoded) marks.push({ z: state.encoded, label: '✎', color: '#7ee0a0' });
+  if (state.a) marks.push({ z: state.a, label: 'A', color: '#ff6b6b' });
+  if (state.b) marks.push({ z: state.b, label: 'B', color: '#6bb6ff' });
+  map.marks = marks;
+  map.drawOverlay();
+}
+
+let stripToken = 0;
+async function updateInterpolation() {
+  $('a-text').textContent = fmt(state.a);
+  $('b-text').textContent = fmt(state.b);
+  updateMarks();
+  scheduleShare();
+  const strip = $('strip');
+  const token = ++stripToken;
+  if (!state.a || !state.b) {
+    map.path = []; map.drawOverlay();
+    strip.hidden = true;
+    return;
+  }
+  strip.hidden = false;
+  const steps = state.steps, dim = state.a.length, side = engine.session.side;
+  const flat = wasm.interpolate(new Float32Array(state.a), new Float32Array(state.b), steps, state.mode === 'spherical');
+  map.path = Array.from({ length: steps }, (_, k) => Array.from(flat.subarray(k * dim, (k + 1) * dim)));
+  map.drawOverlay();
+  const bytes = await engine.decode(flat);
+  if (token !== stripToken) return;
+  strip.width = side * steps; strip.height = side;
+  const ctx = strip.getContext('2d');
+  ctx.fillStyle = '#000'; ctx.fillRect(0, 0, strip.width, strip.height);
+  strip.dataset.ready = 'false';
+  // Frames appear left to right while the map's marker walks the path.
+  for (let k = 0; k < steps; k++) {
+    if (token !== stripToken) return;
+    paintGrey(ctx, bytes, side, k * side * side, k * side, 0);
+    map.cursorFrame = k; map.drawOverlay();
+    await new Promise((r) => setTimeout(r, 35));
+  }
+  map.cursorFrame = null; map.drawOverlay();
+  strip.dataset.ready = 'true';
+}
+
+// ---- share links --------------------------------------------------------------------------
+
+function shareState() {
+  return {
+    model: engine.entry.name,
+    center: [map.view.cx, map.view.cy],
+    zoom: map.zoom,
+    a: state.a, b: state.b,
+    steps: state.steps, mode: state.mode,
+  };
+}
+
+let shareTimer = 0;
+function scheduleShare() {
+  clearTimeout(shareTimer);
+  shareTimer = setTimeout(() => {
+    const frag = wasm.encodeLink(shareState());
+    history.replaceState(null, '', `#${frag}`);
+    $('share-url').value = location.href;
+  }, 150);
+}
+
+function knownModels() {
+  // The first entry is what an unusable link falls back to: the default model.
+  const def = engine.defaultModel();
+  return [def, ...engine.models.filter((m) => m !== def)].map((m) => ({ name: m.name, latent_dim: m.latent_dim }));
+}
+
+async function applyLink(fragment) {
+  const { state: s, problems } = wasm.decodeLink(fragment, knownModels());
+  if (problems.length) notice(problems.join(' '));
+  const entry = engine.models.find((m) => m.name === s.model) ?? engine.defaultModel();
+  if (!engine.entry || engine.entry.name !== entry.name) {
+    $('model').value = entry.name;
+    await openModel(entry, engine.backend ?? preferredBackend());
+  }
+  state.a = s.a; state.b = s.b; state.steps = s.steps; state.mode = s.mode;
+  $('steps').value = String(s.steps);
+  setModeUi();
+  map.setView(s.center[0], s.center[1], 3 / s.zoom);
+  await updateInterpolation();
+}
+
+function setModeUi() {
+  $('mode-lerp').setAttribute('aria-pressed', String(state.mode === 'linear'));
+  $('mode-slerp').setAttribute('aria-pressed', String(state.mode === 'spherical'));
+}
+
+// ---- samples ------------------------------------------------------------------------------
+
+function gaussians(n, seed) {
+  // mulberry32 + Box-Muller: the same seed gives the same samples on every machine.
+  let t = seed >>> 0;
+  const u = () => { t += 0x6D2B79F5; let r = Math.imul(t ^ (t >>> 15), 1 | t); r ^= r + Math.imul(r ^ (r >>> 7), 61 | r); return ((r ^ (r >>> 14)) >>> 0) / 4294967296; };
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(1 - u())), th = 2 * Math.PI * u();
+    out[i] = r * Math.cos(th);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(th);
+  }
+  return out;
+}
+
+async function drawSamples() {
+  const n = Math.max(1, Math.min(64, Number($('sample-n').value) || 16));
+  $('sample-n').value = String(n);
+  const dim = engine.session.latentDim, side = engine.session.side;
+  const bytes = await engine.decode(gaussians(n * dim, state.sampleSeed++));
+  const cols = Math.min(n, 8), rows = Math.ceil(n / cols);
+  const c = $('samples');
+  c.hidden = false;
+  c.width = cols * side; c.height = rows * side;
+  const ctx = c.getContext('2d');
+  ctx.fillStyle = '#000'; ctx.fillRect(0, 0, c.width, c.height);
+  for (let k = 0; k < n; k++) paintGrey(ctx, bytes, side, k * side * side, (k % cols) * side, Math.floor(k / cols) * side);
+}
+
+// ---- encoding drawings and uploads ---------------------------------------------------------
+
+async function encodePixels({ rgba, width, height }) {
+  const side = engine.session.side;
+  let x;
+  try {
+    x = wasm.prepareImage(new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength), width, height, side, side);
+  } catch (e) {
+    notice(e.message || String(e));
+    return;
+  }
+  const z = Array.from(await engine.encode(x));
+  state.encoded = z;
+  const input = new Uint8Array(x.length);
+  x.forEach((v, i) => { input[i] = Math.round(Math.min(1, Math.max(0, v)) * 255); });
+  paintGrey($('enc-input').getContext('2d'), input, side, 0, 0, 0);
+  const recon = await engine.decode(new Float32Array(z));
+  paintGrey($('enc-recon').getContext('2d'), recon, side, 0, 0, 0);
+  $('enc-text').textContent = `z = ${fmt(z)}`;
+  $('encoded').hidden = false;
+  updateMarks();
+  window.atlas.lastEncoding = z;
+}
+
+// ---- export -------------------------------------------------------------------------------
+
+function download(canvas, name) {
+  canvas.toBlob((blob) => {
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  }, 'image/png');
+}
+
+function exportGrid() {
+  const c = document.createElement('canvas');
+  c.width = map.tiles.width; c.height = map.tiles.height;
+  const ctx = c.getContext('2d');
+  ctx.drawImage(map.tiles, 0, 0);
+  ctx.drawImage(map.overlay, 0, 0);
+  download(c, `${engine.entry.name}-grid.png`);
+}
+
+function exportStrip() {
+  const s = $('strip');
+  if (s.hidden) { notice('Set both interpolation ends first.'); return; }
+  const k = 4, c = document.createElement('canvas');
+  c.width = s.width * k; c.height = s.height * k;
+  const ctx = c.getContext('2d');
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(s, 0, 0, c.width, c.height);
+  download(c, `${engine.entry.name}-interpolation.png`);
+}
+
+// ---- wiring -------------------------------------------------------------------------------
+
+function preferredBackend() {
+  const saved = localStorage.getItem('atlas-backend');
+  const asked = new URLSearchParams(location.search).get('backend');
+  const want = asked || saved || 'webgpu';
+  return want === 'cpu' ? 'cpu' : 'webgpu';
+}
+
+function guard(fn) {
+  return (...args) => Promise.resolve().then(() => fn(...args)).catch((e) => {
+    console.error(e);
+    notice(e && e.message ? e.message : String(e));
+  });
+}
+
+function wire() {
+  $('notice-close').addEventListener('click', () => notice(''));
+  $('model').addEventListener('change', guard(async () => {
+    const entry = engine.models.find((m) => m.name === $('model').value);
+    state.a = state.b = state.encoded = null;
+    await openModel(entry, engine.backend);
+    map.reset();
+    await updateInterpolation();
+  }));
+  $('be-webgpu').addEventListener('click', guard(() => switchBackend('webgpu')));
+  $('be-cpu').addEventListener('click', guard(() => switchBackend('cpu')));
+  $('density').addEventListener('input', () => {
+    map.density = Number($('density').value);
+    $('density-out').textContent = String(map.density);
+    map.render();
+  });
+  $('show-scatter').addEventListener('change', () => { map.showScatter = $('show-scatter').checked; map.drawOverlay(); });
+  $('show-grid').addEventListener('change', () => { map.showGrid = $('show-grid').checked; map.render(); });
+  $('reset-view').addEventListener('click', () => map.reset());
+  $('export-grid').addEventListener('click', exportGrid);
+  $('export-strip').addEventListener('click', exportStrip);
+  $('plane-mode').addEventListener('change', () => { state.planeMode = $('plane-mode').value; fillAxisPickers(engine.session.latentDim); replane(); });
+  $('axis-i').addEventListener('change', () => { state.axisI = Number($('axis-i').value); replane(); });
+  $('axis-j').addEventListener('change', () => { state.axisJ = Number($('axis-j').value); replane(); });
+  $('anchor-reset').addEventListener('click', () => { state.anchor = null; replane(); });
+  $('anchor-a').addEventListener('click', () => {
+    if (!state.a) { notice('Set A first (click a test point or the map).'); return; }
+    state.anchor = state.a.slice(); replane();
+  });
+  $('steps').addEventListener('change', guard(async () => {
+    state.steps = Math.max(2, Math.min(64, Math.round(Number($('steps').value)) || 10));
+    $('steps').value = String(state.steps);
+    await updateInterpolation();
+  }));
+  $('mode-lerp').addEventListener('click', guard(async () => { state.mode = 'linear'; setModeUi(); await updateInterpolation(); }));
+  $('mode-slerp').addEventListener('click', guard(async () => { state.mode = 'spherical'; setModeUi(); await updateInterpolation(); }));
+  $('swap-ab').addEventListener('click', guard(async () => { [state.a, state.b] = [state.b, state.a]; await updateInterpolation(); }));
+  $('copy-link').addEventListener('click', guard(async () => {
+    const frag = wasm.encodeLink(shareState());
+    history.replaceState(null, '', `#${frag}`);
+    $('share-url').value = location.href;
+    try { await navigator.clipboard.writeText(location.href); $('copy-link').textContent = 'Copied ✓'; }
+    catch { $('share-url').select(); $('copy-link').textContent = 'Select and copy'; }
+    setTimeout(() => { $('copy-link').textContent = 'Copy share link'; }, 1500);
+  }));
+  $('sample').addEventListener('click', guard(drawSamples));
+  $('pad-undo').addEventListener('click', () => pad.undo());
+  $('pad-clear').addEventListener('click', () => pad.clear());
+  $('pad-encode').addEventListener('click', guard(async () => {
+    if (pad.isEmpty()) { notice('Draw something first.'); return; }
+    await encodePixels(pad.rgba());
+  }));
+  $('upload').addEventListener('change', guard(async () => {
+    const file = $('upload').files[0];
+    $('upload').value = '';
+    if (!file) return;
+    let pixels;
+    try { pixels = await readImageFile(file); } catch (e) { notice(e.message); return; }
+    await encodePixels(pixels);
+  }));
+  $('enc-as-a').addEventListener('click', () => state.encoded && setEnd('a', state.encoded));
+  $('enc-as-b').addEventListener('click', () => state.encoded && setEnd('b', state.encoded));
+  addEventListener('hashchange', guard(() => applyLink(location.hash)));
+}
+
+async function main() {
+  wasm = await wasmReady();
+  engine = new Engine(wasm, notice);
+  engine.onChange(refreshBackendUi);
+  map = new LatentMap(engine, $('tiles'), $('overlay'), {
+    onClick: guard(async (xy, point, shift) => {
+      const z = point ? point.z : map.point(xy[0], xy[1]);
+      setEnd(shift ? 'b' : state.nextEnd, z);
+    }),
+    onKeyEnd: (key, xy) => setEnd(key, map.point(xy[0], xy[1])),
+    onHover: (p, x, y) => showHover(p, x, y).catch(() => {}),
+    onView: scheduleShare,
+    onError: (e) => notice(e.message || String(e)),
+  });
+  pad = new DrawingPad($('pad'));
+  wire();
+  const models = await engine.loadIndex();
+  $('model').replaceChildren(...models.map((m) => {
+    const o = document.createElement('option');
+    o.value = m.name; o.textContent = `${m.name} (${m.latent_dim}-d)`;
+    return o;
+  }));
+  const first = engine.models.find((m) => location.hash.includes(`m=${m.name}&`)) ?? engine.defaultModel();
+  $('model').value = first.name;
+  await openModel(first, preferredBackend());
+  await applyLink(location.hash);
+  await map.idle();
+  metrics.firstGridMs = performance.now();
+  await drawSamples();
+  document.body.dataset.ready = 'true';
+  // Warm the test images for hovering once the first grid is up.
+  yieldToBrowser().then(() => engine.testImages(manifest.dataset.name));
+}
+
+// Hooks for the browser tests and the benchmark; they drive the same code paths as the UI.
+window.atlas = {
+  metrics,
+  get state() {
+    return { model: engine?.entry?.name, backend: engine?.backend, view: map && { ...map.view }, a: state.a, b: state.b, steps: state.steps, mode: state.mode, webgpuBroken: engine?.webgpuBroken };
+  },
+  decode: async (points) => {
+    const dim = engine.session.latentDim, side = engine.session.side;
+    const bytes = await engine.decode(new Float32Array(points.flat()));
+    return points.map((_, k) => Array.from(bytes.subarray(k * side * side, (k + 1) * side * side)));
+  },
+  idle: () => map.idle(),
+  setBackend: (b) => switchBackend(b),
+  setView: (cx, cy, half) => map.setView(cx, cy, half),
+  clearTiles: () => map.clearTiles(),
+  lastEncoding: null,
+  testMeans: () => engine.session.testMeans(),
+  get _map() { return map; },
+  get _pad() { return pad; },
+  get _state() { return state; },
+  stripReady: () => $('strip').dataset.ready === 'true',
+  benchDecode: async (n, reps) => {
+    const dim = engine.session.latentDim, times = [];
+    const z = gaussians(n * dim, 7);
+    await engine.decode(z);
+    for (let r = 0; r < reps; r++) { const t = performance.now(); await engine.decode(z); times.push(performance.now() - t); }
+    return times;
+  },
+};
+
+main().catch((e) => {
+  console.error(e);
+  notice(`The explorer could not start: ${e && e.message ? e.message : e}`);
+  document.body.dataset.ready = 'error';
+});
