@@ -36,7 +36,7 @@ export function serveDist() {
 }
 
 /** Headless Debian Chromium; `webgpu` adds --enable-unsafe-webgpu (SwiftShader when no GPU). */
-export async function launch({ webgpu }) {
+export async function launch({ webgpu, viewport = { width: 1280, height: 900 } }) {
   const dir = fs.mkdtempSync('/tmp/atlas-chromium-');
   const args = [
     '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -46,7 +46,7 @@ export async function launch({ webgpu }) {
   else args.push('--disable-gpu', '--disable-features=WebGPU');
   const browser = await chromium.launchPersistentContext(dir, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true, args, viewport: { width: 1280, height: 900 }, acceptDownloads: true,
+    headless: true, args, viewport, acceptDownloads: true,
   });
   return browser;
 }

@@ -61,11 +61,13 @@ async function assertParity(page, label) {
   const file = `${model}.safetensors`;
   const points = [[0, 0], [1.5, -0.75], [-2.25, 2], [0.3, 0.9], [-1, -1.6], [2.8, 2.8]];
   const native = nativeDecode(file, points);
-  const browser = await page.evaluate((p) => window.atlas.decode(p), points);
-  let worst = 0;
-  points.forEach((_, k) => native[k].forEach((v, i) => { worst = Math.max(worst, Math.abs(v - browser[k][i])); }));
-  assert.ok(worst <= 1, `${label}: browser and native decodes differ by ${worst}/255`);
-  return worst;
+  // Both the page's own session and the grid's path (the CPU decode workers).
+  for (const pooled of [false, true]) {
+    const browser = await page.evaluate(([p, pooled]) => window.atlas.decode(p, pooled), [points, pooled]);
+    let worst = 0;
+    points.forEach((_, k) => native[k].forEach((v, i) => { worst = Math.max(worst, Math.abs(v - browser[k][i])); }));
+    assert.ok(worst <= 1, `${label}${pooled ? ' (grid path)' : ''}: browser and native decodes differ by ${worst}/255`);
+  }
 }
 
 async function noticeText(page) {
@@ -93,8 +95,20 @@ console.log(`serving dist/ at ${server.url}`);
 const gpu = await launch({ webgpu: true });
 let main;
 
+await test('a software-only WebGPU adapter loses to the CPU unless asked for; CPU tiles decode in workers', async () => {
+  const p = await openPage(gpu, server.url);
+  const st = await p.page.evaluate(() => window.atlas.state);
+  const software = await p.page.evaluate(async () => (await navigator.gpu.requestAdapter()).info.isFallbackAdapter);
+  assert.equal(st.backend, software ? 'cpu' : 'webgpu');
+  if (software) assert.match(await noticeText(p.page), /software renderer/);
+  assert.ok(await p.page.evaluate(() => window.atlas.workers()) >= 1, 'no decode workers');
+  assertRealGrid(await gridStats(p.page));
+  assert.deepEqual(p.problems, []);
+  await p.page.close();
+});
+
 await test('page loads on WebGPU and the grid shows real, varied images', async () => {
-  main = await openPage(gpu, server.url);
+  main = await openPage(gpu, `${server.url}?backend=webgpu`);
   const st = await main.page.evaluate(() => window.atlas.state);
   assert.equal(await main.page.evaluate(() => document.body.dataset.ready), 'true', await noticeText(main.page));
   assert.equal(st.backend, 'webgpu', `backend is ${st.backend}: ${st.webgpuBroken}`);

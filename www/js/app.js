@@ -248,7 +248,7 @@ async function applyLink(fragment) {
   const entry = engine.models.find((m) => m.name === s.model) ?? engine.defaultModel();
   if (!engine.entry || engine.entry.name !== entry.name) {
     $('model').value = entry.name;
-    await openModel(entry, engine.backend ?? preferredBackend());
+    await openModel(entry, engine.backend);
   }
   state.a = s.a; state.b = s.b; state.steps = s.steps; state.mode = s.mode;
   $('steps').value = String(s.steps);
@@ -349,11 +349,10 @@ function exportStrip() {
 
 // ---- wiring -------------------------------------------------------------------------------
 
-function preferredBackend() {
-  const saved = localStorage.getItem('atlas-backend');
-  const asked = new URLSearchParams(location.search).get('backend');
-  const want = asked || saved || 'webgpu';
-  return want === 'cpu' ? 'cpu' : 'webgpu';
+/** An explicit backend choice: `?backend=` in the URL, else the user's last switch. */
+function askedBackend() {
+  const want = new URLSearchParams(location.search).get('backend') || localStorage.getItem('atlas-backend');
+  return want === 'cpu' || want === 'webgpu' ? want : null;
 }
 
 function guard(fn) {
@@ -444,7 +443,7 @@ async function main() {
   });
   pad = new DrawingPad($('pad'));
   wire();
-  const models = await engine.loadIndex();
+  const [models] = await Promise.all([engine.loadIndex(), engine.startWorkers()]);
   $('model').replaceChildren(...models.map((m) => {
     const o = document.createElement('option');
     o.value = m.name; o.textContent = `${m.name} (${m.latent_dim}-d)`;
@@ -452,7 +451,7 @@ async function main() {
   }));
   const first = engine.models.find((m) => location.hash.includes(`m=${m.name}&`)) ?? engine.defaultModel();
   $('model').value = first.name;
-  await openModel(first, preferredBackend());
+  await openModel(first, await engine.chooseBackend(askedBackend()));
   await applyLink(location.hash);
   await map.idle();
   metrics.firstGridMs = performance.now();
@@ -468,9 +467,9 @@ window.atlas = {
   get state() {
     return { model: engine?.entry?.name, backend: engine?.backend, view: map && { ...map.view }, a: state.a, b: state.b, steps: state.steps, mode: state.mode, webgpuBroken: engine?.webgpuBroken };
   },
-  decode: async (points) => {
-    const dim = engine.session.latentDim, side = engine.session.side;
-    const bytes = await engine.decode(new Float32Array(points.flat()));
+  decode: async (points, pooled = false) => {
+    const side = engine.session.side, z = new Float32Array(points.flat());
+    const bytes = await (pooled ? engine.decodeMany(z) : engine.decode(z));
     return points.map((_, k) => Array.from(bytes.subarray(k * side * side, (k + 1) * side * side)));
   },
   idle: () => map.idle(),
@@ -483,11 +482,15 @@ window.atlas = {
   get _pad() { return pad; },
   get _state() { return state; },
   stripReady: () => $('strip').dataset.ready === 'true',
-  benchDecode: async (n, reps) => {
+  workers: () => engine.workers,
+  /** Times `reps` decodes of n prior samples: on the page's session, or (`pooled`) the way the
+   * grid decodes them (spread over the CPU workers when there are any). */
+  benchDecode: async (n, reps, pooled = false) => {
     const dim = engine.session.latentDim, times = [];
     const z = gaussians(n * dim, 7);
-    await engine.decode(z);
-    for (let r = 0; r < reps; r++) { const t = performance.now(); await engine.decode(z); times.push(performance.now() - t); }
+    const run = () => (pooled ? engine.decodeMany(z) : engine.decode(z));
+    await run();
+    for (let r = 0; r < reps; r++) { const t = performance.now(); await run(); times.push(performance.now() - t); }
     return times;
   },
 };

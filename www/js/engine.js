@@ -22,6 +22,44 @@ function errorText(e) {
   return (e && e.message) ? e.message : String(e);
 }
 
+/** Decode workers for the CPU path (one per core, at most four); see worker.js. */
+class WorkerPool {
+  constructor(size) {
+    this.workers = Array.from({ length: size }, () => new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
+    this.pending = new Map();
+    this.nextId = 1;
+    for (const w of this.workers) {
+      w.onmessage = ({ data }) => {
+        const p = this.pending.get(data.id);
+        this.pending.delete(data.id);
+        if (data.ok) p.resolve(data.out); else p.reject(new Error(data.error));
+      };
+    }
+  }
+
+  call(worker, msg) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ ...msg, id });
+    });
+  }
+
+  all(msg) { return Promise.all(this.workers.map((w) => this.call(w, msg))); }
+
+  /** Splits `z` (rows of `dim`) across the workers; resolves to the concatenated images. */
+  async decode(z, dim, imageBytes) {
+    const n = z.length / dim, k = Math.min(this.workers.length, n);
+    const per = Math.ceil(n / k);
+    const parts = await Promise.all(Array.from({ length: k }, (_, i) => this.call(this.workers[i], {
+      op: 'decode', z: z.slice(i * per * dim, Math.min(n, (i + 1) * per) * dim),
+    })));
+    const out = new Uint8Array(n * imageBytes);
+    parts.forEach((p, i) => out.set(p, i * per * imageBytes));
+    return out;
+  }
+}
+
 export class Engine {
   constructor(wasm, onNotice) {
     this.wasm = wasm;
@@ -33,6 +71,43 @@ export class Engine {
     this.webgpuBroken = null; // why WebGPU is unusable in this page, once known
     this.listeners = new Set();
   }
+
+  /** Starts the CPU decode workers; without them the CPU path decodes on the main thread, in
+   * chunks. Needs the wasm module's URLs, which trunk's preload links name. */
+  async startWorkers() {
+    try {
+      const glue = document.querySelector('link[rel=modulepreload][href$=".js"]');
+      const bin = document.querySelector('link[rel=preload][href$=".wasm"]');
+      if (!glue || !bin || typeof Worker !== 'function') return;
+      const module = await WebAssembly.compileStreaming(fetch(bin.href));
+      const size = Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2));
+      const pool = new WorkerPool(size);
+      await pool.all({ op: 'init', glue: new URL(glue.href, location.href).href, module });
+      this.pool = pool;
+      this.poolModel = null;
+    } catch (e) {
+      console.warn('decode workers unavailable; decoding on the main thread', e);
+      this.pool = null;
+    }
+  }
+
+  /** Grid batches: on the CPU, spread over the workers (when they hold the current model). */
+  async decodeMany(z) {
+    if (this.pool && this.session.backend === 'cpu') {
+      const entry = this.entry;
+      if (this.poolModel !== entry.file) {
+        await this.pool.all({ op: 'open', bytes: await this.modelBytes(entry) });
+        this.poolModel = entry.file;
+      }
+      if (this.entry === entry) {
+        const side = this.session.side;
+        return this.pool.decode(z, this.session.latentDim, side * side);
+      }
+    }
+    return this.decode(z);
+  }
+
+  get workers() { return this.pool ? this.pool.workers.length : 0; }
 
   async loadIndex() {
     const res = await fetch('pkg/index.json');
@@ -62,8 +137,28 @@ export class Engine {
     return this.bytes.get(entry.file);
   }
 
-  webgpuAvailable() {
-    return !!navigator.gpu && !this.webgpuBroken;
+  /** The backend to start on. `asked` ('webgpu' | 'cpu' | null) is an explicit choice (URL or
+   * the user's last click); without one, a software-only WebGPU adapter (SwiftShader) loses to
+   * the CPU path, which is some forty times faster on the same processor. */
+  async chooseBackend(asked) {
+    if (asked === 'cpu') return 'cpu';
+    if (!navigator.gpu) {
+      this.webgpuBroken = 'this browser offers no WebGPU';
+      this.onNotice(`WebGPU is not available (${this.webgpuBroken}); using the CPU.`);
+      return 'cpu';
+    }
+    let adapter = null;
+    try { adapter = await navigator.gpu.requestAdapter(); } catch { adapter = null; }
+    if (!adapter) {
+      this.webgpuBroken = 'the browser offers no WebGPU adapter';
+      this.onNotice(`WebGPU is not available (${this.webgpuBroken}); using the CPU.`);
+      return 'cpu';
+    }
+    if (asked !== 'webgpu' && adapter.info && adapter.info.isFallbackAdapter) {
+      this.onNotice('The only WebGPU adapter here is a software renderer, slower than the CPU path; using the CPU. The WebGPU button switches anyway.');
+      return 'cpu';
+    }
+    return 'webgpu';
   }
 
   /** Open `entry` on `backend` ('webgpu' | 'cpu'); WebGPU failures fall back to the CPU. */

@@ -218,13 +218,13 @@ export class LatentMap {
     for (;;) {
       const { step, key, cells } = this.missing();
       if (!cells.length || !this.showGrid) break;
-      // The GPU wants big batches (one fixed shape, compiled once); the CPU path yields every few
-      // dozen images to stay fluid.
-      const chunk = cells.slice(0, this.engine.backend === 'webgpu' ? 256 : 48);
+      // The GPU wants big batches (one fixed shape, compiled once). On the CPU, workers share
+      // each chunk; without workers the main thread yields every few dozen images to stay fluid.
+      const chunk = cells.slice(0, this.engine.backend === 'webgpu' ? 256 : (this.engine.workers ? 96 * this.engine.workers : 48));
       const z = new Float32Array(chunk.length * this.dim);
       chunk.forEach((c, k) => z.set(this.point(c.i * step, c.j * step), k * this.dim));
       const epoch = this.epoch;
-      const bytes = await this.engine.decode(z);
+      const bytes = await this.engine.decodeMany(z);
       if (epoch === this.epoch) {
         const px = this.side * this.side;
         chunk.forEach((c, k) => this.cache.set(`${key}:${c.i}:${c.j}`, greyCanvas(bytes, this.side, k * px)));

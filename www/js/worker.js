@@ -1,0 +1,34 @@
+// A decode worker: its own instance of the page's wasm module with a CPU (burn-flex) session of
+// the current model. The page splits grid batches across a few of these, so the CPU path uses
+// every core and the main thread never blocks on decoding.
+
+let glue = null;
+let session = null;
+
+async function handle(msg) {
+  switch (msg.op) {
+    case 'init':
+      glue = await import(msg.glue);
+      // A compiled WebAssembly.Module from the page: instantiating it needs no download or compile.
+      await glue.default({ module_or_path: msg.module });
+      return null;
+    case 'open':
+      if (session) session.free();
+      session = null;
+      session = await glue.openSession(msg.bytes, 'cpu');
+      return null;
+    case 'decode':
+      return session.decode(msg.z);
+    default:
+      throw new Error('unknown request');
+  }
+}
+
+self.onmessage = async ({ data }) => {
+  try {
+    const out = await handle(data);
+    self.postMessage({ id: data.id, ok: true, out }, out ? [out.buffer] : []);
+  } catch (e) {
+    self.postMessage({ id: data.id, ok: false, error: e && e.message ? e.message : String(e) });
+  }
+};
