@@ -69,6 +69,15 @@ async fn webgpu_device() -> Result<Device, JsError> {
     Ok(device)
 }
 
+/// A tensor's values on the host. Asynchronous because WebGPU reads cannot block.
+async fn read_back<const D: usize>(t: Tensor<D>, what: &str) -> Result<Vec<f32>, JsError> {
+    t.into_data_async()
+        .await
+        .map_err(|e| JsError::new(&format!("reading {what} failed: {e:?}")))?
+        .try_into_vec::<f32>()
+        .map_err(|e| JsError::new(&format!("{what}: {e:?}")))
+}
+
 async fn decode_bytes(inner: &Inner, z: Vec<f32>) -> Result<Vec<u8>, JsError> {
     let d = inner.bundle.latent_dim();
     if z.is_empty() || z.len() % d != 0 {
@@ -100,14 +109,7 @@ async fn decode_bytes(inner: &Inner, z: Vec<f32>) -> Result<Vec<u8>, JsError> {
     let mut z = z;
     z.resize(padded * d, 0.0);
     let z = Tensor::<2>::from_data(TensorData::new(z, [padded, d]), &inner.device);
-    let pixels = inner.model.decoder.forward(z);
-    let data = pixels
-        .into_data_async()
-        .await
-        .map_err(|e| JsError::new(&format!("reading the decoded images failed: {e:?}")))?;
-    let v: Vec<f32> = data
-        .try_into_vec::<f32>()
-        .map_err(|e| JsError::new(&format!("decoded images: {e:?}")))?;
+    let v = read_back(inner.model.decoder.forward(z), "the decoded images").await?;
     let s = inner.bundle.manifest.preprocessing.side;
     Ok(crate::explorer::to_grey_bytes(&v[..n * s * s]))
 }
@@ -127,13 +129,7 @@ async fn encode_means(inner: &Inner, x: Vec<f32>) -> Result<Vec<f32>, JsError> {
         )));
     }
     let x = Tensor::<4>::from_data(TensorData::new(x, [n, 1, s, s]), &inner.device);
-    let mean = inner.model.encoder.forward(x).mean;
-    let data = mean
-        .into_data_async()
-        .await
-        .map_err(|e| JsError::new(&format!("reading the encoding failed: {e:?}")))?;
-    data.try_into_vec::<f32>()
-        .map_err(|e| JsError::new(&format!("encoding: {e:?}")))
+    read_back(inner.model.encoder.forward(x).mean, "the encoding").await
 }
 
 #[wasm_bindgen]

@@ -107,7 +107,7 @@ export function testImages(dataset = 'fashion-mnist') {
 
 /** The native CLI's decode of `points` with a model file: one byte array per point. */
 export function nativeDecode(modelFile, points) {
-  const bin = path.join(ROOT, 'target', 'release', 'latent-atlas');
+  const bin = path.join(process.env.CARGO_TARGET_DIR ?? path.join(ROOT, 'target'), 'release', 'latent-atlas');
   const args = ['decode', path.join(ROOT, 'pkg', modelFile)];
   for (const p of points) args.push('--z', p.join(','));
   return JSON.parse(execFileSync(bin, args, { encoding: 'utf8' })).images;

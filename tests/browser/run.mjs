@@ -25,7 +25,11 @@ async function test(name, fn) {
   }
 }
 
-const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+// Screenshots are for people to look at, not assertions: one that times out (the compositor
+// busy under software WebGPU) is reported at the end instead of failing the test it is in.
+const missedShots = [];
+const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true, timeout: 60_000 })
+  .catch((e) => missedShots.push(`${name}: ${e.message.split('\n')[0]}`));
 
 /** Statistics of the map's tile canvas: is it showing real, varied images? */
 function gridStats(page) {
@@ -371,6 +375,7 @@ await test('a phone-sized viewport lays the page out in one column', async () =>
 await cpu.close();
 server.close();
 
+if (missedShots.length) console.log(`screenshots not taken:\n  ${missedShots.join('\n  ')}`);
 const failed = results.filter((r) => !r.ok);
 console.log(`\nbrowser tests: ${results.length - failed.length} passed, ${failed.length} failed; screenshots in target/browser/`);
 process.exit(failed.length ? 1 : 0);

@@ -191,27 +191,22 @@ export class Engine {
   onChange(fn) { this.listeners.add(fn); }
   emit() { for (const fn of this.listeners) fn(this); }
 
-  /** Decode latent rows (flat Float32Array) to side*side grey bytes each. A WebGPU failure
-   * (device lost, out of memory) switches to the CPU and retries once there. */
-  async decode(z) {
-    const s = this.session;
-    try {
-      return await s.decode(z);
-    } catch (e) {
-      if (s.backend !== 'webgpu') throw e;
-      await this.gpuFailed(e);
-      return this.session.decode(z);
-    }
-  }
+  /** Decode latent rows (flat Float32Array) to side*side grey bytes each. */
+  decode(z) { return this.withFallback((s) => s.decode(z)); }
 
-  async encode(x) {
+  /** Encode side*side images (flat, in [0, 1]) to their latent means. */
+  encode(x) { return this.withFallback((s) => s.encode(x)); }
+
+  /** Runs `op` on the session; a WebGPU failure (device lost, out of memory) switches to the CPU
+   * and retries once there. */
+  async withFallback(op) {
     const s = this.session;
     try {
-      return await s.encode(x);
+      return await op(s);
     } catch (e) {
       if (s.backend !== 'webgpu') throw e;
       await this.gpuFailed(e);
-      return this.session.encode(x);
+      return op(this.session);
     }
   }
 
