@@ -306,6 +306,30 @@ async function assertParity16(page) {
   assert.ok(worst <= 1, `16-d decodes differ by ${worst}/255`);
 }
 
+await test('a lost WebGPU device switches the page to the CPU by itself', async () => {
+  // Record the GPUDevice burn-wgpu gets, then destroy it: what a driver reset or a lost GPU does.
+  await gpu.addInitScript(() => {
+    const request = GPUAdapter.prototype.requestDevice;
+    GPUAdapter.prototype.requestDevice = async function (...args) {
+      const device = await request.apply(this, args);
+      (window.__atlasDevices ??= []).push(device);
+      return device;
+    };
+  });
+  const p = await openPage(gpu, `${server.url}?backend=webgpu`);
+  assert.equal(await p.page.evaluate(() => window.atlas.state.backend), 'webgpu');
+  await p.page.evaluate(() => window.__atlasDevices.forEach((d) => d.destroy()));
+  const out = await p.page.evaluate(() => window.atlas.decode([[0.5, -0.5]]));
+  assert.ok(Math.max(...out[0]) > 100, 'decode after the loss returned a blank image');
+  assert.equal(await p.page.evaluate(() => window.atlas.state.backend), 'cpu');
+  assert.match(await noticeText(p.page), /WebGPU stopped working .*switched to the CPU/);
+  await p.page.evaluate(() => window.atlas.setView(1, 1, 2));
+  await p.page.evaluate(() => window.atlas.idle());
+  assertRealGrid(await gridStats(p.page));
+  assert.deepEqual(p.problems, []);
+  await p.page.close();
+});
+
 await gpu.close();
 
 // ---- WebGPU unavailable ---------------------------------------------------------------------

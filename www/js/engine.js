@@ -212,7 +212,7 @@ export class Engine {
 
   async gpuFailed(e) {
     if (this.session && this.session.backend === 'webgpu') {
-      this.webgpuBroken = errorText(e);
+      this.webgpuBroken = errorText(e).split('\n')[0];
       this.onNotice(`WebGPU stopped working (${this.webgpuBroken}); switched to the CPU.`);
       await this.open(this.entry, 'cpu');
     }
