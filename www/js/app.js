@@ -33,6 +33,12 @@ function fmt(z) {
 async function openModel(entry, backend) {
   $('backend-status').textContent = `loading ${entry.name}…`;
   const session = await engine.open(entry, backend);
+  if (!session) return false; // overtaken by a newer choice
+  $('model').value = entry.name;
+  // An encoding or ends from another model have the wrong size for this one.
+  if (state.encoded && state.encoded.length !== session.latentDim) { state.encoded = null; $('encoded').hidden = true; }
+  if (state.a && state.a.length !== session.latentDim) state.a = null;
+  if (state.b && state.b.length !== session.latentDim) state.b = null;
   manifest = session.manifest();
   const dim = session.latentDim;
   state.pca = dim > 2 ? wasm.pcaPlane(session.testMeans(), dim) : null;
@@ -43,6 +49,7 @@ async function openModel(entry, backend) {
   buildLegend();
   describeModel(entry);
   refreshBackendUi();
+  return true;
 }
 
 function refreshBackendUi() {
@@ -165,7 +172,10 @@ async function showHover(point, clientX, clientY) {
 // ---- interpolation ------------------------------------------------------------------------
 
 function setEnd(which, z) {
-  state[which] = z ? Array.from(z) : null;
+  // Share links hold coordinates within ±MAX_COORD; farther points are pulled back to that box.
+  const lim = wasm.linkLimits().maxCoord;
+  if (z && Array.from(z).some((v) => Math.abs(v) > lim)) notice(`Interpolation ends are kept within ±${lim} so that share links can hold them.`);
+  state[which] = z ? Array.from(z, (v) => Math.max(-lim, Math.min(lim, v))) : null;
   state.nextEnd = which === 'a' ? 'b' : 'a';
   updateInterpolation();
 }
@@ -414,6 +424,7 @@ function wire() {
     if (pad.isEmpty()) { notice('Draw something first.'); return; }
     await encodePixels(pad.rgba());
   }));
+  $('upload-button').addEventListener('click', () => $('upload').click());
   $('upload').addEventListener('change', guard(async () => {
     const file = $('upload').files[0];
     $('upload').value = '';

@@ -34,13 +34,18 @@ class WorkerPool {
         this.pending.delete(data.id);
         if (data.ok) p.resolve(data.out); else p.reject(new Error(data.error));
       };
+      // A worker that fails to load or crashes fails its calls instead of leaving them hanging.
+      w.onerror = (e) => {
+        this.broken = `a decode worker failed (${e.message || 'no details'})`;
+        for (const [id, p] of this.pending) if (p.worker === w) { this.pending.delete(id); p.reject(new Error(this.broken)); }
+      };
     }
   }
 
   call(worker, msg) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, worker });
       worker.postMessage({ ...msg, id });
     });
   }
@@ -49,8 +54,9 @@ class WorkerPool {
 
   /** Splits `z` (rows of `dim`) across the workers; resolves to the concatenated images. */
   async decode(z, dim, imageBytes) {
-    const n = z.length / dim, k = Math.min(this.workers.length, n);
-    const per = Math.ceil(n / k);
+    const n = z.length / dim;
+    const per = Math.ceil(n / Math.min(this.workers.length, n));
+    const k = Math.ceil(n / per); // every worker that gets a part gets a non-empty one
     const parts = await Promise.all(Array.from({ length: k }, (_, i) => this.call(this.workers[i], {
       op: 'decode', z: z.slice(i * per * dim, Math.min(n, (i + 1) * per) * dim),
     })));
@@ -82,7 +88,8 @@ export class Engine {
       const module = await WebAssembly.compileStreaming(fetch(bin.href));
       const size = Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2));
       const pool = new WorkerPool(size);
-      await pool.all({ op: 'init', glue: new URL(glue.href, location.href).href, module });
+      const init = pool.all({ op: 'init', glue: new URL(glue.href, location.href).href, module });
+      await Promise.race([init, new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), 20_000))]);
       this.pool = pool;
       this.poolModel = null;
     } catch (e) {
@@ -93,6 +100,10 @@ export class Engine {
 
   /** Grid batches: on the CPU, spread over the workers (when they hold the current model). */
   async decodeMany(z) {
+    if (this.pool && this.pool.broken) {
+      this.onNotice(`Decoding on the main thread: ${this.pool.broken}.`);
+      this.pool = null;
+    }
     if (this.pool && this.session.backend === 'cpu') {
       const entry = this.entry;
       if (this.poolModel !== entry.file) {
@@ -163,6 +174,9 @@ export class Engine {
 
   /** Open `entry` on `backend` ('webgpu' | 'cpu'); WebGPU failures fall back to the CPU. */
   async open(entry, backend) {
+    // A newer open overtakes this one (a model picked while WebGPU was still starting): the
+    // result of the older one is dropped, so the page shows what was asked for last.
+    const ticket = this.opens = (this.opens ?? 0) + 1;
     const bytes = await this.modelBytes(entry);
     let session = null;
     if (backend === 'webgpu') {
@@ -179,6 +193,10 @@ export class Engine {
       if (!session) this.onNotice(`WebGPU is not available (${this.webgpuBroken}); using the CPU.`);
     }
     if (!session) session = await this.wasm.openSession(bytes, 'cpu');
+    if (ticket !== this.opens) {
+      session.free();
+      return null;
+    }
     if (this.session) this.session.free();
     this.session = session;
     this.entry = entry;

@@ -118,10 +118,12 @@ export class LatentMap {
     this.render();
   }
 
+  clampHalf(half) { return Math.min(60, Math.max(0.06, half)); }
+
   setView(cx, cy, half) {
     // Kept at f32 precision (zoom as the stored quantity), so that a share link, which holds
     // f32 numbers, restores exactly the same view and hence the same tiles.
-    const zoom = Math.fround(DEFAULT_HALF / Math.min(60, Math.max(0.06, half)));
+    const zoom = Math.fround(DEFAULT_HALF / this.clampHalf(half));
     this.view = { cx: Math.fround(cx), cy: Math.fround(cy), half: DEFAULT_HALF / zoom };
     this.render();
     this.h.onView?.();
@@ -175,7 +177,7 @@ export class LatentMap {
     if (!this.showGrid) return;
     // Until new tiles arrive (after a zoom), the last complete grid stands in, moved and scaled.
     const b = this.backdrop;
-    if (b && b.epoch === this.epoch && b.canvas.width === this.tiles.width) {
+    if (b && b.epoch === this.epoch && b.canvas.width === this.tiles.width && b.canvas.height === this.tiles.height) {
       const [bx0, by0] = this.toScreen(b.view.cx - b.view.half * b.aspectX, b.view.cy + b.view.half * b.aspectY);
       const k = b.view.half / this.view.half;
       ctx.drawImage(b.canvas, bx0, by0, b.canvas.width * k, b.canvas.height * k);
@@ -209,7 +211,16 @@ export class LatentMap {
   schedule() {
     if (this.pending) return;
     this.pending = true;
-    this.pump().catch((e) => this.h.onError?.(e)).finally(() => { this.pending = false; });
+    const epoch = this.epoch;
+    this.pump()
+      .catch((e) => { if (epoch === this.epoch) this.h.onError?.(e); })
+      .finally(() => {
+        this.pending = false;
+        // Waiters never hang on a failed pass; a pass overtaken by a new model or plane retries.
+        const waiters = this.idleWaiters.splice(0);
+        waiters.forEach((w) => w(this.stats));
+        if (epoch !== this.epoch && this.showGrid) this.schedule();
+      });
   }
 
   async pump() {
@@ -237,8 +248,6 @@ export class LatentMap {
     }
     if (decodedAny) this.stats.lastRedrawMs = performance.now() - t0;
     this.snapshot();
-    const waiters = this.idleWaiters.splice(0);
-    waiters.forEach((w) => w(this.stats));
   }
 
   evict() {
@@ -371,8 +380,8 @@ export class LatentMap {
       if (pointers.has(e.pointerId)) pointers.set(e.pointerId, p);
       if (pinch && pointers.size === 2) {
         const [a, b] = [...pointers.values()];
-        const k = pinch.dist / Math.max(1, Math.hypot(a[0] - b[0], a[1] - b[1]));
-        const half = pinch.view.half * k;
+        const want = pinch.view.half * pinch.dist / Math.max(1, Math.hypot(a[0] - b[0], a[1] - b[1]));
+        const half = this.clampHalf(want), k = half / pinch.view.half;
         this.setView(pinch.mid[0] + (pinch.view.cx - pinch.mid[0]) * k, pinch.mid[1] + (pinch.view.cy - pinch.mid[1]) * k, half);
         return;
       }
@@ -403,8 +412,9 @@ export class LatentMap {
       e.preventDefault();
       const p = devicePos(e);
       const [mx, my] = this.toPlane(p[0], p[1]);
-      const k = Math.exp(Math.max(-1, Math.min(1, e.deltaY * 0.0015)));
       const { cx, cy, half } = this.view;
+      // At the zoom limits the view must not drift towards the cursor.
+      const k = this.clampHalf(half * Math.exp(Math.max(-1, Math.min(1, e.deltaY * 0.0015)))) / half;
       this.setView(mx + (cx - mx) * k, my + (cy - my) * k, half * k);
     }, { passive: false });
     el.addEventListener('keydown', (e) => {
