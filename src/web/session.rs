@@ -78,19 +78,23 @@ async fn read_back<const D: usize>(t: Tensor<D>, what: &str) -> Result<Vec<f32>,
         .map_err(|e| JsError::new(&format!("{what}: {e:?}")))
 }
 
-async fn decode_bytes(inner: &Inner, z: Vec<f32>) -> Result<Vec<u8>, JsError> {
-    let d = inner.bundle.latent_dim();
-    if z.is_empty() || z.len() % d != 0 {
-        return Err(JsError::new(&format!(
-            "expected a non-empty multiple of {d} latent values"
-        )));
+/// How many items of `per_item` values `len` holds: at least one, whole, and at most MAX_BATCH.
+fn batch_size(len: usize, per_item: usize, what: &str) -> Result<usize, JsError> {
+    if len == 0 || len % per_item != 0 {
+        return Err(JsError::new(&format!("expected one or more whole {what}")));
     }
-    let n = z.len() / d;
+    let n = len / per_item;
     if n > MAX_BATCH {
         return Err(JsError::new(&format!(
             "at most {MAX_BATCH} images per call"
         )));
     }
+    Ok(n)
+}
+
+async fn decode_bytes(inner: &Inner, z: Vec<f32>) -> Result<Vec<u8>, JsError> {
+    let d = inner.bundle.latent_dim();
+    let n = batch_size(z.len(), d, &format!("latent vectors of {d} values"))?;
     if z.iter().any(|v| !v.is_finite()) {
         return Err(JsError::new("latent values must be finite"));
     }
@@ -116,18 +120,7 @@ async fn decode_bytes(inner: &Inner, z: Vec<f32>) -> Result<Vec<u8>, JsError> {
 
 async fn encode_means(inner: &Inner, x: Vec<f32>) -> Result<Vec<f32>, JsError> {
     let s = inner.bundle.manifest.preprocessing.side;
-    let px = s * s;
-    if x.is_empty() || x.len() % px != 0 {
-        return Err(JsError::new(&format!(
-            "expected whole {s}x{s} images to encode"
-        )));
-    }
-    let n = x.len() / px;
-    if n > MAX_BATCH {
-        return Err(JsError::new(&format!(
-            "at most {MAX_BATCH} images per call"
-        )));
-    }
+    let n = batch_size(x.len(), s * s, &format!("{s}x{s} images"))?;
     let x = Tensor::<4>::from_data(TensorData::new(x, [n, 1, s, s]), &inner.device);
     read_back(inner.model.encoder.forward(x).mean, "the encoding").await
 }

@@ -5,6 +5,7 @@
 import { Engine, wasmReady, yieldToBrowser } from './engine.js';
 import { LatentMap, PALETTE, greyCanvas, paintGrey } from './map.js';
 import { DrawingPad, readImageFile } from './pad.js';
+import { downloadPng, gaussians } from './images.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -274,19 +275,6 @@ function setModeUi() {
 
 // ---- samples ------------------------------------------------------------------------------
 
-function gaussians(n, seed) {
-  // mulberry32 + Box-Muller: the same seed gives the same samples on every machine.
-  let t = seed >>> 0;
-  const u = () => { t += 0x6D2B79F5; let r = Math.imul(t ^ (t >>> 15), 1 | t); r ^= r + Math.imul(r ^ (r >>> 7), 61 | r); return ((r ^ (r >>> 14)) >>> 0) / 4294967296; };
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - u())), th = 2 * Math.PI * u();
-    out[i] = r * Math.cos(th);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(th);
-  }
-  return out;
-}
-
 async function drawSamples() {
   const n = Math.max(1, Math.min(64, Number($('sample-n').value) || 16));
   $('sample-n').value = String(n);
@@ -327,34 +315,13 @@ async function encodePixels({ rgba, width, height }) {
 
 // ---- export -------------------------------------------------------------------------------
 
-function download(canvas, name) {
-  canvas.toBlob((blob) => {
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(blob);
-    a.download = name;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-  }, 'image/png');
-}
-
 function exportGrid() {
-  const c = document.createElement('canvas');
-  c.width = map.tiles.width; c.height = map.tiles.height;
-  const ctx = c.getContext('2d');
-  ctx.drawImage(map.tiles, 0, 0);
-  ctx.drawImage(map.overlay, 0, 0);
-  download(c, `${engine.entry.name}-grid.png`);
+  downloadPng([map.tiles, map.overlay], `${engine.entry.name}-grid.png`);
 }
 
 function exportStrip() {
-  const s = $('strip');
-  if (s.hidden) { notice('Set both interpolation ends first.'); return; }
-  const k = 4, c = document.createElement('canvas');
-  c.width = s.width * k; c.height = s.height * k;
-  const ctx = c.getContext('2d');
-  ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(s, 0, 0, c.width, c.height);
-  download(c, `${engine.entry.name}-interpolation.png`);
+  if ($('strip').hidden) { notice('Set both interpolation ends first.'); return; }
+  downloadPng([$('strip')], `${engine.entry.name}-interpolation.png`, 4);
 }
 
 // ---- wiring -------------------------------------------------------------------------------
