@@ -126,6 +126,17 @@ impl Omniglot {
     pub fn image(&self, i: usize) -> &[u8] {
         &self.pixels[i * SIDE * SIDE..(i + 1) * SIDE * SIDE]
     }
+
+    /// The first `n` drawings (the split is ordered by character, so whole characters come
+    /// first when `n` is a multiple of 20): quick experiments and tests.
+    pub fn truncated(mut self, n: usize) -> Self {
+        let n = n.min(self.len());
+        self.pixels.truncate(n * SIDE * SIDE);
+        self.alphabet.truncate(n);
+        self.character.truncate(n);
+        self.drawer.truncate(n);
+        self
+    }
 }
 
 /// Directories to search: an explicit one, then `$LATENT_ATLAS_OMNIGLOT`, then `data/omniglot`.
@@ -394,6 +405,21 @@ pub struct OneShotRun {
     pub test: Vec<Vec<bool>>,
     /// `answer[i]` = the training class of test item i.
     pub answer: Vec<usize>,
+}
+
+/// The official one-shot runs from the first of `dirs` that has them.
+pub fn load_one_shot_runs_from(dirs: &[PathBuf]) -> Result<Vec<OneShotRun>, OmniglotError> {
+    let candidates: Vec<PathBuf> = dirs
+        .iter()
+        .map(|d| d.join("one-shot-classification").join("all_runs.zip"))
+        .collect();
+    match candidates.iter().find(|p| p.is_file()) {
+        Some(path) => load_one_shot_runs(path),
+        None => Err(OmniglotError::NotFound {
+            split: "one-shot runs",
+            tried: candidates.iter().map(|p| p.display().to_string()).collect(),
+        }),
+    }
 }
 
 /// Read `all_runs.zip` (`runNN/{training/classKK.png,test/itemKK.png,class_labels.txt}`).

@@ -17,6 +17,11 @@ pub struct VaeConfig {
     pub dec_hidden: usize,
     /// Channels of the decoder's two stride-2 transposed convolutions.
     pub dec_channels: [usize; 2],
+    /// For a content/style model: the first `content_dim` latent coordinates are content, the
+    /// rest style. The encoder's heads are then two heads stacked (rows `..content_dim` and
+    /// `content_dim..`), and the decoder reads their concatenation, as in the Omniglot study.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_dim: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,6 +31,8 @@ pub enum Preset {
     Keras,
     /// Wider dense layers on both sides of the latent.
     Atlas,
+    /// `atlas` with twice the encoder's convolution channels (Omniglot's one-shot features).
+    Wide,
 }
 
 impl std::str::FromStr for Preset {
@@ -34,8 +41,9 @@ impl std::str::FromStr for Preset {
         match s {
             "keras" => Ok(Self::Keras),
             "atlas" => Ok(Self::Atlas),
+            "wide" => Ok(Self::Wide),
             _ => Err(format!(
-                "unknown architecture '{s}' (expected 'keras' or 'atlas')"
+                "unknown architecture '{s}' (expected 'keras', 'atlas' or 'wide')"
             )),
         }
     }
@@ -45,15 +53,21 @@ impl VaeConfig {
     pub fn preset(preset: Preset, latent_dim: usize) -> Self {
         let (enc_hidden, dec_hidden) = match preset {
             Preset::Keras => (16, 0),
-            Preset::Atlas => (256, 256),
+            Preset::Atlas | Preset::Wide => (256, 256),
+        };
+        let enc_channels = if preset == Preset::Wide {
+            [64, 128]
+        } else {
+            [32, 64]
         };
         Self {
             latent_dim,
             image_side: 28,
-            enc_channels: [32, 64],
+            enc_channels,
             enc_hidden,
             dec_hidden,
             dec_channels: [64, 32],
+            content_dim: None,
         }
     }
 
@@ -85,6 +99,14 @@ impl VaeConfig {
             .any(|&w| w == 0 || w > 4096)
         {
             return Err("layer widths must be in 1..=4096".into());
+        }
+        if let Some(c) = self.content_dim
+            && (c == 0 || c >= self.latent_dim)
+        {
+            return Err(format!(
+                "content_dim {c} must leave at least one style dimension of latent_dim {}",
+                self.latent_dim
+            ));
         }
         if self.dec_hidden > 4096 {
             return Err(format!("dec_hidden {} exceeds 4096", self.dec_hidden));

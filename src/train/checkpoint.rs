@@ -11,19 +11,19 @@ use std::path::Path;
 
 pub const FILE: &str = "checkpoint.safetensors";
 
-pub struct Checkpoint {
+pub struct Checkpoint<H = EpochRecord> {
     pub model: Vae,
     pub adam: Adam,
     pub position: Position,
-    pub history: Vec<EpochRecord>,
+    pub history: Vec<H>,
 }
 
-pub fn save(
+pub fn save<H: serde::Serialize>(
     dir: &Path,
     model: &Vae,
     adam: &Adam,
     position: &Position,
-    history: &[EpochRecord],
+    history: &[H],
 ) -> std::io::Result<()> {
     let mut f = TensorFile::default();
     f.metadata.insert(
@@ -51,12 +51,12 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Read a checkpoint onto the autodiff `device` (`inner` is its non-autodiff counterpart).
-pub fn load(
+pub fn load<H: serde::de::DeserializeOwned>(
     dir: &Path,
     config: &VaeConfig,
     device: &Device,
     inner: &Device,
-) -> Result<Checkpoint, String> {
+) -> Result<Checkpoint<H>, String> {
     let path = dir.join(FILE);
     let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let ctx = |e: String| format!("{}: {e}", path.display());
@@ -69,7 +69,7 @@ pub fn load(
     };
     let position: Position =
         serde_json::from_str(&json("position")?).map_err(|e| ctx(e.to_string()))?;
-    let history: Vec<EpochRecord> =
+    let history: Vec<H> =
         serde_json::from_str(&json("history")?).map_err(|e| ctx(e.to_string()))?;
     let adam = Adam::load(&mut f, inner).map_err(ctx)?;
     let names: Vec<String> = f

@@ -6,6 +6,7 @@
 
 pub mod adam;
 pub mod checkpoint;
+pub mod structured;
 
 use crate::data::Dataset;
 use crate::device::Backend;
@@ -85,6 +86,9 @@ pub struct TrainConfig {
     pub backend: Backend,
     /// The command line that started the run, for the model file's provenance.
     pub command: String,
+    /// Content/style settings (Omniglot); absent for a plain VAE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub structured: Option<crate::objective::structured::StructuredConfig>,
 }
 
 /// Where the loop stands: `epoch` epochs are complete and `batch` batches of the next one are done.
@@ -93,7 +97,7 @@ pub struct Position {
     pub epoch: usize,
     pub batch: usize,
     /// Sums over the current epoch's batches so far (loss, recon, kl weighted by batch size).
-    pub sums: [f64; 3],
+    pub sums: Vec<f64>,
     pub seen: usize,
     pub seconds: f64,
 }
@@ -132,7 +136,7 @@ pub fn read_config(dir: &Path) -> Result<TrainConfig, String> {
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn write_metrics(dir: &Path, history: &[EpochRecord]) -> std::io::Result<()> {
+fn write_metrics<H: Serialize>(dir: &Path, history: &[H]) -> std::io::Result<()> {
     let lines: String = history
         .iter()
         .map(|r| serde_json::to_string(r).expect("record serialises") + "\n")
@@ -239,6 +243,7 @@ pub fn run(
                     pos.batch
                 ));
             }
+            pos.sums.resize(scalars.len(), 0.0);
             for (s, v) in pos.sums.iter_mut().zip(&scalars) {
                 *s += v * b as f64;
             }
@@ -313,10 +318,10 @@ fn progress_bar(len: usize, epoch: usize, epochs: usize) -> indicatif::ProgressB
 }
 
 /// The run directory's model weights (from its checkpoint) on a plain device, for eval/export.
-pub fn load_trained(
+pub fn load_trained<H: serde::de::DeserializeOwned>(
     dir: &Path,
     device: &Device,
-) -> Result<(TrainConfig, Vae, Vec<EpochRecord>), String> {
+) -> Result<(TrainConfig, Vae, Vec<H>), String> {
     let config = read_config(dir)?;
     let c = checkpoint::load(dir, &config.architecture, device, device)?;
     if c.position.epoch < config.epochs {

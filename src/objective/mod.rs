@@ -3,6 +3,8 @@
 //! All per-example terms are sums (over pixels, over latent dimensions) in nats, as in the
 //! Keras reference; batch losses are means over examples.
 
+pub mod structured;
+
 use crate::model::Posterior;
 use burn::prelude::*;
 use burn::tensor::activation::relu;
@@ -122,6 +124,17 @@ mod tests {
 pub enum MmdKernel {
     Rbf,
     Imq,
+}
+
+impl std::str::FromStr for MmdKernel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "rbf" => Ok(Self::Rbf),
+            "imq" => Ok(Self::Imq),
+            _ => Err(format!("unknown kernel '{s}' (expected rbf or imq)")),
+        }
+    }
 }
 
 impl MmdKernel {
