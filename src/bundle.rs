@@ -28,6 +28,10 @@ pub struct Preprocessing {
     pub scale: String,
     /// "light-on-dark": ink is bright, background is 0 (as in Fashion-MNIST).
     pub polarity: String,
+    /// Longer side, in pixels, that a cropped drawing is scaled to (the training images' median
+    /// ink extent); absent means the whole `side` (Fashion-MNIST's garments fill the frame).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +46,9 @@ pub struct TrainingInfo {
     pub schedule: String,
     pub train_examples: usize,
     pub backend: String,
+    /// The content/style objective's settings, for such models.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objective: Option<crate::objective::structured::StructuredConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -138,11 +145,25 @@ impl Bundle {
             .architecture
             .validate()
             .map_err(BundleError::Manifest)?;
-        if manifest.kind != "gaussian-vae" {
-            return Err(BundleError::Manifest(format!(
-                "unknown model kind '{}'",
-                manifest.kind
-            )));
+        // A content/style model is a Gaussian VAE whose latent is split in two; the kind and the
+        // split must agree, or the page would offer (or withhold) views that don't fit.
+        match (manifest.kind.as_str(), manifest.architecture.content_dim) {
+            ("gaussian-vae", None) | ("content-style-vae", Some(_)) => {}
+            ("gaussian-vae", Some(_)) => {
+                return Err(BundleError::Manifest(
+                    "a gaussian-vae must not declare content_dim".into(),
+                ));
+            }
+            ("content-style-vae", None) => {
+                return Err(BundleError::Manifest(
+                    "a content-style-vae must declare content_dim".into(),
+                ));
+            }
+            (kind, _) => {
+                return Err(BundleError::Manifest(format!(
+                    "unknown model kind '{kind}' (expected gaussian-vae or content-style-vae)"
+                )));
+            }
         }
         let n_classes = manifest.dataset.class_names.len();
         if n_classes == 0 || n_classes > 256 {

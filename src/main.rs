@@ -1,12 +1,16 @@
 //! The `latent-atlas` command line: train, eval, export, info, bench.
 
-use burn::prelude::{Tensor, TensorData};
+use burn::prelude::{Device, Tensor, TensorData};
 use clap::{Parser, Subcommand};
 use latent_atlas::bundle::Bundle;
+use latent_atlas::data::omniglot::{self, Split};
 use latent_atlas::data::{Dataset, fashion};
 use latent_atlas::device::Backend;
+use latent_atlas::eval::split::{self, SplitOptions};
 use latent_atlas::eval::{self, EvalOptions};
-use latent_atlas::model::{Preset, VaeConfig};
+use latent_atlas::model::{Preset, Vae, VaeConfig};
+use latent_atlas::objective::MmdKernel;
+use latent_atlas::objective::structured::{Regulariser, StructuredConfig};
 use latent_atlas::train::{self, Outcome, Schedule, Stop, TrainConfig};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -70,6 +74,8 @@ enum Command {
         /// Stop (as Ctrl-C does) after this many optimiser steps in total.
         #[arg(long, hide = true)]
         stop_after_steps: Option<usize>,
+        #[command(flatten)]
+        split: SplitArgs,
     },
     /// Evaluate a run directory or a model file on the test set: metrics table, JSON and plots.
     Eval {
@@ -136,6 +142,104 @@ enum Command {
     },
 }
 
+/// Content/style models (`--dataset omniglot`); see README "Omniglot: content and style".
+#[derive(clap::Args)]
+struct SplitArgs {
+    /// The first N latent dimensions are content, the rest style (required for omniglot).
+    #[arg(long)]
+    content_dim: Option<usize>,
+    /// Drawings of one character per group; a group shares one content code.
+    #[arg(long, default_value_t = 4)]
+    group_size: usize,
+    /// Content regulariser: kl, mmd or both.
+    #[arg(long, default_value = "mmd")]
+    content_reg: Regulariser,
+    /// KL weight on content (when its regulariser includes KL).
+    #[arg(long, default_value_t = 1.0)]
+    content_beta: f64,
+    /// KL weight on style (when its regulariser includes KL).
+    #[arg(long, default_value_t = 1.0)]
+    style_beta: f64,
+    /// Style regulariser: kl, mmd or both.
+    #[arg(long, default_value = "both")]
+    style_reg: Regulariser,
+    #[arg(long, default_value_t = 100.0)]
+    mmd_weight: f64,
+    /// MMD kernel: imq or rbf (bandwidth 2 x dimension, see objective.rs).
+    #[arg(long, default_value = "imq")]
+    kernel: MmdKernel,
+    /// Weight of the prototype term on content means (0 turns it off).
+    #[arg(long, default_value_t = 20.0)]
+    proto_weight: f64,
+    /// Random shift of each training drawing, in pixels.
+    #[arg(long, default_value_t = 2)]
+    max_shift: usize,
+}
+
+impl SplitArgs {
+    fn config(&self) -> StructuredConfig {
+        StructuredConfig {
+            per_group: self.group_size,
+            content_reg: self.content_reg,
+            style_reg: self.style_reg,
+            content_beta: self.content_beta,
+            style_beta: self.style_beta,
+            mmd_weight: self.mmd_weight,
+            kernel: self.kernel,
+            proto_weight: self.proto_weight,
+            max_shift: self.max_shift,
+        }
+    }
+}
+
+/// `eval` for a content/style model: Omniglot's evaluation split and one-shot runs.
+#[allow(clippy::too_many_arguments)]
+fn eval_split(
+    model: &Vae,
+    content_dim: usize,
+    data: Option<&Path>,
+    dev: &Device,
+    out: &Path,
+    opts: &SplitOptions,
+    json: bool,
+    plots: bool,
+    target: &str,
+) -> Result<ExitCode, String> {
+    let dirs = omniglot::search_dirs(data);
+    let evaluation = omniglot::load(&dirs, Split::Evaluation).map_err(|e| e.to_string())?;
+    let runs = omniglot::load_one_shot_runs_from(&dirs).map_err(|e| e.to_string())?;
+    let ev = split::evaluate(model, content_dim, &evaluation, &runs, dev, opts);
+    let io = |e: std::io::Error| format!("{}: {e}", out.display());
+    std::fs::create_dir_all(out).map_err(io)?;
+    let text = serde_json::to_string_pretty(&ev.metrics).expect("metrics serialise");
+    std::fs::write(out.join("metrics.json"), &text).map_err(io)?;
+    let written = if plots {
+        split::plots::write_plots(model, content_dim, &evaluation, &ev, dev, out, opts.seed)
+            .map_err(io)?
+    } else {
+        vec![]
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(&ev.metrics).expect("metrics serialise")
+        );
+    } else {
+        println!(
+            "{target} on Omniglot's {} evaluation alphabets ({} drawings, never seen in training) and the 20 one-shot runs:\n{}",
+            ev.metrics.alphabets,
+            ev.metrics.test_examples,
+            split::table(&ev.metrics)
+        );
+        println!(
+            "wrote metrics.json and {} plots in {}",
+            written.len(),
+            out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn load_dataset(name: &str, dir: Option<&Path>) -> Result<Dataset, String> {
     match name {
         "fashion-mnist" => fashion::load(dir).map_err(|e| e.to_string()),
@@ -179,10 +283,18 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             out,
             resume,
             stop_after_steps,
+            split,
         } => {
+            let omniglot = dataset == "omniglot";
+            let mut architecture = VaeConfig::preset(arch, latent_dim);
+            if omniglot {
+                architecture.content_dim = Some(split.content_dim.ok_or(
+                    "--dataset omniglot trains a content/style model: give --content-dim",
+                )?);
+            }
             let config = TrainConfig {
                 dataset,
-                architecture: VaeConfig::preset(arch, latent_dim),
+                architecture,
                 epochs,
                 batch_size,
                 beta,
@@ -192,6 +304,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 train_limit,
                 backend: device,
                 command: command_line(),
+                structured: omniglot.then(|| split.config()),
             };
             config.architecture.validate()?;
             let dir = out.unwrap_or_else(|| train::default_run_dir(&config));
@@ -200,7 +313,6 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             } else {
                 config.clone()
             };
-            let data = load_dataset(&stored.dataset, data.as_deref())?;
             ctrlc::set_handler(|| {
                 if STOP.swap(true, Ordering::SeqCst) {
                     std::process::exit(130); // second Ctrl-C: leave now
@@ -212,7 +324,20 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 flag: &STOP,
                 after_steps: stop_after_steps,
             };
-            match train::run(&dir, (!resume).then_some(config), &data, stop)? {
+            let fresh = (!resume).then_some(config);
+            let outcome = if stored.dataset == "omniglot" {
+                let dirs = omniglot::search_dirs(data.as_deref());
+                let mut background =
+                    omniglot::load(&dirs, Split::Background).map_err(|e| e.to_string())?;
+                if let Some(n) = stored.train_limit {
+                    background = background.truncated(n);
+                }
+                train::structured::run(&dir, fresh, &background, stop)?
+            } else {
+                let data = load_dataset(&stored.dataset, data.as_deref())?;
+                train::run(&dir, fresh, &data, stop)?
+            };
+            match outcome {
                 Outcome::Finished => {
                     eprintln!("done: {} (next: latent-atlas eval {0})", dir.display());
                     Ok(ExitCode::SUCCESS)
@@ -238,9 +363,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             device,
         } => {
             let dev = device.device()?;
-            let (model, dataset_name, default_out) = if target.is_dir() {
-                let (config, model, _) = train::load_trained(&target, &dev)?;
-                (model, config.dataset, target.join("eval"))
+            let (model, dataset_name, default_out, content_dim) = if target.is_dir() {
+                let (config, model, _) = train::load_trained::<serde_json::Value>(&target, &dev)?;
+                let content_dim = config.architecture.content_dim;
+                (model, config.dataset, target.join("eval"), content_dim)
             } else {
                 let bytes =
                     std::fs::read(&target).map_err(|e| format!("{}: {e}", target.display()))?;
@@ -254,8 +380,29 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     bundle.model(&dev).map_err(|e| e.to_string())?,
                     bundle.manifest.dataset.name.clone(),
                     PathBuf::from(format!("{stem}-eval")),
+                    bundle.manifest.architecture.content_dim,
                 )
             };
+            if let Some(content_dim) = content_dim {
+                let out = out.unwrap_or(default_out);
+                let opts = SplitOptions {
+                    draws,
+                    seed,
+                    ..Default::default()
+                };
+                let target = target.display().to_string();
+                return eval_split(
+                    &model,
+                    content_dim,
+                    data.as_deref(),
+                    &dev,
+                    &out,
+                    &opts,
+                    json,
+                    !no_plots,
+                    &target,
+                );
+            }
             let data = load_dataset(&dataset_name, data.as_deref())?;
             let (metrics, enc) = eval::evaluate(
                 &model,
@@ -307,6 +454,18 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             data,
         } => {
             let config = train::read_config(&run)?;
+            if config.architecture.content_dim.is_some() {
+                let name = name.unwrap_or_else(|| {
+                    out.file_stem()
+                        .map(|s| s.to_string_lossy().to_string())
+                        .unwrap_or_default()
+                });
+                let dirs = omniglot::search_dirs(data.as_deref());
+                let dev = Backend::Flex.device()?;
+                let metrics = latent_atlas::export::export_split(&run, &out, &name, &dirs, &dev)?;
+                println!("wrote {}:\n{}", out.display(), split::table(&metrics));
+                return Ok(ExitCode::SUCCESS);
+            }
             let data = load_dataset(&config.dataset, data.as_deref())?;
             let name = name.unwrap_or_else(|| {
                 out.file_stem()

@@ -24,6 +24,7 @@ fn bundle(preset: Preset, dim: usize) -> (Bundle, Vae) {
             side: 28,
             scale: "pixel / 255".into(),
             polarity: "light-on-dark".into(),
+            fit: None,
         },
         training: TrainingInfo {
             command: "latent-atlas train".into(),
@@ -35,6 +36,7 @@ fn bundle(preset: Preset, dim: usize) -> (Bundle, Vae) {
             schedule: "cosine".into(),
             train_examples: 0,
             backend: "flex".into(),
+            objective: None,
         },
         metrics: Some(serde_json::json!({"nelbo": 1.5})),
         crate_version: "0".into(),
@@ -140,6 +142,31 @@ fn damaged_files_say_what_is_wrong() {
                 f.metadata.insert("manifest".into(), m);
             }),
             "latent_dim 0",
+        ),
+        (
+            "content/style kind without a split",
+            edited(|f| {
+                let m = f.metadata["manifest"].replace("\"gaussian-vae\"", "\"content-style-vae\"");
+                f.metadata.insert("manifest".into(), m);
+            }),
+            "must declare content_dim",
+        ),
+        (
+            "split that leaves no style",
+            edited(|f| {
+                let m = f.metadata["manifest"]
+                    .replace("\"latent_dim\":2", "\"latent_dim\":2,\"content_dim\":2");
+                f.metadata.insert("manifest".into(), m);
+            }),
+            "content_dim 2 must leave at least one style dimension",
+        ),
+        (
+            "unknown kind",
+            edited(|f| {
+                let m = f.metadata["manifest"].replace("\"gaussian-vae\"", "\"gan\"");
+                f.metadata.insert("manifest".into(), m);
+            }),
+            "unknown model kind 'gan'",
         ),
         (
             "missing weight",

@@ -5,6 +5,8 @@ pub mod cluster;
 pub mod metrics;
 pub mod oneshot;
 pub mod plot;
+pub mod split;
+pub mod tsne;
 
 use crate::data::Dataset;
 use crate::explorer::pca::Pca;

@@ -23,6 +23,39 @@ pub const TAB10: [Rgb; 10] = [
     [23, 190, 207],
 ];
 
+/// Matplotlib's tab20 (pairs of dark and light), for up to twenty classes.
+pub const TAB20: [Rgb; 20] = [
+    [31, 119, 180],
+    [174, 199, 232],
+    [255, 127, 14],
+    [255, 187, 120],
+    [44, 160, 44],
+    [152, 223, 138],
+    [214, 39, 40],
+    [255, 152, 150],
+    [148, 103, 189],
+    [197, 176, 213],
+    [140, 86, 75],
+    [196, 156, 148],
+    [227, 119, 194],
+    [247, 182, 210],
+    [127, 127, 127],
+    [199, 199, 199],
+    [188, 189, 34],
+    [219, 219, 141],
+    [23, 190, 207],
+    [158, 218, 229],
+];
+
+/// The colour of class `k` of `classes`: tab10 up to ten classes, tab20 beyond.
+pub fn class_colour(k: usize, classes: usize) -> Rgb {
+    if classes <= 10 {
+        TAB10[k % 10]
+    } else {
+        TAB20[k % 20]
+    }
+}
+
 pub struct Canvas {
     pub width: usize,
     pub height: usize,

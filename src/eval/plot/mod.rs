@@ -3,7 +3,9 @@
 
 pub mod canvas;
 
-use canvas::{BLACK, Canvas, GREY, LIGHT, TAB10, WHITE};
+#[cfg(test)]
+use canvas::TAB10;
+use canvas::{BLACK, Canvas, GREY, LIGHT, WHITE, class_colour};
 
 const MARGIN_L: i64 = 90;
 const MARGIN_T: i64 = 50;
@@ -97,7 +99,13 @@ pub fn scatter(
             && py >= MARGIN_T as f64
             && py < (MARGIN_T + ph) as f64
         {
-            c.dot(px, py, 1.6, TAB10[labels[i] as usize % 10], 0.55);
+            c.dot(
+                px,
+                py,
+                1.6,
+                class_colour(labels[i] as usize, class_names.len()),
+                0.55,
+            );
         }
     }
     c.rect_outline(MARGIN_L, MARGIN_T, pw, ph, BLACK);
@@ -119,7 +127,7 @@ pub fn scatter(
     let lx = MARGIN_L + pw + 30;
     for (k, name) in class_names.iter().enumerate() {
         let ly = MARGIN_T + 10 + k as i64 * 28;
-        c.fill_rect(lx, ly, 16, 16, TAB10[k % 10]);
+        c.fill_rect(lx, ly, 16, 16, class_colour(k, class_names.len()));
         c.text(lx + 26, ly, name, 2, BLACK);
     }
     c
