@@ -21,6 +21,19 @@ pub enum Interpolation {
     Spherical,
 }
 
+/// Which coordinates an interpolation moves: all, or only a content/style model's content or
+/// style (the other part stays at A's).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Part {
+    #[default]
+    All,
+    Content,
+    Style,
+}
+
+pub const MAX_MIX: u32 = 1_000_000;
+
 /// What a link restores.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ShareState {
@@ -33,6 +46,15 @@ pub struct ShareState {
     pub b: Option<Vec<f32>>,
     pub steps: u32,
     pub mode: Interpolation,
+    #[serde(default)]
+    pub part: Part,
+    /// Which drawings a content/style model's mixing grid shows (a shuffle number, 1 first).
+    #[serde(default = "one")]
+    pub mix: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// A model a link may name, with its latent size.
@@ -52,6 +74,8 @@ impl ShareState {
             b: None,
             steps: 10,
             mode: Interpolation::Linear,
+            part: Part::All,
+            mix: 1,
         }
     }
 }
@@ -93,6 +117,14 @@ pub fn encode(s: &ShareState) -> String {
             "lerp"
         }
     );
+    match s.part {
+        Part::All => {}
+        Part::Content => out.push_str("&p=content"),
+        Part::Style => out.push_str("&p=style"),
+    }
+    if s.mix != 1 {
+        let _ = write!(out, "&x={}", s.mix);
+    }
     out
 }
 
@@ -193,7 +225,22 @@ pub fn decode(fragment: &str, models: &[KnownModel]) -> (ShareState, Vec<String>
         Some("slerp") => state.mode = Interpolation::Spherical,
         Some(_) => problems.push("The link's interpolation mode is unknown; using linear.".into()),
     }
-    let known = ["m", "c", "z", "a", "b", "n", "i"];
+    match get("p") {
+        None | Some("all") => {}
+        Some("content") => state.part = Part::Content,
+        Some("style") => state.part = Part::Style,
+        Some(_) => problems
+            .push("The link's interpolation part is unknown; interpolating everything.".into()),
+    }
+    if let Some(x) = get("x") {
+        match x.parse::<u32>().ok().filter(|x| (1..=MAX_MIX).contains(x)) {
+            Some(x) => state.mix = x,
+            None => problems.push(format!(
+                "The link's mixing-grid number is outside 1..{MAX_MIX}; using 1."
+            )),
+        }
+    }
+    let known = ["m", "c", "z", "a", "b", "n", "i", "p", "x"];
     if pairs.iter().any(|(k, _)| !known.contains(k)) {
         problems
             .push("The link has parts this page does not understand; they were ignored.".into());
@@ -243,6 +290,8 @@ mod tests {
                 } else {
                     Interpolation::Spherical
                 },
+                part: [Part::All, Part::Content, Part::Style][k % 3],
+                mix: 1 + (k as u32 * 7919) % MAX_MIX,
             };
             let (back, problems) = decode(&format!("#{}", encode(&s)), &models());
             assert!(problems.is_empty(), "{problems:?}");
@@ -269,6 +318,9 @@ mod tests {
             ("m=fmnist-2d&c=1", "centre"),
             ("m=fmnist-2d&i=<img src=x onerror=alert(1)>", "mode"),
             ("m=fmnist-2d&<b>=1", "does not understand"),
+            ("m=fmnist-2d&p=<b>", "interpolation part"),
+            ("m=fmnist-2d&x=0", "mixing-grid number"),
+            ("m=fmnist-2d&x=99999999999999", "mixing-grid number"),
         ];
         for (link, needle) in cases {
             let (state, problems) = decode(link, &m);

@@ -96,6 +96,41 @@ pub fn interpolate(a: &[f32], b: &[f32], steps: usize, spherical: bool) -> Vec<V
         .collect()
 }
 
+/// Like `interpolate`, but only coordinates `from..to` travel from `a` to `b`; the others stay
+/// at `a`'s (a content/style model's "content only" or "style only" interpolation).
+pub fn interpolate_part(
+    a: &[f32],
+    b: &[f32],
+    steps: usize,
+    spherical: bool,
+    from: usize,
+    to: usize,
+) -> Vec<Vec<f32>> {
+    let (from, to) = (from.min(a.len()), to.min(a.len()).max(from.min(a.len())));
+    interpolate(&a[from..to], &b[from..to], steps, spherical)
+        .into_iter()
+        .map(|part| {
+            let mut z = a.to_vec();
+            z[from..to].copy_from_slice(&part);
+            z
+        })
+        .collect()
+}
+
+/// Every content with every style: `contents` (`rows` codes) and `styles` (`cols` codes), each
+/// `dim` wide, give `rows * cols` codes, row-major, each the first `content_dim` coordinates of
+/// its row's code followed by the rest of its column's.
+pub fn mix(contents: &[f32], styles: &[f32], dim: usize, content_dim: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(contents.len() / dim * styles.len());
+    for c in contents.chunks_exact(dim) {
+        for s in styles.chunks_exact(dim) {
+            out.extend_from_slice(&c[..content_dim]);
+            out.extend_from_slice(&s[content_dim..]);
+        }
+    }
+    out
+}
+
 /// Decoder output in [0, 1] to bytes, rounded to nearest: the one rounding rule the page and
 /// the native `decode` command share, so their images can be compared byte for byte.
 pub fn to_grey_bytes(pixels: &[f32]) -> Vec<u8> {
@@ -218,6 +253,36 @@ mod tests {
         assert_eq!(g.len(), 16);
         assert_eq!(g[0], [-0.5, 1.5]); // top-left cell centre
         assert_eq!(g[15], [2.5, -1.5]); // bottom-right
+    }
+
+    #[test]
+    fn mixing_takes_content_from_rows_and_style_from_columns() {
+        // dim 3, content 2: rows (1,2|3) and (4,5|6); columns (7,8|9) and (10,11|12).
+        let m = mix(
+            &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            &[7.0, 8.0, 9.0, 10.0, 11.0, 12.0],
+            3,
+            2,
+        );
+        assert_eq!(
+            m,
+            vec![1.0, 2.0, 9.0, 1.0, 2.0, 12.0, 4.0, 5.0, 9.0, 4.0, 5.0, 12.0]
+        );
+    }
+
+    #[test]
+    fn part_interpolation_moves_only_its_coordinates() {
+        let (a, b) = ([0.0, 0.0, 1.0, 1.0], [2.0, 4.0, -1.0, 3.0]);
+        let style = interpolate_part(&a, &b, 3, false, 2, 4);
+        assert_eq!(style[1], vec![0.0, 0.0, 0.0, 2.0]);
+        assert_eq!(style[2], vec![0.0, 0.0, -1.0, 3.0]);
+        let content = interpolate_part(&a, &b, 3, false, 0, 2);
+        assert_eq!(content[2], vec![2.0, 4.0, 1.0, 1.0]);
+        // The whole range is plain interpolation.
+        assert_eq!(
+            interpolate_part(&a, &b, 5, true, 0, 4),
+            interpolate(&a, &b, 5, true)
+        );
     }
 
     #[test]

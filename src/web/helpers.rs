@@ -83,6 +83,44 @@ pub fn interpolate(
         .collect())
 }
 
+/// Like `interpolate`, moving only coordinates `from..to` (content or style); the rest stay at A.
+#[wasm_bindgen(js_name = interpolatePart)]
+pub fn interpolate_part(
+    a: &[f32],
+    b: &[f32],
+    steps: usize,
+    spherical: bool,
+    from: usize,
+    to: usize,
+) -> Result<Vec<f32>, JsError> {
+    if a.len() != b.len() || a.is_empty() || from >= to || to > a.len() {
+        return Err(JsError::new(
+            "interpolation ends must have the same dimension and the part must lie inside it",
+        ));
+    }
+    let steps = steps.clamp(*link::STEPS.start() as usize, *link::STEPS.end() as usize);
+    Ok(explorer::interpolate_part(a, b, steps, spherical, from, to)
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+/// Each content code with each style code (see `explorer::mix`), flattened row-major.
+#[wasm_bindgen(js_name = mixCodes)]
+pub fn mix_codes(
+    contents: &[f32],
+    styles: &[f32],
+    dim: usize,
+    content_dim: usize,
+) -> Result<Vec<f32>, JsError> {
+    if dim == 0 || content_dim >= dim || contents.len() % dim != 0 || styles.len() % dim != 0 {
+        return Err(JsError::new(
+            "codes do not match the model's content/style split",
+        ));
+    }
+    Ok(explorer::mix(contents, styles, dim, content_dim))
+}
+
 /// RGBA pixels of an upload or drawing -> one `side` x `side` model input in [0, 1], ink bright,
 /// cropped to the drawing and scaled so its longer side spans `fit` pixels.
 #[wasm_bindgen(js_name = prepareImage)]

@@ -13,7 +13,11 @@ fs.mkdirSync(SHOTS, { recursive: true });
 const UPLOADS = fs.mkdtempSync('/tmp/atlas-uploads-');
 const results = [];
 
+// ATLAS_ONLY=<regex> runs only the matching tests (while working on one; the suite runs all).
+const only = process.env.ATLAS_ONLY ? new RegExp(process.env.ATLAS_ONLY) : null;
+
 async function test(name, fn) {
+  if (only && !only.test(name)) return;
   const t0 = Date.now();
   try {
     await fn();
@@ -357,6 +361,88 @@ await test('a 16-d model maps its PCA plane and a chosen pair of dimensions', as
   assertRealGrid(await gridStats(page));
   await shot(page, '09-16d');
   await assertParity16(page);
+  await page.close();
+});
+
+await test('a content/style model mixes content and style, re-draws a drawing in other hands and shares part interpolations', async () => {
+  const { page, problems } = await openPage(cpu, server.url);
+  const entry = await page.evaluate(async () => (await (await fetch('pkg/index.json')).json()).models.find((m) => m.content_dim != null));
+  assert.ok(entry, 'pkg/index.json lists a content/style model');
+  await page.selectOption('#model', entry.name);
+  await page.waitForFunction((n) => window.atlas.state.model === n && window.atlas.mix() !== null, entry.name);
+  const mix = await page.evaluate(() => window.atlas.mix());
+  const means = await page.evaluate(() => Array.from(window.atlas.testMeans()));
+  const { dim, contentDim: cd, rows, cols, z, bytes, side } = mix;
+  assert.equal(cd, entry.content_dim);
+  assert.equal(rows.length * cols.length * dim, z.length);
+  assert.equal(new Set(rows.concat(cols)).size, rows.length + cols.length, 'the grid shows distinct drawings');
+  // Cell (r, c) = content of row r's drawing + style of column c's drawing, exactly.
+  rows.forEach((ri, r) => cols.forEach((ci, c) => {
+    for (let j = 0; j < dim; j++) {
+      const want = j < cd ? means[ri * dim + j] : means[ci * dim + j];
+      assert.equal(z[(r * cols.length + c) * dim + j], want, `cell ${r},${c} coordinate ${j}`);
+    }
+  }));
+  // The page's pixels are the native decoder's (a diagonal of cells).
+  const cells = rows.map((_, k) => z.slice((k * cols.length + k) * dim, (k * cols.length + k + 1) * dim));
+  const native = nativeDecode(entry.file, cells);
+  cells.forEach((_, k) => {
+    const off = (k * cols.length + k) * side * side;
+    native[k].forEach((v, i) => assert.ok(Math.abs(v - bytes[off + i]) <= 1, `mixed cell ${k} differs from native at ${i}`));
+  });
+  assert.ok(bytes.filter((v) => v > 128).length > 0.02 * bytes.length, 'the mixed cells are blank');
+  await page.locator('#mix-card').scrollIntoViewIfNeeded();
+  await shot(page, '12-content-style');
+
+  // A drawing joins as the first row (its character in other hands) and column (its hand).
+  await page.click('#pad-clear');
+  const box = await page.locator('#pad').boundingBox();
+  const at = (fx, fy) => [box.x + fx * box.width, box.y + fy * box.height];
+  for (const stroke of [[[0.25, 0.25], [0.75, 0.25]], [[0.5, 0.25], [0.5, 0.8], [0.35, 0.7]]]) {
+    await page.mouse.move(...at(...stroke[0])); await page.mouse.down();
+    for (const p of stroke.slice(1)) await page.mouse.move(...at(...p), { steps: 8 });
+    await page.mouse.up();
+  }
+  await page.evaluate(() => { window.atlas.lastEncoding = null; });
+  await page.click('#pad-encode');
+  await page.waitForFunction(() => window.atlas.lastEncoding !== null && window.atlas.mix() && window.atlas.mix().rows[0] === null);
+  const own = await page.evaluate(() => ({ z: window.atlas.lastEncoding, mix: window.atlas.mix() }));
+  const C = own.mix.cols.length;
+  for (let c = 1; c < C; c++) for (let j = 0; j < cd; j++) assert.equal(own.mix.z[c * dim + j], Math.fround(own.z[j]), 'first row keeps the drawing\'s content');
+  for (let r = 1; r < own.mix.rows.length; r++) for (let j = cd; j < dim; j++) assert.equal(own.mix.z[r * C * dim + j], Math.fround(own.z[j]), 'first column takes the drawing\'s style');
+  await shot(page, '13-content-style-drawing');
+
+  // Content-only interpolation: style stays A's, content walks to B's; shared with the mix.
+  const [ia, ib] = [rows[0], rows[1]];
+  const A = means.slice(ia * dim, (ia + 1) * dim), B = means.slice(ib * dim, (ib + 1) * dim);
+  await page.evaluate(([a, b]) => window.atlas.setEnds(a, b), [A, B]);
+  await page.click('#part-content');
+  await page.click('#mix-shuffle');
+  await page.waitForFunction(() => window.atlas.stripReady() && window.atlas.state.part === 'content' && window.atlas.mix() && window.atlas.state.mixSeed === 2);
+  const path = await page.evaluate(() => window.atlas.state.path);
+  const last = path[path.length - 1];
+  for (const p of path) for (let j = cd; j < dim; j++) assert.ok(Math.abs(p[j] - A[j]) < 1e-6, 'style moved in a content-only path');
+  for (let j = 0; j < cd; j++) assert.ok(Math.abs(last[j] - B[j]) < 1e-5, 'content did not reach B');
+  await page.waitForTimeout(300);
+  const url = await page.inputValue('#share-url');
+  assert.match(url, /&p=content/); assert.match(url, /&x=2/);
+  const strip = await page.evaluate(() => Array.from(document.getElementById('strip').getContext('2d').getImageData(0, 0, 28 * 10, 28).data));
+  const mix2 = await page.evaluate(() => window.atlas.mix());
+  const other = await openPage(cpu, url);
+  await other.page.waitForFunction(() => window.atlas.stripReady() && window.atlas.mix() !== null);
+  assert.deepEqual(await other.page.evaluate(() => [window.atlas.state.part, window.atlas.state.mixSeed]), ['content', 2]);
+  // The same drawings (the user's own drawing, first row and column here, is not in links).
+  const reopened = await other.page.evaluate(() => window.atlas.mix());
+  assert.deepEqual([reopened.rows.slice(0, -1), reopened.cols.slice(0, -1)], [mix2.rows.slice(1), mix2.cols.slice(1)]);
+  assert.deepEqual(await other.page.evaluate(() => Array.from(document.getElementById('strip').getContext('2d').getImageData(0, 0, 28 * 10, 28).data)), strip, 'shared strip differs');
+  assert.deepEqual(other.problems, []);
+  await other.page.close();
+  // A hostile part or mix number is reported and replaced.
+  const bad = await openPage(cpu, `${server.url}#m=${entry.name}&p=<i>x</i>&x=-3`);
+  assert.match(await noticeText(bad.page), /interpolation part/);
+  assert.deepEqual(await bad.page.evaluate(() => [window.atlas.state.part, window.atlas.state.mixSeed]), ['all', 1]);
+  await bad.page.close();
+  assert.deepEqual(problems, []);
   await page.close();
 });
 

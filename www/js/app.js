@@ -6,16 +6,18 @@ import { Engine, wasmReady, yieldToBrowser } from './engine.js';
 import { LatentMap, PALETTE, greyCanvas, paintGrey } from './map.js';
 import { DrawingPad, readImageFile } from './pad.js';
 import { downloadPng, gaussians } from './images.js';
+import { MixingGrid } from './mix.js';
 
 const $ = (id) => document.getElementById(id);
 
 const state = {
   a: null, b: null, steps: 10, mode: 'linear',
   planeMode: 'pca', axisI: 0, axisJ: 1, anchor: null, pca: null,
-  encoded: null, sampleSeed: 1, nextEnd: 'a',
+  encoded: null, encodedImage: null, sampleSeed: 1, nextEnd: 'a',
+  part: 'all', mixSeed: 1,
 };
 
-let wasm, engine, map, pad, manifest;
+let wasm, engine, map, pad, manifest, mixGrid;
 const metrics = { firstGridMs: null };
 
 function notice(text) {
@@ -50,7 +52,31 @@ async function openModel(entry, backend) {
   buildLegend();
   describeModel(entry);
   refreshBackendUi();
+  const split = contentDim() != null;
+  $('mix-card').hidden = !split;
+  $('part-row').hidden = !split;
+  if (!split) state.part = 'all';
+  setPartUi();
+  if (split) await renderMix();
+  // Samples already on screen came from the previous model.
+  if (!$('samples').hidden) await drawSamples();
   return true;
+}
+
+/** The content size of a content/style model, else null. */
+function contentDim() {
+  return manifest?.architecture?.content_dim ?? null;
+}
+
+async function renderMix() {
+  if (contentDim() == null) return;
+  $('mix').dataset.ready = 'false';
+  const own = state.encoded ? { z: state.encoded, image: state.encodedImage } : null;
+  await mixGrid.render(state.mixSeed, own);
+}
+
+function setPartUi() {
+  for (const p of ['all', 'content', 'style']) $(`part-${p}`).setAttribute('aria-pressed', String(state.part === p));
 }
 
 function refreshBackendUi() {
@@ -72,10 +98,16 @@ async function switchBackend(backend) {
 
 function describeModel(entry) {
   const m = manifest.metrics || {};
+  const cd = contentDim();
+  const num = (v, d = 3) => (v != null ? v.toFixed(d) : '—');
   const rows = [
-    ['model', entry.name], ['dataset', manifest.dataset.name], ['latent dims', String(manifest.architecture.latent_dim)],
+    ['model', entry.name], ['dataset', manifest.dataset.name],
+    ['latent dims', cd != null ? `${manifest.architecture.latent_dim} (content ${cd}, style ${manifest.architecture.latent_dim - cd})` : String(manifest.architecture.latent_dim)],
     ['test NELBO', m.nelbo != null ? `${m.nelbo.toFixed(1)} nats` : '—'],
-    ['k-means acc.', m.kmeans_acc != null ? m.kmeans_acc.toFixed(3) : '—'],
+    ...(cd != null ? [
+      ['one-shot error', m.oneshot_error != null ? `${(100 * m.oneshot_error).toFixed(1)}% (20-way, unseen alphabets)` : '—'],
+      ['clustering acc.', `content ${num(m.content_cluster_acc)}, style ${num(m.style_cluster_acc)} (chance ${num(m.chance_cluster_acc)})`],
+    ] : [['k-means acc.', num(m.kmeans_acc)]]),
     ['trained', `${manifest.training.epochs} epochs, batch ${manifest.training.batch_size}`],
     ['command', manifest.training.command],
   ];
@@ -205,7 +237,11 @@ async function updateInterpolation() {
   }
   strip.hidden = false;
   const steps = state.steps, dim = state.a.length, side = engine.session.side;
-  const flat = wasm.interpolate(new Float32Array(state.a), new Float32Array(state.b), steps, state.mode === 'spherical');
+  const [ea, eb, slerp] = [new Float32Array(state.a), new Float32Array(state.b), state.mode === 'spherical'];
+  const cd = contentDim();
+  const flat = cd != null && state.part !== 'all'
+    ? wasm.interpolatePart(ea, eb, steps, slerp, state.part === 'content' ? 0 : cd, state.part === 'content' ? cd : dim)
+    : wasm.interpolate(ea, eb, steps, slerp);
   map.path = Array.from({ length: steps }, (_, k) => Array.from(flat.subarray(k * dim, (k + 1) * dim)));
   map.drawOverlay();
   const bytes = await engine.decode(flat);
@@ -234,6 +270,7 @@ function shareState() {
     zoom: map.zoom,
     a: state.a, b: state.b,
     steps: state.steps, mode: state.mode,
+    part: state.part, mix: state.mixSeed,
   };
 }
 
@@ -262,8 +299,13 @@ async function applyLink(fragment) {
     await openModel(entry, engine.backend);
   }
   state.a = s.a; state.b = s.b; state.steps = s.steps; state.mode = s.mode;
+  state.part = contentDim() != null ? s.part : 'all';
+  const remix = state.mixSeed !== s.mix;
+  state.mixSeed = s.mix;
   $('steps').value = String(s.steps);
   setModeUi();
+  setPartUi();
+  if (remix) await renderMix();
   map.setView(s.center[0], s.center[1], 3 / s.zoom);
   await updateInterpolation();
 }
@@ -295,7 +337,9 @@ async function encodePixels({ rgba, width, height }) {
   const side = engine.session.side;
   let x;
   try {
-    x = wasm.prepareImage(new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength), width, height, side, side);
+    // Omniglot's characters fill part of their frame (the model file says how much).
+    const fit = manifest.preprocessing.fit ?? side;
+    x = wasm.prepareImage(new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength), width, height, side, fit);
   } catch (e) {
     notice(e.message || String(e));
     return;
@@ -309,7 +353,9 @@ async function encodePixels({ rgba, width, height }) {
   paintGrey($('enc-recon').getContext('2d'), recon, side, 0, 0, 0);
   $('enc-text').textContent = `z = ${fmt(z)}`;
   $('encoded').hidden = false;
+  state.encodedImage = input;
   updateMarks();
+  await renderMix();
   window.atlas.lastEncoding = z;
 }
 
@@ -375,6 +421,15 @@ function wire() {
   }));
   $('mode-lerp').addEventListener('click', guard(async () => { state.mode = 'linear'; setModeUi(); await updateInterpolation(); }));
   $('mode-slerp').addEventListener('click', guard(async () => { state.mode = 'spherical'; setModeUi(); await updateInterpolation(); }));
+  for (const p of ['all', 'content', 'style']) {
+    $(`part-${p}`).addEventListener('click', guard(async () => { state.part = p; setPartUi(); await updateInterpolation(); }));
+  }
+  $('mix-shuffle').addEventListener('click', guard(async () => {
+    state.mixSeed = (state.mixSeed % 1000000) + 1;
+    scheduleShare();
+    await renderMix();
+  }));
+  $('mix-export').addEventListener('click', () => downloadPng([$('mix')], `${engine.entry.name}-content-style.png`, 4));
   $('swap-ab').addEventListener('click', guard(async () => { [state.a, state.b] = [state.b, state.a]; await updateInterpolation(); }));
   $('copy-link').addEventListener('click', guard(async () => {
     const frag = wasm.encodeLink(shareState());
@@ -420,6 +475,7 @@ async function main() {
     onError: (e) => notice(e.message || String(e)),
   });
   pad = new DrawingPad($('pad'));
+  mixGrid = new MixingGrid(engine, wasm, $('mix'), $('mix-status'));
   wire();
   const [models] = await Promise.all([engine.loadIndex(), engine.startWorkers()]);
   $('model').replaceChildren(...models.map((m) => {
@@ -443,7 +499,7 @@ async function main() {
 window.atlas = {
   metrics,
   get state() {
-    return { model: engine?.entry?.name, backend: engine?.backend, view: map && { ...map.view }, a: state.a, b: state.b, steps: state.steps, mode: state.mode, webgpuBroken: engine?.webgpuBroken };
+    return { model: engine?.entry?.name, backend: engine?.backend, view: map && { ...map.view }, a: state.a, b: state.b, steps: state.steps, mode: state.mode, part: state.part, mixSeed: state.mixSeed, path: map?.path, webgpuBroken: engine?.webgpuBroken };
   },
   decode: async (points, pooled = false) => {
     const side = engine.session.side, z = new Float32Array(points.flat());
@@ -460,6 +516,8 @@ window.atlas = {
   get _pad() { return pad; },
   get _state() { return state; },
   stripReady: () => $('strip').dataset.ready === 'true',
+  mix: () => ($('mix').dataset.ready === 'true' ? mixGrid.last : null),
+  setEnds: async (a, b) => { state.a = a; state.b = b; await updateInterpolation(); },
   workers: () => engine.workers,
   /** Times `reps` decodes of n prior samples: on the page's session, or (`pooled`) the way the
    * grid decodes them (spread over the CPU workers when there are any). */
