@@ -144,15 +144,11 @@ fn write_metrics<H: Serialize>(dir: &Path, history: &[H]) -> std::io::Result<()>
     checkpoint::write_atomically(&dir.join(METRICS_FILE), lines.as_bytes())
 }
 
-/// Start a new run in `dir` (refusing to overwrite one) or, with `resume`, continue the run there.
-pub fn run(
-    dir: &Path,
-    fresh: Option<TrainConfig>,
-    data: &Dataset,
-    stop: Stop,
-) -> Result<Outcome, String> {
+/// The configuration of the run in `dir`: a fresh one is written there (refusing to overwrite a
+/// run), `None` reads the stored one to resume.
+fn open_run(dir: &Path, fresh: Option<TrainConfig>) -> Result<TrainConfig, String> {
     let io = |e: std::io::Error| format!("{}: {e}", dir.display());
-    let config = match fresh {
+    match fresh {
         Some(config) => {
             if dir.join(checkpoint::FILE).exists() {
                 return Err(format!(
@@ -163,29 +159,77 @@ pub fn run(
             std::fs::create_dir_all(dir).map_err(io)?;
             let text = serde_json::to_string_pretty(&config).expect("config serialises");
             checkpoint::write_atomically(&dir.join(CONFIG_FILE), text.as_bytes()).map_err(io)?;
-            config
+            Ok(config)
         }
-        None => read_config(dir)?,
-    };
+        None => read_config(dir),
+    }
+}
+
+/// What a run continues from: its checkpoint's weights, optimiser, position and history, or a
+/// fresh seeded model.
+type State<H> = (Vae, Adam, Position, Vec<H>);
+
+fn resume_or_init<H: serde::de::DeserializeOwned>(
+    dir: &Path,
+    config: &TrainConfig,
+    device: &Device,
+    inner: &Device,
+) -> Result<State<H>, String> {
+    if !dir.join(checkpoint::FILE).exists() {
+        let model = Vae::new(&config.architecture, config.seed, device);
+        return Ok((model, Adam::default(), Position::default(), Vec::new()));
+    }
+    let c = checkpoint::load(dir, &config.architecture, device, inner)?;
+    eprintln!(
+        "resuming {} at epoch {} batch {}",
+        dir.display(),
+        c.position.epoch + 1,
+        c.position.batch
+    );
+    Ok((c.model, c.adam, c.position, c.history))
+}
+
+impl Position {
+    /// Add one finished batch of `n` examples: its scalar losses (the first is the total, which
+    /// must be finite) and the seconds since `t0`.
+    fn add_batch(&mut self, scalars: &[f64], n: usize, t0: Instant) -> Result<(), String> {
+        if !scalars[0].is_finite() {
+            return Err(format!(
+                "loss became {} at epoch {} batch {}; lower the learning rate",
+                scalars[0],
+                self.epoch + 1,
+                self.batch
+            ));
+        }
+        self.sums.resize(scalars.len(), 0.0);
+        for (s, v) in self.sums.iter_mut().zip(scalars) {
+            *s += v * n as f64;
+        }
+        self.seen += n;
+        self.batch += 1;
+        self.seconds += t0.elapsed().as_secs_f64();
+        Ok(())
+    }
+
+    /// Mean of summed quantity `i` over the batches so far.
+    fn mean(&self, i: usize) -> f64 {
+        self.sums[i] / self.seen as f64
+    }
+}
+
+/// Start a new run in `dir` (refusing to overwrite one) or, with `resume`, continue the run there.
+pub fn run(
+    dir: &Path,
+    fresh: Option<TrainConfig>,
+    data: &Dataset,
+    stop: Stop,
+) -> Result<Outcome, String> {
+    let io = |e: std::io::Error| format!("{}: {e}", dir.display());
+    let config = open_run(dir, fresh)?;
     let inner = config.backend.device()?;
     let device = inner.clone().autodiff();
-    let (mut model, mut adam, mut pos, mut history) = if dir.join(checkpoint::FILE).exists() {
-        let c = checkpoint::load(dir, &config.architecture, &device, &inner)?;
-        eprintln!(
-            "resuming {} at epoch {} batch {}",
-            dir.display(),
-            c.position.epoch + 1,
-            c.position.batch
-        );
-        (c.model, c.adam, c.position, c.history)
-    } else {
-        (
-            Vae::new(&config.architecture, config.seed, &device),
-            Adam::default(),
-            Position::default(),
-            Vec::new(),
-        )
-    };
+    let (mut model, mut adam, mut pos, mut history) =
+        resume_or_init(dir, &config, &device, &inner)?;
 
     let train = match config.train_limit {
         Some(n) => data.train.clone().truncated(n),
@@ -235,21 +279,7 @@ pub fn run(
                 .into_iter()
                 .map(|t| t.into_scalar::<f32>() as f64)
                 .collect();
-            if !scalars[0].is_finite() {
-                return Err(format!(
-                    "loss became {} at epoch {} batch {}; lower the learning rate",
-                    scalars[0],
-                    pos.epoch + 1,
-                    pos.batch
-                ));
-            }
-            pos.sums.resize(scalars.len(), 0.0);
-            for (s, v) in pos.sums.iter_mut().zip(&scalars) {
-                *s += v * b as f64;
-            }
-            pos.seen += b;
-            pos.batch += 1;
-            pos.seconds += t0.elapsed().as_secs_f64();
+            pos.add_batch(&scalars, b, t0)?;
             bar.set_position(pos.batch as u64);
             bar.set_message(format!(
                 "loss {:.2}  {:.0} img/s",

@@ -3,7 +3,7 @@
 //! seeded, resumable checkpointing as the plain loop.
 
 use super::adam::Adam;
-use super::{CONFIG_FILE, Outcome, Position, Stop, TrainConfig, checkpoint};
+use super::{Outcome, Position, Stop, TrainConfig, checkpoint};
 use crate::data::omniglot::{Omniglot, SIDE};
 use crate::model::Vae;
 use crate::objective::structured::{Noise, StructuredConfig, structured_loss};
@@ -93,21 +93,7 @@ pub fn run(
     stop: Stop,
 ) -> Result<Outcome, String> {
     let io = |e: std::io::Error| format!("{}: {e}", dir.display());
-    let config = match fresh {
-        Some(config) => {
-            if dir.join(checkpoint::FILE).exists() {
-                return Err(format!(
-                    "{} already holds a run; pass --resume to continue it or choose another --out",
-                    dir.display()
-                ));
-            }
-            std::fs::create_dir_all(dir).map_err(io)?;
-            let text = serde_json::to_string_pretty(&config).expect("config serialises");
-            checkpoint::write_atomically(&dir.join(CONFIG_FILE), text.as_bytes()).map_err(io)?;
-            config
-        }
-        None => super::read_config(dir)?,
-    };
+    let config = super::open_run(dir, fresh)?;
     let sc: StructuredConfig = config
         .structured
         .clone()
@@ -129,24 +115,8 @@ pub fn run(
     }
     let inner = config.backend.device()?;
     let device = inner.clone().autodiff();
-    let (mut model, mut adam, mut pos, mut history): (_, _, _, Vec<StructuredRecord>) =
-        if dir.join(checkpoint::FILE).exists() {
-            let c = checkpoint::load(dir, arch, &device, &inner)?;
-            eprintln!(
-                "resuming {} at epoch {} batch {}",
-                dir.display(),
-                c.position.epoch + 1,
-                c.position.batch
-            );
-            (c.model, c.adam, c.position, c.history)
-        } else {
-            (
-                Vae::new(arch, config.seed, &device),
-                Adam::default(),
-                Position::default(),
-                Vec::new(),
-            )
-        };
+    let (mut model, mut adam, mut pos, mut history): super::State<StructuredRecord> =
+        super::resume_or_init(dir, &config, &device, &inner)?;
     let groups_per_batch = config.batch_size / k;
     // The group count per epoch is the same every epoch (20 drawings per character).
     let batches = epoch_groups(data, k, &mut Rng::new(0)).len() / groups_per_batch;
@@ -211,28 +181,13 @@ pub fn run(
             .into_iter()
             .map(|t| t.into_scalar::<f32>() as f64)
             .collect();
-            if !scalars[0].is_finite() {
-                return Err(format!(
-                    "loss became {} at epoch {} batch {}; lower the learning rate",
-                    scalars[0],
-                    pos.epoch + 1,
-                    pos.batch
-                ));
-            }
-            pos.sums.resize(scalars.len(), 0.0);
-            for (s, v) in pos.sums.iter_mut().zip(&scalars) {
-                *s += v * n as f64;
-            }
-            pos.seen += n;
-            pos.batch += 1;
-            pos.seconds += t0.elapsed().as_secs_f64();
+            pos.add_batch(&scalars, n, t0)?;
             bar.set_position(pos.batch as u64);
-            let avg = |i: usize| pos.sums[i] / pos.seen as f64;
             bar.set_message(format!(
                 "loss {:.2} recon {:.1} proto {:.3}  {:.0} img/s",
-                avg(0),
-                avg(1),
-                avg(6),
+                pos.mean(0),
+                pos.mean(1),
+                pos.mean(6),
                 pos.seen as f64 / pos.seconds
             ));
             if stop.flag.load(Ordering::SeqCst) || stop.after_steps == Some(step + 1) {
@@ -245,7 +200,7 @@ pub fn run(
             }
         }
         bar.finish_and_clear();
-        let avg = |i: usize| pos.sums[i] / pos.seen as f64;
+        let avg = |i: usize| pos.mean(i);
         let record = StructuredRecord {
             epoch: pos.epoch + 1,
             loss: avg(0),
