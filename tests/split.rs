@@ -123,6 +123,62 @@ fn content_style_training_learns_and_resumes_exactly() {
 }
 
 #[test]
+fn eval_of_a_content_style_run_prints_stable_keys_and_writes_its_figures() {
+    let data = shared();
+    let data = data.to_str().unwrap();
+    let root = scratch("split-eval");
+    let dir = root.join("run");
+    let o = run(&args(data, dir.to_str().unwrap(), &["--epochs", "1"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = root.join("eval");
+    let o = run(&[
+        "eval",
+        dir.to_str().unwrap(),
+        "--data",
+        data,
+        "--json",
+        "--draws",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(common::stdout(&o).trim()).unwrap();
+    for key in [
+        "oneshot_error",
+        "content_cluster_acc",
+        "style_cluster_acc",
+        "content_nmi",
+        "kl_content",
+        "kl_style",
+        "mmd_content",
+        "mmd_style",
+        "nelbo",
+    ] {
+        assert!(
+            json[key].as_f64().is_some_and(f64::is_finite),
+            "{key}: {json}"
+        );
+    }
+    assert_eq!(json["alphabets"], 20);
+    assert_eq!(json["test_examples"], 13_180);
+    for png in [
+        "tsne-content-alphabets.png",
+        "tsne-content-characters.png",
+        "tsne-style-alphabets.png",
+        "tsne-style-characters.png",
+        "style-transfer.png",
+        "reconstructions.png",
+    ] {
+        let bytes = std::fs::read(out.join(png)).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG"), "{png}");
+    }
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(saved, json);
+}
+
+#[test]
 fn omniglot_training_needs_a_content_size_and_names_missing_data() {
     let root = scratch("split-errors");
     let out = root.join("run");
