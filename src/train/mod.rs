@@ -189,6 +189,25 @@ fn resume_or_init<H: serde::de::DeserializeOwned>(
     Ok((c.model, c.adam, c.position, c.history))
 }
 
+/// Close an epoch: record it, move to the next, checkpoint, rewrite the metrics file.
+fn end_epoch<H: Serialize>(
+    dir: &Path,
+    model: &Vae,
+    adam: &Adam,
+    pos: &mut Position,
+    history: &mut Vec<H>,
+    record: H,
+) -> Result<(), String> {
+    let io = |e: std::io::Error| format!("{}: {e}", dir.display());
+    history.push(record);
+    *pos = Position {
+        epoch: pos.epoch + 1,
+        ..Position::default()
+    };
+    checkpoint::save(dir, model, adam, pos, history).map_err(io)?;
+    write_metrics(dir, history).map_err(io)
+}
+
 impl Position {
     /// Add one finished batch of `n` examples: its scalar losses (the first is the total, which
     /// must be finite) and the seconds since `t0`.
@@ -323,13 +342,7 @@ pub fn run(
             record.images_per_s,
             record.seconds
         );
-        history.push(record);
-        pos = Position {
-            epoch: pos.epoch + 1,
-            ..Position::default()
-        };
-        save(&model, &adam, &pos, &history)?;
-        write_metrics(dir, &history).map_err(io)?;
+        end_epoch(dir, &model, &adam, &mut pos, &mut history, record)?;
     }
     Ok(Outcome::Finished)
 }

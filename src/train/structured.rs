@@ -230,13 +230,7 @@ pub fn run(
             record.images_per_s,
             record.seconds
         );
-        history.push(record);
-        pos = Position {
-            epoch: pos.epoch + 1,
-            ..Position::default()
-        };
-        save(&model, &adam, &pos, &history)?;
-        super::write_metrics(dir, &history).map_err(io)?;
+        super::end_epoch(dir, &model, &adam, &mut pos, &mut history, record)?;
     }
     Ok(Outcome::Finished)
 }

@@ -71,16 +71,7 @@ pub fn interpolate(
     steps: usize,
     spherical: bool,
 ) -> Result<Vec<f32>, JsError> {
-    if a.len() != b.len() || a.is_empty() {
-        return Err(JsError::new(
-            "interpolation ends must have the same dimension",
-        ));
-    }
-    let steps = steps.clamp(*link::STEPS.start() as usize, *link::STEPS.end() as usize);
-    Ok(explorer::interpolate(a, b, steps, spherical)
-        .into_iter()
-        .flatten()
-        .collect())
+    interpolate_part(a, b, steps, spherical, 0, a.len())
 }
 
 /// Like `interpolate`, moving only coordinates `from..to` (content or style); the rest stay at A.
