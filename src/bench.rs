@@ -3,10 +3,12 @@
 //! (`bench/paired.sh`); timings are never asserted in tests.
 
 use crate::model::{Preset, Vae, VaeConfig};
-use crate::objective::elbo_loss;
+use crate::objective::gaussian_vae::GaussianVae;
+use crate::objective::{Batch, Kind, bce_with_logits};
 use crate::rng::Rng;
-use crate::train::adam::Adam;
+use crate::train::adam::Optimisers;
 use burn::prelude::*;
+use burn::tensor::activation::relu;
 use serde::Serialize;
 use std::time::Instant;
 
@@ -69,25 +71,25 @@ pub fn run(
     let x: Vec<f32> = (0..train_batch * side * side)
         .map(|_| rng.uniform() as f32)
         .collect();
+    // The real training step of the seed's kind, with the trainer's optimiser.
+    let kind = GaussianVae { beta: 1.0 };
     let mut model = Vae::new(&config, 1, &ad);
-    let mut adam = Adam::default();
+    let mut optimisers = Optimisers::new(kind.param_sets());
+    let mut step = 0;
     let train = windows(5, seconds / 5.0, train_batch, || {
         let xt = Tensor::<4>::from_data(
             TensorData::new(x.clone(), [train_batch, 1, side, side]),
             &ad,
         );
-        let eps = Tensor::<2>::from_data(
-            TensorData::new(
-                rng.normals(train_batch * latent_dim),
-                [train_batch, latent_dim],
-            ),
-            &ad,
-        );
-        let (logits, q) = model.forward(xt.clone(), eps);
-        let loss = elbo_loss(logits, xt, &q, 1.0);
-        let grads = loss.total.backward();
-        model = adam.step(model.clone(), &grads, 1e-3);
-        let _ = loss.recon.into_scalar::<f32>();
+        let batch = Batch {
+            x: xt,
+            seed: 7,
+            step,
+        };
+        step += 1;
+        let (next, terms) = kind.step(&config, model.clone(), batch, &mut optimisers.at(1e-3));
+        model = next;
+        let _ = terms[0].1.clone().into_scalar::<f32>();
     });
     let dec = Vae::new(&config, 1, device);
     let z: Vec<f32> = Rng::new(9).normals(decode_batch * latent_dim);
@@ -126,7 +128,7 @@ pub fn profile_ops(
     let n = batch;
     let s = config.inner_side();
     let mut out = Vec::new();
-    for (name, shape, f) in model.layer_probes(n, s) {
+    for (name, shape, f) in layer_probes(&model, n, s) {
         let (mut fw, mut bw) = (Vec::new(), Vec::new());
         for _ in 0..reps + 2 {
             let len: usize = shape.iter().product();
@@ -150,4 +152,78 @@ pub fn profile_ops(
         });
     }
     out
+}
+
+/// A layer of the model as a function of a 4-d input, for per-layer profiling.
+type Probe<'a> = (String, Vec<usize>, Box<dyn Fn(Tensor<4>) -> Tensor<4> + 'a>);
+
+/// Each layer alone, with its input shape at batch `n` (`s` = inner feature-map side).
+fn layer_probes(model: &Vae, n: usize, s: usize) -> Vec<Probe<'_>> {
+    let e = &model.encoder;
+    let d = &model.decoder;
+    let [c1, c2] = [
+        e.conv1.weight.lazy_shape().dims::<4>()[0],
+        e.conv2.weight.lazy_shape().dims::<4>()[0],
+    ];
+    let side = s * 4;
+    let flat = |t: Tensor<4>| t.flatten::<2>(1, 3);
+    let back = |t: Tensor<2>| t.unsqueeze_dims::<4>(&[2, 3]);
+    let [dc1, dc2] = [
+        d.up1.weight.lazy_shape().dims::<4>()[0],
+        d.up2.weight.lazy_shape().dims::<4>()[1],
+    ];
+    let hid = e.hidden.weight.lazy_shape().dims::<2>()[1];
+    let proj_in = d.project.weight.lazy_shape().dims::<2>()[0];
+    let mut v: Vec<Probe<'_>> = vec![
+        (
+            format!("encoder conv 1->{c1} stride 2 ({side}->{})", side / 2),
+            vec![n, 1, side, side],
+            Box::new(move |x| relu(e.conv1.forward(x))),
+        ),
+        (
+            format!("encoder conv {c1}->{c2} stride 2"),
+            vec![n, c1, side / 2, side / 2],
+            Box::new(move |x| relu(e.conv2.forward(x))),
+        ),
+        (
+            format!("encoder dense {}->{hid}", c2 * s * s),
+            vec![n, c2, s, s],
+            Box::new(move |x| back(relu(e.hidden.forward(flat(x))))),
+        ),
+        (
+            "decoder dense projection".to_string(),
+            vec![n, proj_in, 1, 1],
+            Box::new(move |x| back(relu(d.project.forward(flat(x))))),
+        ),
+        (
+            format!(
+                "decoder conv-transpose {dc1}->{dc1} stride 2 ({s}->{})",
+                2 * s
+            ),
+            vec![n, dc1, s, s],
+            Box::new(move |x| relu(d.up1.forward(x))),
+        ),
+        (
+            format!(
+                "decoder conv-transpose {dc1}->{dc2} stride 2 ({}->{side})",
+                2 * s
+            ),
+            vec![n, dc1, 2 * s, 2 * s],
+            Box::new(move |x| relu(d.up2.forward(x))),
+        ),
+        (
+            format!("decoder conv-transpose {dc2}->1 stride 1 ({side}->{side})"),
+            vec![n, dc2, side, side],
+            Box::new(move |x| d.out.forward(x)),
+        ),
+    ];
+    v.push((
+        "loss: BCE with logits + sum".to_string(),
+        vec![n, 1, side, side],
+        Box::new(move |x| {
+            let target = x.clone().detach() * 0.5;
+            bce_with_logits(x, target).unsqueeze_dims::<4>(&[1, 2, 3])
+        }),
+    ));
+    v
 }

@@ -4,6 +4,7 @@
 //! validates everything before a model is built.
 
 use crate::model::{NamedTensor, Vae, VaeConfig, load_params};
+use crate::objective::Objective;
 use crate::tensorfile::TensorFile;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -35,25 +36,60 @@ pub struct Preprocessing {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "StoredTraining")]
 pub struct TrainingInfo {
     /// The exact command line that trained the weights.
     pub command: String,
     pub epochs: usize,
     pub batch_size: usize,
-    pub beta: f64,
+    /// The model kind and its settings, as the run's `config.json` holds them.
+    pub objective: Objective,
     pub seed: u64,
     pub learning_rate: f64,
     pub schedule: String,
     pub train_examples: usize,
     pub backend: String,
-    /// The content/style objective's settings, for such models.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub objective: Option<crate::objective::structured::StructuredConfig>,
+}
+
+/// `training` as files from any version hold it: before kinds were tagged, a top-level `beta`
+/// and, for content/style models, untagged settings in `objective`.
+#[derive(Deserialize)]
+struct StoredTraining {
+    command: String,
+    epochs: usize,
+    batch_size: usize,
+    #[serde(default)]
+    beta: Option<f64>,
+    #[serde(default)]
+    objective: Option<serde_json::Value>,
+    seed: u64,
+    learning_rate: f64,
+    schedule: String,
+    train_examples: usize,
+    backend: String,
+}
+
+impl TryFrom<StoredTraining> for TrainingInfo {
+    type Error = String;
+    fn try_from(s: StoredTraining) -> Result<Self, String> {
+        Ok(Self {
+            objective: Objective::from_legacy(s.beta, s.objective)?,
+            command: s.command,
+            epochs: s.epochs,
+            batch_size: s.batch_size,
+            seed: s.seed,
+            learning_rate: s.learning_rate,
+            schedule: s.schedule,
+            train_examples: s.train_examples,
+            backend: s.backend,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     pub name: String,
+    /// The model kind (`gaussian-vae`, `content-style`): what the page offers for it.
     pub kind: String,
     pub architecture: VaeConfig,
     pub dataset: DatasetInfo,
@@ -134,7 +170,7 @@ impl Bundle {
         if version != FORMAT_VERSION.to_string() {
             return Err(BundleError::Version { found: version });
         }
-        let manifest: Manifest = serde_json::from_str(
+        let mut manifest: Manifest = serde_json::from_str(
             f.metadata
                 .get(META_MANIFEST)
                 .map(String::as_str)
@@ -145,26 +181,21 @@ impl Bundle {
             .architecture
             .validate()
             .map_err(BundleError::Manifest)?;
-        // A content/style model is a Gaussian VAE whose latent is split in two; the kind and the
-        // split must agree, or the page would offer (or withhold) views that don't fit.
-        match (manifest.kind.as_str(), manifest.architecture.content_dim) {
-            ("gaussian-vae", None) | ("content-style-vae", Some(_)) => {}
-            ("gaussian-vae", Some(_)) => {
-                return Err(BundleError::Manifest(
-                    "a gaussian-vae must not declare content_dim".into(),
-                ));
-            }
-            ("content-style-vae", None) => {
-                return Err(BundleError::Manifest(
-                    "a content-style-vae must declare content_dim".into(),
-                ));
-            }
-            (kind, _) => {
-                return Err(BundleError::Manifest(format!(
-                    "unknown model kind '{kind}' (expected gaussian-vae or content-style-vae)"
-                )));
-            }
+        // The kind names what the page offers; it must be the kind the model was trained as,
+        // and the architecture must suit it (a content/style model declares its content part).
+        let kind = manifest.training.objective.name();
+        if Objective::current_name(&manifest.kind) != kind {
+            return Err(BundleError::Manifest(format!(
+                "kind '{}' disagrees with the training objective's kind '{kind}'",
+                manifest.kind
+            )));
         }
+        manifest.kind = kind.to_string();
+        manifest
+            .training
+            .objective
+            .check_architecture(&manifest.architecture)
+            .map_err(BundleError::Manifest)?;
         let n_classes = manifest.dataset.class_names.len();
         if n_classes == 0 || n_classes > 256 {
             return Err(BundleError::Manifest(format!(

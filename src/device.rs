@@ -3,25 +3,17 @@
 use burn::prelude::Device;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
+    /// burn-flex on the CPU (all cores)
+    #[cfg_attr(feature = "cli", value(alias = "cpu"))]
     Flex,
+    /// burn-ndarray on the CPU (builds with `--features ndarray`)
     Ndarray,
+    /// burn-wgpu on the GPU (builds with `--features wgpu`)
+    #[cfg_attr(feature = "cli", value(alias = "gpu"))]
     Wgpu,
-}
-
-impl std::str::FromStr for Backend {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "flex" | "cpu" => Ok(Self::Flex),
-            "ndarray" => Ok(Self::Ndarray),
-            "wgpu" | "gpu" => Ok(Self::Wgpu),
-            _ => Err(format!(
-                "unknown device '{s}' (expected flex, ndarray or wgpu)"
-            )),
-        }
-    }
 }
 
 impl std::fmt::Display for Backend {

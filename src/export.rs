@@ -2,152 +2,77 @@
 //! metrics, for people and the page's model picker) and an updated `index.json`.
 
 use crate::bundle::{Bundle, DatasetInfo, Manifest, Preprocessing, TrainingInfo};
-use crate::data::omniglot::{self, DRAWERS, SIDE, Split};
-use crate::data::{Dataset, ImageSet};
-use crate::eval::split::{self, SplitMetrics, SplitOptions};
-use crate::eval::{self, EvalOptions, Metrics};
+use crate::data::ImageSet;
+use crate::eval::report::{self, Report};
+use crate::files::write_atomically;
 use crate::model::named_params;
-use crate::train::{self, TrainConfig, checkpoint::write_atomically};
+use crate::train::{self, EpochRecord};
 use burn::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// Evaluate the run's model on the test set, write `out` (+ `.json` sidecar), update the index.
+/// Evaluate the run's model as its kind is evaluated, write `out` (+ `.json` sidecar), update
+/// the index and the shared test images; returns the evaluation.
 pub fn export(
     run: &Path,
     out: &Path,
     name: &str,
-    data: &Dataset,
+    data_dir: Option<&Path>,
     device: &Device,
-) -> Result<Metrics, String> {
-    let (config, model, history) = train::load_trained::<serde_json::Value>(run, device)?;
-    let (metrics, enc) = eval::evaluate(&model, data, device, &EvalOptions::default());
-    let train_examples = config
-        .train_limit
-        .map_or(data.train.len(), |n| n.min(data.train.len()));
-    let manifest = Manifest {
-        name: name.to_string(),
-        kind: "gaussian-vae".into(),
-        architecture: config.architecture.clone(),
-        dataset: DatasetInfo {
-            name: data.name.clone(),
-            class_names: data.class_names.clone(),
-        },
-        preprocessing: preprocessing(data.test.side, None),
-        training: training_info(&config, history.len(), train_examples),
-        metrics: Some(serde_json::to_value(&metrics).expect("metrics serialise")),
-        crate_version: env!("CARGO_PKG_VERSION").into(),
-    };
-    let bundle = Bundle {
-        manifest,
-        weights: named_params(&model),
-        test_means: enc.means,
-        test_labels: data.test.labels.clone(),
-    };
-    package(out, &bundle, &history, &data.test)?;
-    Ok(metrics)
-}
-
-/// The same for a content/style model: evaluated on Omniglot's evaluation alphabets (whose
-/// codes, labelled by alphabet, go into the file) and the one-shot runs.
-pub fn export_split(
-    run: &Path,
-    out: &Path,
-    name: &str,
-    dirs: &[PathBuf],
-    device: &Device,
-) -> Result<SplitMetrics, String> {
-    let (config, model, history) = train::load_trained::<serde_json::Value>(run, device)?;
-    let content_dim = config
-        .architecture
-        .content_dim
-        .ok_or_else(|| format!("{} is not a content/style run", run.display()))?;
-    let evaluation = omniglot::load(dirs, Split::Evaluation).map_err(|e| e.to_string())?;
-    let runs = omniglot::load_one_shot_runs_from(dirs).map_err(|e| e.to_string())?;
-    let ev = split::evaluate(
+) -> Result<Report, String> {
+    let (config, model, history) = train::load_trained(run, device)?;
+    let report = report::evaluate(
         &model,
-        content_dim,
-        &evaluation,
-        &runs,
+        &config.objective,
+        &config.architecture,
+        &config.dataset,
+        data_dir,
         device,
-        &SplitOptions::default(),
-    );
-    let (_, characters) = Split::Background.expected();
+        report::Options::default(),
+    )?;
+    let full = report.train_size();
     let manifest = Manifest {
         name: name.to_string(),
-        kind: "content-style-vae".into(),
+        kind: config.objective.name().to_string(),
         architecture: config.architecture.clone(),
         dataset: DatasetInfo {
-            name: "omniglot".into(),
-            class_names: evaluation.alphabets.clone(),
+            name: report.dataset_name().to_string(),
+            class_names: report.class_names(),
         },
-        preprocessing: preprocessing(SIDE, Some(median_extent(&ev.images))),
-        training: training_info(&config, history.len(), characters * DRAWERS),
-        metrics: Some(serde_json::to_value(&ev.metrics).expect("metrics serialise")),
+        preprocessing: Preprocessing {
+            fit: report.fit(),
+            side: report.images().side,
+            scale: "pixel / 255".into(),
+            polarity: "light-on-dark".into(),
+        },
+        training: TrainingInfo {
+            command: config.command.clone(),
+            epochs: history.len(),
+            batch_size: config.batch_size,
+            objective: config.objective.clone(),
+            seed: config.seed,
+            learning_rate: config.learning_rate,
+            schedule: config.schedule.to_string(),
+            train_examples: config.train_limit.map_or(full, |n| n.min(full)),
+            backend: config.backend.to_string(),
+        },
+        metrics: Some(report.metrics_json()),
         crate_version: env!("CARGO_PKG_VERSION").into(),
     };
     let bundle = Bundle {
         manifest,
         weights: named_params(&model),
-        test_means: ev.enc.means.clone(),
-        test_labels: ev.images.labels.clone(),
+        test_means: report.means().to_vec(),
+        test_labels: report.images().labels.clone(),
     };
-    package(out, &bundle, &history, &ev.images)?;
-    Ok(ev.metrics)
-}
-
-/// Median over images of the longer side of the ink's bounding box (pixels above 5% ink, the
-/// page's crop threshold).
-fn median_extent(images: &ImageSet) -> usize {
-    let side = images.side;
-    let mut extents: Vec<usize> = (0..images.len())
-        .map(|i| {
-            let img = images.image(i);
-            let ink = |x: usize, y: usize| img[y * side + x] > 13;
-            let rows: Vec<usize> = (0..side)
-                .filter(|&y| (0..side).any(|x| ink(x, y)))
-                .collect();
-            let cols: Vec<usize> = (0..side)
-                .filter(|&x| (0..side).any(|y| ink(x, y)))
-                .collect();
-            match (rows.first(), rows.last(), cols.first(), cols.last()) {
-                (Some(r0), Some(r1), Some(c0), Some(c1)) => (r1 - r0 + 1).max(c1 - c0 + 1),
-                _ => 0,
-            }
-        })
-        .collect();
-    extents.sort_unstable();
-    extents[extents.len() / 2]
-}
-
-fn preprocessing(side: usize, fit: Option<usize>) -> Preprocessing {
-    Preprocessing {
-        fit,
-        side,
-        scale: "pixel / 255".into(),
-        polarity: "light-on-dark".into(),
-    }
-}
-
-fn training_info(config: &TrainConfig, epochs: usize, train_examples: usize) -> TrainingInfo {
-    TrainingInfo {
-        command: config.command.clone(),
-        epochs,
-        batch_size: config.batch_size,
-        beta: config.beta,
-        seed: config.seed,
-        learning_rate: config.learning_rate,
-        schedule: config.schedule.to_string(),
-        train_examples,
-        backend: config.backend.to_string(),
-        objective: config.structured.clone(),
-    }
+    package(out, &bundle, &history, report.images())?;
+    Ok(report)
 }
 
 /// Validate and write the model file, its sidecar, the index entry and the test images.
 fn package(
     out: &Path,
     bundle: &Bundle,
-    history: &[serde_json::Value],
+    history: &[EpochRecord],
     test: &ImageSet,
 ) -> Result<(), String> {
     let bytes = bundle.to_bytes();

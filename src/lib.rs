@@ -1,11 +1,15 @@
 //! Latent Atlas: train variational autoencoders natively, explore them in the browser.
 //!
-//! The pipeline, in module order: `data` (datasets from disk) → `model` (burn modules) →
-//! `objective` (losses) → `train` (native loop, checkpoints) → `eval` (metrics, plots) →
-//! `bundle` (the model file) → `explorer` (latent planes, grids, interpolation, upload
-//! preprocessing) and `link` (share links) for the page. `device`, `rng` and
-//! `tensorfile` are small shared utilities; `web` (wasm32 only) is the page's wasm-bindgen surface. Everything but `train`, `eval`, `export` and `bench`
-//! (and the dataset file readers) also compiles for wasm32.
+//! The pipeline, in module order; each module imports only those before it:
+//! `data` (datasets from disk) → `model` (burn modules) → `objective` (the model kinds: their
+//! loss terms and training steps) → `train` (the one training loop, checkpoints) → `eval`
+//! (metrics, plots) → `bundle` (the model file) and `export` (writing one) → `explorer` (latent
+//! planes, grids, interpolation, upload preprocessing) and `link` (share links) for the page →
+//! `web` (wasm32 only: the page's wasm-bindgen surface). `bench` measures speed.
+//!
+//! Small shared pieces any module may use: `device` (backends by name), `rng` (seeded streams),
+//! `pca`, `tensorfile` (safetensors I/O) and `files` (atomic writes).
+//! Everything but `train`, `eval`, `export`, `bench` and the dataset readers compiles for wasm32.
 
 pub mod bundle;
 pub mod data;
@@ -14,6 +18,7 @@ pub mod explorer;
 pub mod link;
 pub mod model;
 pub mod objective;
+pub mod pca;
 pub mod rng;
 pub mod tensorfile;
 
@@ -23,6 +28,8 @@ pub mod bench;
 pub mod eval;
 #[cfg(feature = "cli")]
 pub mod export;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod files;
 #[cfg(feature = "cli")]
 pub mod train;
 #[cfg(target_arch = "wasm32")]

@@ -7,6 +7,9 @@ use latent_atlas::bundle::{
     Bundle, BundleError, DatasetInfo, Manifest, Preprocessing, TrainingInfo,
 };
 use latent_atlas::model::{Preset, Vae, VaeConfig, named_params};
+use latent_atlas::objective::Objective;
+use latent_atlas::objective::content_style::ContentStyle;
+use latent_atlas::objective::gaussian_vae::GaussianVae;
 use latent_atlas::tensorfile::TensorFile;
 
 fn bundle(preset: Preset, dim: usize) -> (Bundle, Vae) {
@@ -30,13 +33,12 @@ fn bundle(preset: Preset, dim: usize) -> (Bundle, Vae) {
             command: "latent-atlas train".into(),
             epochs: 0,
             batch_size: 128,
-            beta: 1.0,
+            objective: Objective::GaussianVae(GaussianVae { beta: 1.0 }),
             seed: 11,
             learning_rate: 1e-3,
             schedule: "cosine".into(),
             train_examples: 0,
             backend: "flex".into(),
-            objective: None,
         },
         metrics: Some(serde_json::json!({"nelbo": 1.5})),
         crate_version: "0".into(),
@@ -144,15 +146,36 @@ fn damaged_files_say_what_is_wrong() {
             "latent_dim 0",
         ),
         (
-            "content/style kind without a split",
+            "kind that is not the one trained",
             edited(|f| {
-                let m = f.metadata["manifest"].replace("\"gaussian-vae\"", "\"content-style-vae\"");
+                let m = f.metadata["manifest"].replacen("\"gaussian-vae\"", "\"content-style\"", 1);
                 f.metadata.insert("manifest".into(), m);
             }),
-            "must declare content_dim",
+            "kind 'content-style' disagrees with the training objective's kind 'gaussian-vae'",
         ),
         (
-            "split that leaves no style",
+            "content-style model without a content part",
+            edited(|f| {
+                let cs = serde_json::to_string(&Objective::ContentStyle(ContentStyle::default()))
+                    .unwrap();
+                let m = f.metadata["manifest"]
+                    .replacen("\"gaussian-vae\"", "\"content-style\"", 1)
+                    .replace("{\"kind\":\"gaussian-vae\",\"beta\":1.0}", &cs);
+                f.metadata.insert("manifest".into(), m);
+            }),
+            "a content-style model: it must declare content_dim",
+        ),
+        (
+            "gaussian model with a content part",
+            edited(|f| {
+                let m = f.metadata["manifest"]
+                    .replace("\"latent_dim\":2", "\"latent_dim\":2,\"content_dim\":1");
+                f.metadata.insert("manifest".into(), m);
+            }),
+            "a gaussian-vae model: it has one latent code and must not declare content_dim",
+        ),
+        (
+            "content part that leaves no style",
             edited(|f| {
                 let m = f.metadata["manifest"]
                     .replace("\"latent_dim\":2", "\"latent_dim\":2,\"content_dim\":2");
@@ -166,7 +189,7 @@ fn damaged_files_say_what_is_wrong() {
                 let m = f.metadata["manifest"].replace("\"gaussian-vae\"", "\"gan\"");
                 f.metadata.insert("manifest".into(), m);
             }),
-            "unknown model kind 'gan'",
+            "unknown variant `gan`",
         ),
         (
             "missing weight",
@@ -266,4 +289,46 @@ fn decode_command_matches_the_library() {
     let bad = common::run(&["decode", path, "--z", "1,NaN"]);
     assert!(!bad.status.success());
     assert!(common::stderr(&bad).contains("expected 2 finite numbers"));
+}
+
+/// Files written before kinds were tagged (a top-level `beta`, untagged content/style settings,
+/// the kind `content-style-vae`) load, with today's names; the shipped models are such files.
+#[test]
+fn files_from_before_kinds_were_tagged_load_under_todays_names() {
+    let (b, _) = bundle(Preset::Keras, 2);
+    let legacy = |edit: &dyn Fn(serde_json::Value) -> serde_json::Value| {
+        let mut f = TensorFile::from_bytes(&b.to_bytes()).unwrap();
+        let m: serde_json::Value = serde_json::from_str(&f.metadata["manifest"]).unwrap();
+        f.metadata.insert("manifest".into(), edit(m).to_string());
+        Bundle::from_bytes(&f.to_bytes())
+    };
+    let plain = legacy(&|mut m| {
+        let t = m["training"].as_object_mut().unwrap();
+        t.remove("objective");
+        t.insert("beta".into(), 0.5.into());
+        m
+    })
+    .unwrap();
+    assert_eq!(
+        plain.manifest.training.objective,
+        Objective::GaussianVae(GaussianVae { beta: 0.5 })
+    );
+    let cs = legacy(&|mut m| {
+        m["kind"] = "content-style-vae".into();
+        m["architecture"]["latent_dim"] = 2.into();
+        m["architecture"]["content_dim"] = 1.into();
+        let t = m["training"].as_object_mut().unwrap();
+        t.insert("beta".into(), 1.0.into());
+        t.insert(
+            "objective".into(),
+            serde_json::to_value(ContentStyle::default()).unwrap(),
+        );
+        m
+    })
+    .unwrap();
+    assert_eq!(cs.manifest.kind, "content-style");
+    assert_eq!(
+        cs.manifest.training.objective,
+        Objective::ContentStyle(ContentStyle::default())
+    );
 }

@@ -4,16 +4,13 @@ mod common;
 use latent_atlas::data::omniglot::{self, SIDE, SOURCE_SIDE, Split};
 use std::path::PathBuf;
 
-fn shared() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/datasets/omniglot"
-    ))
+fn data_dir() -> PathBuf {
+    common::omniglot_dir()
 }
 
 #[test]
 fn reads_the_official_small_set_from_its_zip() {
-    let o = omniglot::load(&[shared()], Split::Small1).unwrap();
+    let o = omniglot::load(&[data_dir()], Split::Small1).unwrap();
     assert_eq!(
         (o.len(), o.alphabets.len(), o.characters.len()),
         (2720, 5, 136)
@@ -52,12 +49,12 @@ fn reads_the_official_small_set_from_its_zip() {
 
 #[test]
 fn reads_both_big_splits_with_the_official_counts() {
-    let bg = omniglot::load(&[shared()], Split::Background).unwrap();
+    let bg = omniglot::load(&[data_dir()], Split::Background).unwrap();
     assert_eq!(
         (bg.len(), bg.alphabets.len(), bg.characters.len()),
         (19_280, 30, 964)
     );
-    let ev = omniglot::load(&[shared()], Split::Evaluation).unwrap();
+    let ev = omniglot::load(&[data_dir()], Split::Evaluation).unwrap();
     assert_eq!(
         (ev.len(), ev.alphabets.len(), ev.characters.len()),
         (13_180, 20, 659)
@@ -85,11 +82,11 @@ fn area_averaging_keeps_ink_mass() {
 #[test]
 fn unpacked_folders_work_and_damage_is_listed() {
     let dir = common::scratch("omniglot-folder");
-    let zip_bytes = std::fs::read(shared().join("images_background_small1.zip")).unwrap();
+    let zip_bytes = std::fs::read(data_dir().join("images_background_small1.zip")).unwrap();
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes)).unwrap();
     zip.extract(&dir).unwrap();
-    let from_folder = omniglot::load(&[dir.clone()], Split::Small1).unwrap();
-    let from_zip = omniglot::load(&[shared()], Split::Small1).unwrap();
+    let from_folder = omniglot::load(std::slice::from_ref(&dir), Split::Small1).unwrap();
+    let from_zip = omniglot::load(&[data_dir()], Split::Small1).unwrap();
     assert_eq!(from_folder.pixels, from_zip.pixels);
     assert_eq!(from_folder.characters, from_zip.characters);
 
@@ -102,7 +99,7 @@ fn unpacked_folders_work_and_damage_is_listed() {
     pngs.sort();
     std::fs::remove_file(&pngs[0]).unwrap(); // a lost drawing
     std::fs::write(&pngs[1], b"\x89PNG\r\n\x1a\n garbage").unwrap(); // a broken file
-    let err = omniglot::load(&[dir.clone()], Split::Small1)
+    let err = omniglot::load(std::slice::from_ref(&dir), Split::Small1)
         .unwrap_err()
         .to_string();
     assert!(
@@ -111,7 +108,7 @@ fn unpacked_folders_work_and_damage_is_listed() {
     );
     assert!(err.contains("not a readable PNG"), "{err}");
     std::fs::remove_dir_all(root.join("Latin")).unwrap(); // a lost alphabet
-    let err = omniglot::load(&[dir.clone()], Split::Small1)
+    let err = omniglot::load(std::slice::from_ref(&dir), Split::Small1)
         .unwrap_err()
         .to_string();
     assert!(err.contains("4 alphabets, expected 5"), "{err}");
@@ -128,8 +125,9 @@ fn unpacked_folders_work_and_damage_is_listed() {
 
 #[test]
 fn one_shot_runs_and_the_pixel_baseline() {
-    let runs = omniglot::load_one_shot_runs(&shared().join("one-shot-classification/all_runs.zip"))
-        .unwrap();
+    let runs =
+        omniglot::load_one_shot_runs(&data_dir().join("one-shot-classification/all_runs.zip"))
+            .unwrap();
     assert_eq!(runs.len(), 20);
     for r in &runs {
         assert_eq!((r.training.len(), r.test.len()), (20, 20));

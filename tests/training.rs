@@ -30,7 +30,8 @@ fn train_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
 fn checkpoint_tensors(dir: &Path) -> TensorFile {
     let mut f = TensorFile::from_bytes(&std::fs::read(dir.join("checkpoint.safetensors")).unwrap())
         .unwrap();
-    f.metadata.retain(|k, _| k == "adam.step");
+    f.metadata
+        .retain(|k, _| k.starts_with("adam.") && k.ends_with(".step"));
     f
 }
 
@@ -116,50 +117,11 @@ fn interrupted_and_resumed_equals_uninterrupted() {
 
 #[test]
 fn ctrl_c_saves_a_checkpoint_that_resumes() {
-    use std::io::{BufRead, BufReader};
     let dir = scratch("train-sigint").join("run");
-    let mut child = common::bin()
-        .args(train_args(dir.to_str().unwrap(), &["--epochs", "400"]))
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait for the first finished epoch, then interrupt as a person pressing Ctrl-C would.
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut seen = String::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        seen += &line;
-        if line.starts_with("epoch   1/") {
-            break;
-        }
-    }
-    let kill = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130), "{seen}\n{rest:?}");
-    assert!(
-        rest.iter().any(|l| l.contains("checkpoint saved")),
-        "{rest:?}"
+    // 640 images in batches of 64: 10 steps an epoch.
+    common::ctrl_c_then_resume(
+        &train_args(dir.to_str().unwrap(), &["--epochs", "400"]),
+        &dir,
+        10,
     );
-    let meta = TensorFile::from_bytes(&std::fs::read(dir.join("checkpoint.safetensors")).unwrap())
-        .unwrap()
-        .metadata;
-    let pos: serde_json::Value = serde_json::from_str(&meta["position"]).unwrap();
-    assert!(pos["epoch"].as_u64().unwrap() >= 1, "{pos}");
-    // Resuming continues from there (stopped again right away by a step limit to keep it short).
-    let step = pos["epoch"].as_u64().unwrap() * 10 + pos["batch"].as_u64().unwrap() + 1;
-    let o = run(&[
-        "train",
-        "--resume",
-        "--out",
-        dir.to_str().unwrap(),
-        "--stop-after-steps",
-        &step.to_string(),
-    ]);
-    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
-    assert!(stderr(&o).contains("resuming"), "{}", stderr(&o));
 }

@@ -72,7 +72,7 @@ fn be_u32(b: &[u8], at: usize) -> u32 {
 }
 
 fn check_body(body: usize, count: usize, item_bytes: usize) -> Result<(), IdxError> {
-    let need = count.checked_mul(item_bytes).unwrap_or(usize::MAX);
+    let need = count.saturating_mul(item_bytes);
     if body < need {
         return Err(IdxError::Truncated {
             count,

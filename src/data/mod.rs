@@ -1,4 +1,6 @@
-//! Datasets from disk: parsing (from bytes, portable to wasm) and locating files (native).
+//! Datasets from disk: parsing (from bytes, portable to wasm) and locating files (native), and
+//! the two shapes the rest of the crate reads them in: a `Dataset` (train and test splits with
+//! class names, for evaluation) and a `TrainSet` (what a training run reads).
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod fashion;
@@ -58,4 +60,69 @@ pub struct Dataset {
     pub class_names: Vec<String>,
     /// Where the files were found, for messages and the model file's provenance.
     pub source: String,
+}
+
+/// What a training run reads: the training images, each image's group where the dataset has
+/// groups (Omniglot: its character; kinds that batch by group need them), and held-out images
+/// that are scored after every epoch where the dataset has a test split.
+#[derive(Debug, Clone)]
+pub struct TrainSet {
+    pub name: String,
+    pub source: String,
+    pub images: ImageSet,
+    pub groups: Option<Vec<u32>>,
+    pub held_out: Option<ImageSet>,
+}
+
+impl TrainSet {
+    /// The first `n` training images (all of them when `n` is larger).
+    pub fn truncated(mut self, n: usize) -> Self {
+        self.images = self.images.truncated(n);
+        if let Some(g) = &mut self.groups {
+            g.truncate(n);
+        }
+        self
+    }
+}
+
+impl From<Dataset> for TrainSet {
+    fn from(d: Dataset) -> Self {
+        Self {
+            name: d.name,
+            source: d.source,
+            images: d.train,
+            groups: None,
+            held_out: Some(d.test),
+        }
+    }
+}
+
+/// The datasets `train --dataset` knows.
+#[cfg(not(target_arch = "wasm32"))]
+pub const DATASETS: [&str; 2] = ["fashion-mnist", "omniglot"];
+
+/// A dataset with train and test splits by name, from `dir` or the usual places.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn load_dataset(name: &str, dir: Option<&std::path::Path>) -> Result<Dataset, String> {
+    match name {
+        "fashion-mnist" => fashion::load(dir).map_err(|e| e.to_string()),
+        other => Err(format!(
+            "'{other}' has no train/test image split to evaluate on (available: fashion-mnist)"
+        )),
+    }
+}
+
+/// The training set of a dataset by name (Omniglot: the background alphabets).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn load_train_set(name: &str, dir: Option<&std::path::Path>) -> Result<TrainSet, String> {
+    match name {
+        "fashion-mnist" => load_dataset(name, dir).map(TrainSet::from),
+        "omniglot" => omniglot::load(&omniglot::search_dirs(dir), omniglot::Split::Background)
+            .map(omniglot::Omniglot::into_train_set)
+            .map_err(|e| e.to_string()),
+        other => Err(format!(
+            "unknown dataset '{other}' (available: {})",
+            DATASETS.join(", ")
+        )),
+    }
 }

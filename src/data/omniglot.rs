@@ -18,7 +18,7 @@ const HOW_TO_GET: &str = "Download the zips from https://github.com/brendenlake/
 directory and pass --data DIR or set LATENT_ATLAS_OMNIGLOT=DIR.";
 
 /// md5 of the zips this reader knows: the official release and the pixel-identical rebuild in
-/// this project's shared datasets. Other bytes are accepted when the structure is right.
+/// the repository's `data/omniglot`. Other bytes are accepted when the structure is right.
 const KNOWN_MD5: [(&str, &str); 6] = [
     (
         "68d2efa1b9178cc56df9314c21c6e718",
@@ -127,6 +127,30 @@ impl Omniglot {
         &self.pixels[i * SIDE * SIDE..(i + 1) * SIDE * SIDE]
     }
 
+    /// The drawings as an image set labelled by alphabet (what model files store).
+    pub fn image_set(&self) -> super::ImageSet {
+        super::ImageSet {
+            side: SIDE,
+            pixels: self.pixels.clone(),
+            labels: self.alphabet.iter().map(|&a| a as u8).collect(),
+        }
+    }
+
+    /// The drawings for training, grouped by character.
+    pub fn into_train_set(self) -> super::TrainSet {
+        super::TrainSet {
+            name: "omniglot".into(),
+            images: super::ImageSet {
+                side: SIDE,
+                labels: self.alphabet.iter().map(|&a| a as u8).collect(),
+                pixels: self.pixels,
+            },
+            groups: Some(self.character.iter().map(|&c| c as u32).collect()),
+            held_out: None,
+            source: self.source,
+        }
+    }
+
     /// The first `n` drawings (the split is ordered by character, so whole characters come
     /// first when `n` is a multiple of 20): quick experiments and tests.
     pub fn truncated(mut self, n: usize) -> Self {
@@ -139,7 +163,8 @@ impl Omniglot {
     }
 }
 
-/// Directories to search: an explicit one, then `$LATENT_ATLAS_OMNIGLOT`, then `data/omniglot`.
+/// Directories to search: an explicit one, then `$LATENT_ATLAS_OMNIGLOT`, then `data/omniglot`
+/// (the repository's own copy, when run from the repository).
 pub fn search_dirs(explicit: Option<&Path>) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = explicit.map(Path::to_path_buf).into_iter().collect();
     if let Some(d) = std::env::var_os(ENV_VAR).filter(|v| !v.is_empty()) {
@@ -202,11 +227,12 @@ pub fn downsample(ink: &[bool]) -> Vec<u8> {
     out
 }
 
-/// The PNG files of a split as (path inside the split, bytes), from a zip or a folder.
-fn read_files(
-    dir: &Path,
-    split: Split,
-) -> Result<(PathBuf, Vec<(String, Vec<u8>)>, String), OmniglotError> {
+/// Where a split was read from, its PNG files as (path inside the split, bytes), and a note on
+/// the source (the checksum verdict for zips).
+type SplitFiles = (PathBuf, Vec<(String, Vec<u8>)>, String);
+
+/// The PNG files of a split, from a zip or a folder.
+fn read_files(dir: &Path, split: Split) -> Result<SplitFiles, OmniglotError> {
     let zip_path = dir.join(format!("{}.zip", split.stem()));
     let folder = dir.join(split.stem());
     if zip_path.is_file() {

@@ -2,15 +2,16 @@
 //! means, and the figures a person looks at. `latent-atlas eval` prints and writes these.
 
 pub mod cluster;
+pub mod content_style;
 pub mod metrics;
 pub mod oneshot;
 pub mod plot;
-pub mod split;
+pub mod report;
 pub mod tsne;
 
 use crate::data::Dataset;
-use crate::explorer::pca::Pca;
 use crate::model::Vae;
+use crate::pca::Pca;
 use crate::rng::Rng;
 use burn::prelude::*;
 use metrics::{Encodings, active_units, decode_bytes, encode_and_score, mean};

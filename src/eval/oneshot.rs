@@ -62,7 +62,9 @@ pub fn modified_hausdorff(a: &[(f64, f64)], b: &[(f64, f64)]) -> f64 {
 
 /// The pixel baseline: nearest neighbour under the Modified Hausdorff distance of centred ink.
 pub fn pixel_baseline_error(runs: &[OneShotRun]) -> f64 {
-    let points: Vec<(Vec<Vec<(f64, f64)>>, Vec<Vec<(f64, f64)>>)> = runs
+    // Per run: the test drawings' and the training drawings' centred ink points.
+    type Drawings = Vec<Vec<(f64, f64)>>;
+    let points: Vec<(Drawings, Drawings)> = runs
         .iter()
         .map(|r| {
             (

@@ -2,8 +2,6 @@
 //! the latent space, grids over it, interpolation paths, and turning an uploaded or drawn image
 //! into model input. Pure functions on plain data, tested natively, used by the page.
 
-pub mod pca;
-
 /// The plane the map shows: `point(x, y) = origin + x * u + y * v` in latent space.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plane {

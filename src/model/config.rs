@@ -25,6 +25,7 @@ pub struct VaeConfig {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Preset {
     /// The Keras example of the seed study: Dense 16 encoder head, no decoder hidden layer.
@@ -33,20 +34,6 @@ pub enum Preset {
     Atlas,
     /// `atlas` with twice the encoder's convolution channels (Omniglot's one-shot features).
     Wide,
-}
-
-impl std::str::FromStr for Preset {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "keras" => Ok(Self::Keras),
-            "atlas" => Ok(Self::Atlas),
-            "wide" => Ok(Self::Wide),
-            _ => Err(format!(
-                "unknown architecture '{s}' (expected 'keras', 'atlas' or 'wide')"
-            )),
-        }
-    }
 }
 
 impl VaeConfig {
@@ -87,7 +74,7 @@ impl VaeConfig {
         if !(1..=256).contains(&self.latent_dim) {
             return Err(format!("latent_dim {} is outside 1..=256", self.latent_dim));
         }
-        if self.image_side == 0 || self.image_side % 4 != 0 || self.image_side > 256 {
+        if self.image_side == 0 || !self.image_side.is_multiple_of(4) || self.image_side > 256 {
             return Err(format!(
                 "image_side {} must be a positive multiple of 4 up to 256",
                 self.image_side

@@ -23,20 +23,20 @@ impl Posterior {
 
 #[derive(Module, Debug)]
 pub struct Encoder {
-    conv1: Conv2d,
-    conv2: Conv2d,
-    hidden: Linear,
-    mean: Linear,
-    log_var: Linear,
+    pub(crate) conv1: Conv2d,
+    pub(crate) conv2: Conv2d,
+    pub(crate) hidden: Linear,
+    pub(crate) mean: Linear,
+    pub(crate) log_var: Linear,
 }
 
 #[derive(Module, Debug)]
 pub struct Decoder {
-    hidden: Option<Linear>,
-    project: Linear,
-    up1: ConvTranspose2d,
-    up2: ConvTranspose2d,
-    out: ConvTranspose2d,
+    pub(crate) hidden: Option<Linear>,
+    pub(crate) project: Linear,
+    pub(crate) up1: ConvTranspose2d,
+    pub(crate) up2: ConvTranspose2d,
+    pub(crate) out: ConvTranspose2d,
     #[module(skip)]
     shape: [usize; 2], // (channels, side) of the projection's feature map
 }
@@ -143,81 +143,5 @@ impl Vae {
 impl Encoder {
     pub fn latent_dim(&self) -> usize {
         self.mean.weight.lazy_shape().dims::<2>()[1]
-    }
-}
-
-/// A layer of the model as a function of a 4-d input, for per-layer profiling.
-pub type Probe<'a> = (String, Vec<usize>, Box<dyn Fn(Tensor<4>) -> Tensor<4> + 'a>);
-
-impl Vae {
-    /// Each layer alone, with its input shape at batch `n` (`s` = inner feature-map side).
-    pub fn layer_probes(&self, n: usize, s: usize) -> Vec<Probe<'_>> {
-        let e = &self.encoder;
-        let d = &self.decoder;
-        let [c1, c2] = [
-            e.conv1.weight.lazy_shape().dims::<4>()[0],
-            e.conv2.weight.lazy_shape().dims::<4>()[0],
-        ];
-        let side = s * 4;
-        let flat = |t: Tensor<4>| t.flatten::<2>(1, 3);
-        let back = |t: Tensor<2>| t.unsqueeze_dims::<4>(&[2, 3]);
-        let [dc1, dc2] = [
-            d.up1.weight.lazy_shape().dims::<4>()[0],
-            d.up2.weight.lazy_shape().dims::<4>()[1],
-        ];
-        let hid = e.hidden.weight.lazy_shape().dims::<2>()[1];
-        let proj_in = d.project.weight.lazy_shape().dims::<2>()[0];
-        let mut v: Vec<Probe<'_>> = vec![
-            (
-                format!("encoder conv 1->{c1} stride 2 ({side}->{})", side / 2),
-                vec![n, 1, side, side],
-                Box::new(move |x| relu(e.conv1.forward(x))),
-            ),
-            (
-                format!("encoder conv {c1}->{c2} stride 2"),
-                vec![n, c1, side / 2, side / 2],
-                Box::new(move |x| relu(e.conv2.forward(x))),
-            ),
-            (
-                format!("encoder dense {}->{hid}", c2 * s * s),
-                vec![n, c2, s, s],
-                Box::new(move |x| back(relu(e.hidden.forward(flat(x))))),
-            ),
-            (
-                "decoder dense projection".to_string(),
-                vec![n, proj_in, 1, 1],
-                Box::new(move |x| back(relu(d.project.forward(flat(x))))),
-            ),
-            (
-                format!(
-                    "decoder conv-transpose {dc1}->{dc1} stride 2 ({s}->{})",
-                    2 * s
-                ),
-                vec![n, dc1, s, s],
-                Box::new(move |x| relu(d.up1.forward(x))),
-            ),
-            (
-                format!(
-                    "decoder conv-transpose {dc1}->{dc2} stride 2 ({}->{side})",
-                    2 * s
-                ),
-                vec![n, dc1, 2 * s, 2 * s],
-                Box::new(move |x| relu(d.up2.forward(x))),
-            ),
-            (
-                format!("decoder conv-transpose {dc2}->1 stride 1 ({side}->{side})"),
-                vec![n, dc2, side, side],
-                Box::new(move |x| d.out.forward(x)),
-            ),
-        ];
-        v.push((
-            "loss: BCE with logits + sum".to_string(),
-            vec![n, 1, side, side],
-            Box::new(move |x| {
-                let target = x.clone().detach() * 0.5;
-                crate::objective::bce_with_logits(x, target).unsqueeze_dims::<4>(&[1, 2, 3])
-            }),
-        ));
-        v
     }
 }

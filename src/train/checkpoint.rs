@@ -1,29 +1,32 @@
-//! Checkpoints: model weights, Adam moments and loop position in one safetensors file, written
-//! atomically (temp file, fsync, rename) so an interruption at any moment leaves the previous
-//! checkpoint intact.
+//! Checkpoints: the network's weights, every optimiser's moments, the loop's position and the
+//! epoch history in one safetensors file, written atomically (temp file, fsync, rename) so an
+//! interruption at any moment leaves the previous checkpoint intact.
 
-use super::adam::Adam;
-use super::{EpochRecord, Position};
-use crate::model::{NamedTensor, Vae, VaeConfig, load_params, named_params};
+use super::adam::Optimisers;
+use super::records::{EpochRecord, Position};
+use crate::files::write_atomically;
+use crate::model::{NamedTensor, load_params, named_params};
+use crate::objective::ParamSet;
 use crate::tensorfile::TensorFile;
+use burn::module::Module;
 use burn::prelude::*;
 use std::path::Path;
 
 pub const FILE: &str = "checkpoint.safetensors";
 
-pub struct Checkpoint<H = EpochRecord> {
-    pub model: Vae,
-    pub adam: Adam,
+pub struct Checkpoint<M> {
+    pub net: M,
+    pub optimisers: Optimisers,
     pub position: Position,
-    pub history: Vec<H>,
+    pub history: Vec<EpochRecord>,
 }
 
-pub fn save<H: serde::Serialize>(
+pub fn save<M: Module>(
     dir: &Path,
-    model: &Vae,
-    adam: &Adam,
+    net: &M,
+    optimisers: &Optimisers,
     position: &Position,
-    history: &[H],
+    history: &[EpochRecord],
 ) -> std::io::Result<()> {
     let mut f = TensorFile::default();
     f.metadata.insert(
@@ -34,29 +37,22 @@ pub fn save<H: serde::Serialize>(
         "history".into(),
         serde_json::to_string(history).expect("history serialises"),
     );
-    for t in named_params(model) {
+    for t in named_params(net) {
         f.put_f32(format!("model.{}", t.name), t.shape, t.data);
     }
-    adam.save(&mut f);
+    optimisers.save(&mut f);
     write_atomically(&dir.join(FILE), &f.to_bytes())
 }
 
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("tmp");
-    let mut file = std::fs::File::create(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path)
-}
-
-/// Read a checkpoint onto the autodiff `device` (`inner` is its non-autodiff counterpart).
-pub fn load<H: serde::de::DeserializeOwned>(
+/// Read a checkpoint into `skeleton` (the network's structure) on the autodiff `device`; the
+/// optimisers' moments go to `inner`, its non-autodiff counterpart.
+pub fn load<M: Module>(
     dir: &Path,
-    config: &VaeConfig,
+    skeleton: M,
+    sets: &[ParamSet],
     device: &Device,
     inner: &Device,
-) -> Result<Checkpoint<H>, String> {
+) -> Result<Checkpoint<M>, String> {
     let path = dir.join(FILE);
     let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let ctx = |e: String| format!("{}: {e}", path.display());
@@ -69,9 +65,9 @@ pub fn load<H: serde::de::DeserializeOwned>(
     };
     let position: Position =
         serde_json::from_str(&json("position")?).map_err(|e| ctx(e.to_string()))?;
-    let history: Vec<H> =
+    let history: Vec<EpochRecord> =
         serde_json::from_str(&json("history")?).map_err(|e| ctx(e.to_string()))?;
-    let adam = Adam::load(&mut f, inner).map_err(ctx)?;
+    let optimisers = Optimisers::load(&mut f, sets, inner).map_err(ctx)?;
     let names: Vec<String> = f
         .entries
         .keys()
@@ -87,11 +83,10 @@ pub fn load<H: serde::de::DeserializeOwned>(
             data,
         });
     }
-    let model = load_params(Vae::uninitialised(config, device), weights, device)
-        .map_err(|e| ctx(e.to_string()))?;
+    let net = load_params(skeleton, weights, device).map_err(|e| ctx(e.to_string()))?;
     Ok(Checkpoint {
-        model,
-        adam,
+        net,
+        optimisers,
         position,
         history,
     })

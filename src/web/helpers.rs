@@ -1,8 +1,9 @@
 //! Pure explorer functions for the page: share links, map planes, interpolation paths and
 //! upload preprocessing. Thin wrappers: the logic lives in `explorer` and `link`, tested natively.
 
-use crate::explorer::{self, pca::Pca};
+use crate::explorer;
 use crate::link::{self, KnownModel, ShareState};
+use crate::pca::Pca;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -48,7 +49,7 @@ struct PcaPlane {
 /// The plane of the two principal axes of `means` (row-major, `dim` columns).
 #[wasm_bindgen(js_name = pcaPlane)]
 pub fn pca_plane(means: &[f32], dim: usize) -> Result<JsValue, JsError> {
-    if dim < 2 || means.len() < 2 * dim || means.len() % dim != 0 {
+    if dim < 2 || means.len() < 2 * dim || !means.len().is_multiple_of(dim) {
         return Err(JsError::new(
             "need at least two encodings of two or more dimensions",
         ));
@@ -104,7 +105,11 @@ pub fn mix_codes(
     dim: usize,
     content_dim: usize,
 ) -> Result<Vec<f32>, JsError> {
-    if dim == 0 || content_dim >= dim || contents.len() % dim != 0 || styles.len() % dim != 0 {
+    if dim == 0
+        || content_dim >= dim
+        || !contents.len().is_multiple_of(dim)
+        || !styles.len().is_multiple_of(dim)
+    {
         return Err(JsError::new(
             "codes do not match the model's content/style split",
         ));

@@ -80,7 +80,7 @@ async fn read_back<const D: usize>(t: Tensor<D>, what: &str) -> Result<Vec<f32>,
 
 /// How many items of `per_item` values `len` holds: at least one, whole, and at most MAX_BATCH.
 fn batch_size(len: usize, per_item: usize, what: &str) -> Result<usize, JsError> {
-    if len == 0 || len % per_item != 0 {
+    if len == 0 || !len.is_multiple_of(per_item) {
         return Err(JsError::new(&format!("expected one or more whole {what}")));
     }
     let n = len / per_item;

@@ -87,9 +87,9 @@ impl Canvas {
     pub fn blend(&mut self, x: i64, y: i64, c: Rgb, alpha: f32) {
         if x >= 0 && y >= 0 && (x as usize) < self.width && (y as usize) < self.height {
             let i = (y as usize * self.width + x as usize) * 3;
-            for k in 0..3 {
-                let old = self.pixels[i + k] as f32;
-                self.pixels[i + k] = (old + (c[k] as f32 - old) * alpha).round() as u8;
+            for (p, &ck) in self.pixels[i..i + 3].iter_mut().zip(&c) {
+                let old = *p as f32;
+                *p = (old + (ck as f32 - old) * alpha).round() as u8;
             }
         }
     }

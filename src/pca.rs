@@ -1,5 +1,7 @@
 //! Principal components of a small-dimensional embedding (the latent means), by Jacobi
 //! eigendecomposition of the covariance: exact and plenty fast for dim <= 256.
+// Matrix code reads best with explicit indices.
+#![allow(clippy::needless_range_loop)]
 
 #[derive(Debug, Clone)]
 pub struct Pca {

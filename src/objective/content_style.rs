@@ -11,18 +11,27 @@
 //!   nearest prototype to the other half's. This uses the same labels the grouping uses and makes
 //!   content distances mean "same character" on alphabets never seen in training.
 
-use super::{MmdKernel, bce_with_logits, kl_to_standard_normal, mmd2_unbiased};
-use crate::model::{Posterior, Vae};
+use super::kind::{Batch, Batching, Kind, Optimise, Term};
+use super::mmd::sq_dists;
+use super::mmd::{MmdKernel, mmd2_unbiased};
+use super::terms::{bce_with_logits, kl_to_standard_normal};
+use crate::model::{Posterior, Vae, VaeConfig};
+use crate::rng::Rng;
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 use serde::{Deserialize, Serialize};
 
 /// Which penalties pull a latent part towards the prior.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Regulariser {
+    /// KL(q(z|x) || N(0, I)) per drawing
     Kl,
+    /// MMD² between the batch's codes and prior draws
     Mmd,
+    /// KL and MMD²
+    #[cfg_attr(feature = "cli", value(alias = "kl+mmd"))]
     Both,
 }
 
@@ -35,23 +44,9 @@ impl Regulariser {
     }
 }
 
-impl std::str::FromStr for Regulariser {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "kl" => Ok(Self::Kl),
-            "mmd" => Ok(Self::Mmd),
-            "both" | "kl+mmd" => Ok(Self::Both),
-            _ => Err(format!(
-                "unknown regulariser '{s}' (expected kl, mmd or both)"
-            )),
-        }
-    }
-}
-
-/// The objective's settings; stored in the run's config and the model file's provenance.
+/// The kind's settings; stored in the run's config and the model file's provenance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StructuredConfig {
+pub struct ContentStyle {
     /// Drawings of one character per group (even, at least 2: the prototype term halves groups).
     pub per_group: usize,
     pub content_reg: Regulariser,
@@ -68,7 +63,7 @@ pub struct StructuredConfig {
     pub max_shift: usize,
 }
 
-impl Default for StructuredConfig {
+impl Default for ContentStyle {
     fn default() -> Self {
         Self {
             per_group: 4,
@@ -84,8 +79,8 @@ impl Default for StructuredConfig {
     }
 }
 
-/// Split a posterior over `[content | style]` into its two parts.
-pub fn split(q: &Posterior, content_dim: usize) -> (Posterior, Posterior) {
+/// A posterior over `[content | style]` as its two parts.
+pub fn parts(q: &Posterior, content_dim: usize) -> (Posterior, Posterior) {
     let d = q.mean.dims()[1];
     let part = |start, len| Posterior {
         mean: q.mean.clone().narrow(1, start, len),
@@ -132,7 +127,7 @@ pub fn prototype_loss(means: Tensor<2>, per_group: usize) -> Tensor<1> {
     let direction = |support: Tensor<3>, query: Tensor<3>| {
         let protos = support.mean_dim(1).reshape([g, d]);
         let query = query.reshape([g * h, d]);
-        let logits = super::sq_dists(query, protos).neg();
+        let logits = sq_dists(query, protos).neg();
         (log_softmax(logits, 1) * onehot.clone()).sum().neg() / (g * h) as f64
     };
     let (a, b) = (m.clone().narrow(1, 0, h), m.narrow(1, h, h));
@@ -140,7 +135,7 @@ pub fn prototype_loss(means: Tensor<2>, per_group: usize) -> Tensor<1> {
 }
 
 /// One batch's loss terms, each a one-element tensor averaged per drawing.
-pub struct StructuredLoss {
+pub struct ContentStyleLoss {
     pub total: Tensor<1>,
     pub recon: Tensor<1>,
     /// Group content KL (once per group, shared out over its drawings) and style KL.
@@ -151,7 +146,7 @@ pub struct StructuredLoss {
     pub proto: Tensor<1>,
 }
 
-impl StructuredLoss {
+impl ContentStyleLoss {
     /// recon + KLs: the group negative ELBO per drawing, whatever the training weights.
     pub fn nelbo(&self) -> Tensor<1> {
         self.recon.clone() + self.kl_content.clone() + self.kl_style.clone()
@@ -198,18 +193,18 @@ impl Noise {
     }
 }
 
-pub fn structured_loss(
+pub fn content_style_loss(
     model: &Vae,
     x: Tensor<4>,
     content_dim: usize,
     noise: Noise,
-    c: &StructuredConfig,
-) -> StructuredLoss {
+    c: &ContentStyle,
+) -> ContentStyleLoss {
     let n = x.dims()[0];
     let k = c.per_group;
     let g = n / k;
     let q = model.encoder.forward(x.clone());
-    let (qc, qs) = split(&q, content_dim);
+    let (qc, qs) = parts(&q, content_dim);
     let group = group_product(&qc, k);
     let zc = group
         .sample(noise.group_content)
@@ -239,7 +234,7 @@ pub fn structured_loss(
         }
     }
     debug_assert_eq!(g * k, n);
-    StructuredLoss {
+    ContentStyleLoss {
         total,
         recon,
         kl_content,
@@ -247,6 +242,118 @@ pub fn structured_loss(
         mmd_content,
         mmd_style,
         proto,
+    }
+}
+
+/// Streams of the step's noise (see `Batch::seed`); the group order and shifts use 11 and 13.
+const NOISE_STREAM: u64 = 12;
+
+impl Kind for ContentStyle {
+    const NAME: &'static str = "content-style";
+    type Net = Vae;
+
+    fn terms(&self) -> &'static [&'static str] {
+        &[
+            "loss",
+            "recon",
+            "kl_content",
+            "kl_style",
+            "mmd_content",
+            "mmd_style",
+            "proto",
+            "nelbo",
+        ]
+    }
+
+    fn progress_terms(&self) -> &'static [&'static str] {
+        &["loss", "recon", "proto"]
+    }
+
+    fn batching(&self) -> Batching {
+        Batching::Groups {
+            per_group: self.per_group,
+            max_shift: self.max_shift,
+        }
+    }
+
+    fn check_architecture(&self, architecture: &VaeConfig) -> Result<(), String> {
+        match architecture.content_dim {
+            Some(_) => Ok(()),
+            None => Err("it must declare content_dim (give --content-dim)".into()),
+        }
+    }
+
+    fn check_training(&self, batch_size: usize) -> Result<(), String> {
+        for (flag, w) in [
+            ("--content-beta", self.content_beta),
+            ("--style-beta", self.style_beta),
+            ("--mmd-weight", self.mmd_weight),
+            ("--proto-weight", self.proto_weight),
+        ] {
+            if !(0.0..=10_000.0).contains(&w) {
+                return Err(format!("{flag} {w} must be a number in [0, 10000]"));
+            }
+        }
+        if self.max_shift > 8 {
+            return Err(format!(
+                "--max-shift {} must be at most 8 pixels",
+                self.max_shift
+            ));
+        }
+        let k = self.per_group;
+        if k < 2 || !k.is_multiple_of(2) || k > 20 {
+            return Err(format!("--group-size {k} must be even and in 2..=20"));
+        }
+        if !batch_size.is_multiple_of(k) || batch_size / k < 2 {
+            return Err(format!(
+                "--batch-size {batch_size} must be a multiple of --group-size {k} holding at least two groups"
+            ));
+        }
+        Ok(())
+    }
+
+    fn net(&self, architecture: &VaeConfig, seed: Option<u64>, device: &Device) -> Vae {
+        match seed {
+            Some(seed) => Vae::new(architecture, seed, device),
+            None => Vae::uninitialised(architecture, device),
+        }
+    }
+
+    fn vae(net: &Vae) -> &Vae {
+        net
+    }
+
+    fn step(
+        &self,
+        architecture: &VaeConfig,
+        net: Vae,
+        batch: Batch,
+        opt: &mut impl Optimise,
+    ) -> (Vae, Vec<Term>) {
+        let x = batch.x;
+        let n = x.dims()[0];
+        let groups = n / self.per_group;
+        let content = architecture
+            .content_dim
+            .expect("checked by check_architecture");
+        let style = architecture.latent_dim - content;
+        let eps = Rng::derive(batch.seed, NOISE_STREAM, batch.step as u64)
+            .normals(Noise::len(n, groups, content, style));
+        let noise = Noise::from_flat(eps, n, groups, content, style, &x.device());
+        let loss = content_style_loss(&net, x, content, noise, self);
+        let nelbo = loss.nelbo();
+        let net = opt.minimise(net, &loss.total, "model");
+        let terms = vec![
+            ("loss", loss.total),
+            ("recon", loss.recon),
+            ("kl_content", loss.kl_content),
+            ("kl_style", loss.kl_style),
+            ("mmd_content", loss.mmd_content),
+            ("mmd_style", loss.mmd_style),
+            ("proto", loss.proto),
+            ("nelbo", nelbo),
+        ];
+        (net, terms)
     }
 }
 

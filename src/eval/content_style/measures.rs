@@ -1,4 +1,4 @@
-//! The measurements behind `SplitMetrics`: encoding and decoding on the host, the aggregate
+//! The measurements behind `ContentStyleMetrics`: encoding and decoding on the host, the aggregate
 //! posterior's KL, per-alphabet clustering, the content-space classifier, one-shot and swap tests.
 
 use crate::data::omniglot::{Omniglot, OneShotRun, SIDE, downsample};
@@ -118,10 +118,10 @@ fn log_det(a: &[f64], n: usize) -> f64 {
     total
 }
 
-/// One alphabet's drawings (indices into the split) and each one's character within the alphabet.
+/// One alphabet's drawings (indices into the evaluation split) and each one's character within the alphabet.
 pub type AlphabetGroup = (Vec<usize>, Vec<usize>);
 
-/// The split's drawings grouped by alphabet.
+/// The evaluation split's drawings grouped by alphabet.
 pub fn by_alphabet(data: &Omniglot) -> Vec<AlphabetGroup> {
     (0..data.alphabets.len())
         .map(|a| {
@@ -207,7 +207,7 @@ pub fn oneshot_error(model: &Vae, runs: &[OneShotRun], content_dim: usize, devic
     })
 }
 
-/// The swap test (see `SplitMetrics`): (share recognised as content donor, as style donor,
+/// The swap test (see `ContentStyleMetrics`): (share recognised as content donor, as style donor,
 /// reconstructions recognised as themselves).
 pub fn swap_test(
     model: &Vae,

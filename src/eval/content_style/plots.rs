@@ -1,7 +1,7 @@
 //! Figures of a content/style model: t-SNE of content and of style (by alphabet, by character),
 //! the style-transfer grid and reconstructions.
 
-use super::{SplitEval, columns};
+use super::{ContentStyleEval, columns};
 use crate::data::omniglot::{Omniglot, SIDE};
 use crate::eval::metrics::decode_bytes;
 use crate::eval::plot::{image_grid, scatter};
@@ -28,7 +28,7 @@ pub fn write_plots(
     model: &Vae,
     content_dim: usize,
     data: &Omniglot,
-    ev: &SplitEval,
+    ev: &ContentStyleEval,
     device: &Device,
     out: &Path,
     seed: u64,

@@ -11,7 +11,7 @@ pub use measures::{
 };
 
 use crate::data::ImageSet;
-use crate::data::omniglot::{Omniglot, OneShotRun, SIDE};
+use crate::data::omniglot::{Omniglot, OneShotRun};
 use crate::eval::cluster::matched_accuracy;
 use crate::eval::metrics::{Encodings, encode_and_score, mean};
 use crate::model::Vae;
@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 /// Stable keys of `latent-atlas eval --json` for a content/style model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SplitMetrics {
+pub struct ContentStyleMetrics {
     /// 20-way one-shot error over the official 20 runs, nearest neighbour on content means.
     pub oneshot_error: f64,
     /// k-means on content means per evaluation alphabet (k = its characters), Hungarian-matched
@@ -34,13 +34,14 @@ pub struct SplitMetrics {
     pub style_nmi: f64,
     /// Matched accuracy of a uniformly random assignment to k clusters, same alphabets.
     pub chance_cluster_acc: f64,
-    /// KL(N(m, S) || N(0, I)) for the Gaussian with the aggregate posterior's mean and
-    /// covariance (per part): how far the whole code distribution is from the prior.
+    /// Mean per-drawing KL(q(z|x) || N(0, I)) per part: the ELBO's KL terms (the seed's "KL"),
+    /// named as in training's records.
     pub kl_content: f64,
     pub kl_style: f64,
-    /// Mean per-drawing KL(q(z|x) || N(0, I)) per part: the ELBO's KL term (the seed's "KL").
-    pub kl_content_elbo: f64,
-    pub kl_style_elbo: f64,
+    /// KL(N(m, S) || N(0, I)) for the Gaussian with the aggregate posterior's mean and
+    /// covariance (per part): how far the whole code distribution is from the prior.
+    pub kl_content_aggregate: f64,
+    pub kl_style_aggregate: f64,
     /// Unbiased MMD² (IMQ, bandwidth 2·dim) between one posterior sample per drawing (up to
     /// 2,000) and as many prior draws; `mmd_noise` is the same estimate between two prior samples.
     pub mmd_content: f64,
@@ -66,29 +67,20 @@ pub struct SplitMetrics {
     pub seed: u64,
 }
 
-pub struct SplitEval {
-    pub metrics: SplitMetrics,
+pub struct ContentStyleEval {
+    pub metrics: ContentStyleMetrics,
     pub enc: Encodings,
     pub images: ImageSet,
 }
 
-/// The evaluation split as an image set labelled by alphabet (what model files store).
-pub fn image_set(data: &Omniglot) -> ImageSet {
-    ImageSet {
-        side: SIDE,
-        pixels: data.pixels.clone(),
-        labels: data.alphabet.iter().map(|&a| a as u8).collect(),
-    }
-}
-
-pub struct SplitOptions {
+pub struct ContentStyleOptions {
     pub draws: usize,
     pub seed: u64,
     pub kmeans_restarts: usize,
     pub swap_pairs_per_alphabet: usize,
 }
 
-impl Default for SplitOptions {
+impl Default for ContentStyleOptions {
     fn default() -> Self {
         Self {
             draws: 16,
@@ -105,11 +97,11 @@ pub fn evaluate(
     data: &Omniglot,
     runs: &[OneShotRun],
     device: &Device,
-    opts: &SplitOptions,
-) -> SplitEval {
+    opts: &ContentStyleOptions,
+) -> ContentStyleEval {
     let dim = model.encoder.latent_dim();
     let style_dim = dim - content_dim;
-    let images = image_set(data);
+    let images = data.image_set();
     let mut rng = Rng::derive(opts.seed, 0xe7a1, 0);
     let enc = encode_and_score(model, &images, device, &mut rng, opts.draws, 500);
     let groups = by_alphabet(data);
@@ -174,17 +166,17 @@ pub fn evaluate(
         opts.seed,
         device,
     );
-    let metrics = SplitMetrics {
+    let metrics = ContentStyleMetrics {
         oneshot_error: oneshot_error(model, runs, content_dim, device),
         content_cluster_acc,
         content_nmi,
         style_cluster_acc,
         style_nmi,
         chance_cluster_acc,
-        kl_content: aggregate_kl(&cm, &cv, content_dim),
-        kl_style: aggregate_kl(&sm, &sv, style_dim),
-        kl_content_elbo: elbo_kl(&cm, &cv),
-        kl_style_elbo: elbo_kl(&sm, &sv),
+        kl_content: elbo_kl(&cm, &cv),
+        kl_style: elbo_kl(&sm, &sv),
+        kl_content_aggregate: aggregate_kl(&cm, &cv, content_dim),
+        kl_style_aggregate: aggregate_kl(&sm, &sv, style_dim),
         mmd_content,
         mmd_style,
         mmd_noise,
@@ -201,14 +193,14 @@ pub fn evaluate(
         alphabets: groups.len(),
         seed: opts.seed,
     };
-    SplitEval {
+    ContentStyleEval {
         metrics,
         enc,
         images,
     }
 }
 
-pub fn table(m: &SplitMetrics) -> String {
+pub fn table(m: &ContentStyleMetrics) -> String {
     let rows = [
         (
             "one-shot 20-way error (content NN)",
@@ -228,11 +220,14 @@ pub fn table(m: &SplitMetrics) -> String {
         ),
         (
             "KL aggregate content / style",
-            format!("{:.3} / {:.3}", m.kl_content, m.kl_style),
+            format!(
+                "{:.3} / {:.3}",
+                m.kl_content_aggregate, m.kl_style_aggregate
+            ),
         ),
         (
             "KL per drawing content / style",
-            format!("{:.2} / {:.2}", m.kl_content_elbo, m.kl_style_elbo),
+            format!("{:.2} / {:.2}", m.kl_content, m.kl_style),
         ),
         (
             "MMD² content / style (prior vs prior)",

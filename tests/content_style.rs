@@ -4,13 +4,13 @@
 
 mod common;
 use common::{read_jsonl, run, scratch, stderr};
-use latent_atlas::eval::split::{aggregate_kl, nearest_prototype};
+use latent_atlas::eval::content_style::{aggregate_kl, nearest_prototype};
 use latent_atlas::rng::Rng;
 use latent_atlas::tensorfile::TensorFile;
 use std::path::{Path, PathBuf};
 
-fn shared() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/omniglot")
+fn data_dir() -> PathBuf {
+    common::omniglot_dir()
 }
 
 fn args<'a>(data: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
@@ -45,15 +45,16 @@ fn args<'a>(data: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
 fn checkpoint(dir: &Path) -> TensorFile {
     let mut f = TensorFile::from_bytes(&std::fs::read(dir.join("checkpoint.safetensors")).unwrap())
         .unwrap();
-    f.metadata.retain(|k, _| k == "adam.step");
+    f.metadata
+        .retain(|k, _| k.starts_with("adam.") && k.ends_with(".step"));
     f
 }
 
 #[test]
 fn content_style_training_learns_and_resumes_exactly() {
-    let data = shared();
+    let data = data_dir();
     let data = data.to_str().unwrap();
-    let root = scratch("split-train");
+    let root = scratch("content-style-train");
     let (whole, split) = (root.join("whole"), root.join("split"));
     let o = run(&args(data, whole.to_str().unwrap(), &["--epochs", "4"]));
     assert!(o.status.success(), "{}", stderr(&o));
@@ -61,7 +62,7 @@ fn content_style_training_learns_and_resumes_exactly() {
     // little data the default MMD weight of 100 flattens content before the prototype term gets
     // going; 10 lets both show within seconds.)
     assert!(
-        stderr(&o).contains("25 batches of 8 characters x 4 drawings"),
+        stderr(&o).contains("25 batches of 8 groups x 4 images"),
         "{}",
         stderr(&o)
     );
@@ -123,10 +124,26 @@ fn content_style_training_learns_and_resumes_exactly() {
 }
 
 #[test]
+fn ctrl_c_saves_a_content_style_checkpoint_that_resumes() {
+    let data = data_dir();
+    let dir = scratch("content-style-sigint").join("run");
+    // 800 drawings in groups of 4, 8 groups a batch: 25 steps an epoch.
+    common::ctrl_c_then_resume(
+        &args(
+            data.to_str().unwrap(),
+            dir.to_str().unwrap(),
+            &["--epochs", "400"],
+        ),
+        &dir,
+        25,
+    );
+}
+
+#[test]
 fn eval_of_a_content_style_run_prints_stable_keys_and_writes_its_figures() {
-    let data = shared();
+    let data = data_dir();
     let data = data.to_str().unwrap();
-    let root = scratch("split-eval");
+    let root = scratch("content-style-eval");
     let dir = root.join("run");
     let o = run(&args(data, dir.to_str().unwrap(), &["--epochs", "1"]));
     assert!(o.status.success(), "{}", stderr(&o));
@@ -180,7 +197,7 @@ fn eval_of_a_content_style_run_prints_stable_keys_and_writes_its_figures() {
 
 #[test]
 fn omniglot_training_needs_a_content_size_and_names_missing_data() {
-    let root = scratch("split-errors");
+    let root = scratch("content-style-errors");
     let out = root.join("run");
     let o = run(&[
         "train",
@@ -191,18 +208,37 @@ fn omniglot_training_needs_a_content_size_and_names_missing_data() {
     ]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("--content-dim"), "{}", stderr(&o));
-    let empty = root.join("nowhere");
-    std::fs::create_dir_all(&empty).unwrap();
-    let o = run(&args(
-        empty.to_str().unwrap(),
-        out.to_str().unwrap(),
-        &["--epochs", "1"],
-    ));
+    // Away from the repository (whose data/omniglot would be found), with the environment
+    // variable and the flag pointing at empty folders: the error lists all three places.
+    let (flag, env) = (root.join("nowhere"), root.join("env-empty"));
+    for d in [&flag, &env] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let o = common::bin()
+        .args(args(flag.to_str().unwrap(), "run", &["--epochs", "1"]))
+        .current_dir(&root)
+        .env("LATENT_ATLAS_OMNIGLOT", &env)
+        .output()
+        .unwrap();
     assert!(!o.status.success());
     let err = stderr(&o);
+    for place in [
+        flag.display().to_string(),
+        env.display().to_string(),
+        "data/omniglot".to_string(),
+    ] {
+        assert!(
+            err.contains(&place),
+            "names {place} among the places it tried: {err}"
+        );
+    }
     assert!(
-        err.contains("images_background") && err.contains("nowhere"),
-        "names the paths it tried: {err}"
+        err.contains("LATENT_ATLAS_OMNIGLOT"),
+        "says how to point at the data: {err}"
+    );
+    assert!(
+        !root.join("run").join("config.json").exists(),
+        "nothing was written"
     );
 }
 

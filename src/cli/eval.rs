@@ -1,0 +1,104 @@
+//! `latent-atlas eval`: evaluate a run directory or a model file as its kind is evaluated,
+//! print a table (or the JSON) and write `metrics.json` and the plots.
+
+use latent_atlas::device::Backend;
+use latent_atlas::eval::report::{self, Options};
+use latent_atlas::train;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// A run directory (from `train`) or a model file (from `export`)
+    target: PathBuf,
+    /// Directory with the dataset files (else the usual places)
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Print the metrics as one JSON object (stable keys) instead of a table
+    #[arg(long)]
+    json: bool,
+    /// z samples per test image for the ELBO and IWAE estimates
+    #[arg(long, default_value_t = 16)]
+    draws: usize,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Where to write metrics.json and the PNGs [default: <run>/eval or <file stem>-eval]
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Skip the plots
+    #[arg(long)]
+    no_plots: bool,
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    device: Backend,
+}
+
+pub fn run(a: Args) -> Result<ExitCode, String> {
+    let device = a.device.device()?;
+    let (model, objective, architecture, dataset, default_out) = if a.target.is_dir() {
+        let (config, model, _) = train::load_trained(&a.target, &device)?;
+        let out = a.target.join("eval");
+        (
+            model,
+            config.objective,
+            config.architecture,
+            config.dataset,
+            out,
+        )
+    } else {
+        let bundle = super::read_bundle(&a.target)?;
+        let stem = a
+            .target
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let m = bundle.manifest.clone();
+        (
+            bundle.model(&device).map_err(|e| e.to_string())?,
+            m.training.objective,
+            m.architecture,
+            m.dataset.name,
+            PathBuf::from(format!("{stem}-eval")),
+        )
+    };
+    let opts = Options {
+        draws: a.draws,
+        seed: a.seed,
+    };
+    let report = report::evaluate(
+        &model,
+        &objective,
+        &architecture,
+        &dataset,
+        a.data.as_deref(),
+        &device,
+        opts,
+    )?;
+    let out = a.out.unwrap_or(default_out);
+    let io = |e: std::io::Error| format!("{}: {e}", out.display());
+    std::fs::create_dir_all(&out).map_err(io)?;
+    let metrics = report.metrics_json();
+    let text = serde_json::to_string_pretty(&metrics).expect("metrics serialise");
+    std::fs::write(out.join("metrics.json"), &text).map_err(io)?;
+    let plots = if a.no_plots {
+        vec![]
+    } else {
+        report
+            .write_plots(&model, &device, &out, a.seed)
+            .map_err(io)?
+    };
+    if a.json {
+        println!("{metrics}");
+    } else {
+        println!(
+            "{}\n{}",
+            report.heading(&a.target.display().to_string()),
+            report.table()
+        );
+        println!(
+            "wrote metrics.json and {} plots in {}",
+            plots.len(),
+            out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

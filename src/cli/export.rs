@@ -1,0 +1,38 @@
+//! `latent-atlas export`: a run as a model file, evaluated, beside the folder's index.json.
+
+use latent_atlas::device::Backend;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The run directory (from `train`)
+    run: PathBuf,
+    /// The model file to write, e.g. pkg/my-model.safetensors
+    #[arg(long)]
+    out: PathBuf,
+    /// Display name [default: the file stem]
+    #[arg(long)]
+    name: Option<String>,
+    /// Directory with the dataset files (else the usual places)
+    #[arg(long)]
+    data: Option<PathBuf>,
+}
+
+pub fn run(a: Args) -> Result<ExitCode, String> {
+    let name = a.name.unwrap_or_else(|| {
+        a.out
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default()
+    });
+    let device = Backend::Flex.device()?;
+    let report = latent_atlas::export::export(&a.run, &a.out, &name, a.data.as_deref(), &device)?;
+    println!(
+        "wrote {} (and {}):\n{}",
+        a.out.display(),
+        a.out.with_extension("json").display(),
+        report.table()
+    );
+    Ok(ExitCode::SUCCESS)
+}

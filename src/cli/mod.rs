@@ -1,0 +1,18 @@
+//! The commands, one file each: an `Args` struct (clap derive; its doc comment is the command's
+//! help) and a `run`.
+
+pub mod bench;
+pub mod decode;
+pub mod eval;
+pub mod export;
+pub mod info;
+pub mod train;
+
+use latent_atlas::bundle::Bundle;
+use std::path::Path;
+
+/// A model file, validated, or what is wrong with it.
+pub fn read_bundle(path: &Path) -> Result<Bundle, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Bundle::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+}

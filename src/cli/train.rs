@@ -1,0 +1,230 @@
+//! `latent-atlas train`: build the run's configuration from flags (or read it to resume), load
+//! the training set, and hand both to the one training loop.
+
+use latent_atlas::data::load_train_set;
+use latent_atlas::device::Backend;
+use latent_atlas::model::{Preset, VaeConfig};
+use latent_atlas::objective::content_style::{ContentStyle, Regulariser};
+use latent_atlas::objective::gaussian_vae::GaussianVae;
+use latent_atlas::objective::{MmdKernel, Objective};
+use latent_atlas::train::{self, Outcome, Schedule, Stop, TrainConfig};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// The model kinds `--kind` accepts (their settings are the flags below).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KindName {
+    /// reconstruction + β·KL, one latent code (the Fashion-MNIST study)
+    GaussianVae,
+    /// separate content and style codes learned from groups of drawings (the Omniglot study)
+    ContentStyle,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Dataset: fashion-mnist or omniglot (its background alphabets)
+    #[arg(long, default_value = "fashion-mnist")]
+    dataset: String,
+    /// Directory with the dataset files (else $LATENT_ATLAS_DATA / $LATENT_ATLAS_OMNIGLOT, then
+    /// the usual places)
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Model kind [default: content-style for omniglot, else gaussian-vae]
+    #[arg(long, value_enum)]
+    kind: Option<KindName>,
+    /// Architecture preset
+    #[arg(long, value_enum, default_value_t = Preset::Atlas)]
+    arch: Preset,
+    /// Size of the latent code
+    #[arg(long, default_value_t = 2)]
+    latent_dim: usize,
+    /// Passes over the training set
+    #[arg(long, default_value_t = 20)]
+    epochs: usize,
+    /// Images per optimiser step
+    #[arg(long, default_value_t = 128)]
+    batch_size: usize,
+    /// Weight of the KL term (gaussian-vae)
+    #[arg(long, default_value_t = 1.0)]
+    beta: f64,
+    /// Learning rate of Adam
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// Learning-rate schedule
+    #[arg(long, value_enum, default_value_t = Schedule::Cosine)]
+    schedule: Schedule,
+    /// Seed of the initial weights, the shuffles and the noise (same seed, same model)
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Train on the first N training images only
+    #[arg(long)]
+    train_limit: Option<usize>,
+    /// Where to train
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    device: Backend,
+    /// Run directory [default: runs/<dataset>-<latent>d]
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Continue the run in --out from its checkpoint, with its stored configuration
+    #[arg(long)]
+    resume: bool,
+    /// Stop (as Ctrl-C does) after this many optimiser steps in total
+    #[arg(long, hide = true)]
+    stop_after_steps: Option<usize>,
+    #[command(flatten)]
+    content_style: ContentStyleArgs,
+}
+
+/// Settings of the content-style kind; see README "Omniglot: content and style".
+#[derive(clap::Args)]
+#[command(next_help_heading = "Content-style models")]
+struct ContentStyleArgs {
+    /// The first N latent dimensions are content, the rest style (required for content-style)
+    #[arg(long)]
+    content_dim: Option<usize>,
+    /// Drawings of one character per group; a group shares one content code
+    #[arg(long, default_value_t = 4)]
+    group_size: usize,
+    /// Regulariser of the content code
+    #[arg(long, value_enum, default_value_t = Regulariser::Mmd)]
+    content_reg: Regulariser,
+    /// Regulariser of the style code
+    #[arg(long, value_enum, default_value_t = Regulariser::Both)]
+    style_reg: Regulariser,
+    /// KL weight on content (when its regulariser includes KL)
+    #[arg(long, default_value_t = 1.0)]
+    content_beta: f64,
+    /// KL weight on style (when its regulariser includes KL)
+    #[arg(long, default_value_t = 1.0)]
+    style_beta: f64,
+    /// Weight of MMD² (where a regulariser includes it)
+    #[arg(long, default_value_t = 100.0)]
+    mmd_weight: f64,
+    /// MMD kernel (bandwidth 2 x the part's dimension)
+    #[arg(long, value_enum, default_value_t = MmdKernel::Imq)]
+    kernel: MmdKernel,
+    /// Weight of the prototype term on content means (0 turns it off)
+    #[arg(long, default_value_t = 20.0)]
+    proto_weight: f64,
+    /// Random shift of each training drawing, in pixels
+    #[arg(long, default_value_t = 2)]
+    max_shift: usize,
+}
+
+impl ContentStyleArgs {
+    fn settings(&self) -> ContentStyle {
+        ContentStyle {
+            per_group: self.group_size,
+            content_reg: self.content_reg,
+            style_reg: self.style_reg,
+            content_beta: self.content_beta,
+            style_beta: self.style_beta,
+            mmd_weight: self.mmd_weight,
+            kernel: self.kernel,
+            proto_weight: self.proto_weight,
+            max_shift: self.max_shift,
+        }
+    }
+}
+
+/// The command line that started the run, for the model file's provenance.
+fn command_line() -> String {
+    std::env::args()
+        .enumerate()
+        .map(|(i, a)| {
+            if i == 0 {
+                "latent-atlas".to_string()
+            } else if a.contains(' ') {
+                format!("'{a}'")
+            } else {
+                a
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Args {
+    fn config(&self) -> Result<TrainConfig, String> {
+        let kind = self.kind.unwrap_or(if self.dataset == "omniglot" {
+            KindName::ContentStyle
+        } else {
+            KindName::GaussianVae
+        });
+        let mut architecture = VaeConfig::preset(self.arch, self.latent_dim);
+        let objective = match kind {
+            KindName::GaussianVae => Objective::GaussianVae(GaussianVae { beta: self.beta }),
+            KindName::ContentStyle => {
+                architecture.content_dim = Some(self.content_style.content_dim.ok_or(
+                    "a content-style model (the kind omniglot trains) needs --content-dim",
+                )?);
+                Objective::ContentStyle(self.content_style.settings())
+            }
+        };
+        Ok(TrainConfig {
+            dataset: self.dataset.clone(),
+            architecture,
+            objective,
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            learning_rate: self.lr,
+            schedule: self.schedule,
+            seed: self.seed,
+            train_limit: self.train_limit,
+            backend: self.device,
+            command: command_line(),
+        })
+    }
+}
+
+pub fn run(args: Args) -> Result<ExitCode, String> {
+    let (fresh, dir) = if args.resume {
+        let dir = args.out.clone().unwrap_or_else(|| {
+            PathBuf::from(format!("runs/{}-{}d", args.dataset, args.latent_dim))
+        });
+        (None, dir)
+    } else {
+        let config = args.config()?;
+        config.check()?;
+        let dir = args
+            .out
+            .clone()
+            .unwrap_or_else(|| train::default_run_dir(&config));
+        (Some(config), dir)
+    };
+    let dataset = match &fresh {
+        Some(c) => c.dataset.clone(),
+        None => train::read_config(&dir)?.dataset,
+    };
+    let data = load_train_set(&dataset, args.data.as_deref())?;
+    ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(130); // second Ctrl-C: leave now
+        }
+        eprintln!(
+            "\ninterrupt: saving a checkpoint after this step (Ctrl-C again to quit at once)"
+        );
+    })
+    .map_err(|e| e.to_string())?;
+    let stop = Stop {
+        flag: &STOP,
+        after_steps: args.stop_after_steps,
+    };
+    match train::run(&dir, fresh, data, stop)? {
+        Outcome::Finished => {
+            eprintln!("done: {} (next: latent-atlas eval {0})", dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Outcome::Interrupted { epoch, batch } => {
+            eprintln!(
+                "stopped in epoch {} after batch {batch}; checkpoint saved. Continue with: latent-atlas train --resume --out {}",
+                epoch + 1,
+                dir.display()
+            );
+            Ok(ExitCode::from(130))
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! Evaluating a model of any kind on the data its kind is measured on: `latent-atlas eval` and
+//! `export` both come through here. A Gaussian VAE is scored on its dataset's test split; a
+//! content/style model on Omniglot's evaluation alphabets and the official one-shot runs.
+
+use super::content_style::{self, ContentStyleEval, ContentStyleOptions};
+use super::{EvalOptions, Metrics, metrics::Encodings};
+use crate::data::omniglot::{self, DRAWERS, Omniglot, Split};
+use crate::data::{Dataset, ImageSet, load_dataset};
+use crate::model::{Vae, VaeConfig};
+use crate::objective::Objective;
+use burn::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// How many posterior samples and which seed the stochastic measures use.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub draws: usize,
+    pub seed: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { draws: 16, seed: 0 }
+    }
+}
+
+/// A model's evaluation, with the data it was measured on.
+pub enum Report {
+    Images {
+        metrics: Metrics,
+        enc: Encodings,
+        data: Dataset,
+    },
+    ContentStyle {
+        eval: ContentStyleEval,
+        data: Omniglot,
+        content_dim: usize,
+    },
+}
+
+/// Evaluate `model`, trained as `objective` on `dataset`, reading data from `data_dir` or the
+/// usual places.
+pub fn evaluate(
+    model: &Vae,
+    objective: &Objective,
+    architecture: &VaeConfig,
+    dataset: &str,
+    data_dir: Option<&Path>,
+    device: &Device,
+    opts: Options,
+) -> Result<Report, String> {
+    match objective {
+        Objective::GaussianVae(_) => {
+            let data = load_dataset(dataset, data_dir)?;
+            let eval_opts = EvalOptions {
+                draws: opts.draws,
+                seed: opts.seed,
+                ..Default::default()
+            };
+            let (metrics, enc) = super::evaluate(model, &data, device, &eval_opts);
+            Ok(Report::Images { metrics, enc, data })
+        }
+        Objective::ContentStyle(_) => {
+            let content_dim = architecture
+                .content_dim
+                .ok_or("a content-style model declares content_dim")?;
+            let dirs = omniglot::search_dirs(data_dir);
+            let data = omniglot::load(&dirs, Split::Evaluation).map_err(|e| e.to_string())?;
+            let runs = omniglot::load_one_shot_runs_from(&dirs).map_err(|e| e.to_string())?;
+            let cs_opts = ContentStyleOptions {
+                draws: opts.draws,
+                seed: opts.seed,
+                ..Default::default()
+            };
+            let eval = content_style::evaluate(model, content_dim, &data, &runs, device, &cs_opts);
+            Ok(Report::ContentStyle {
+                eval,
+                data,
+                content_dim,
+            })
+        }
+    }
+}
+
+impl Report {
+    /// The metrics as `eval --json` prints them (stable keys, documented in the README).
+    pub fn metrics_json(&self) -> serde_json::Value {
+        match self {
+            Self::Images { metrics, .. } => serde_json::to_value(metrics),
+            Self::ContentStyle { eval, .. } => serde_json::to_value(&eval.metrics),
+        }
+        .expect("metrics serialise")
+    }
+
+    /// What was measured on, for the line above the table.
+    pub fn heading(&self, target: &str) -> String {
+        match self {
+            Self::Images { metrics, data, .. } => format!(
+                "{target} on the {} test set ({} images):",
+                data.name, metrics.test_examples
+            ),
+            Self::ContentStyle { eval, .. } => format!(
+                "{target} on Omniglot's {} evaluation alphabets ({} drawings, never seen in training) and the 20 one-shot runs:",
+                eval.metrics.alphabets, eval.metrics.test_examples
+            ),
+        }
+    }
+
+    pub fn table(&self) -> String {
+        match self {
+            Self::Images { metrics, .. } => super::table(metrics),
+            Self::ContentStyle { eval, .. } => content_style::table(&eval.metrics),
+        }
+    }
+
+    /// Write the figures a person looks at into `dir`; returns the files written.
+    pub fn write_plots(
+        &self,
+        model: &Vae,
+        device: &Device,
+        dir: &Path,
+        seed: u64,
+    ) -> std::io::Result<Vec<PathBuf>> {
+        match self {
+            Self::Images { enc, data, .. } => {
+                super::write_plots(model, data, enc, device, dir, seed)
+            }
+            Self::ContentStyle {
+                eval,
+                data,
+                content_dim,
+            } => content_style::plots::write_plots(
+                model,
+                *content_dim,
+                data,
+                eval,
+                device,
+                dir,
+                seed,
+            ),
+        }
+    }
+
+    /// The images the model was measured on, labelled as its scatter colours them (test split
+    /// by class; Omniglot's evaluation drawings by alphabet).
+    pub fn images(&self) -> &ImageSet {
+        match self {
+            Self::Images { data, .. } => &data.test,
+            Self::ContentStyle { eval, .. } => &eval.images,
+        }
+    }
+
+    /// The latent means of `images()`, row-major.
+    pub fn means(&self) -> &[f32] {
+        match self {
+            Self::Images { enc, .. } => &enc.means,
+            Self::ContentStyle { eval, .. } => &eval.enc.means,
+        }
+    }
+
+    pub fn dataset_name(&self) -> &str {
+        match self {
+            Self::Images { data, .. } => &data.name,
+            Self::ContentStyle { .. } => "omniglot",
+        }
+    }
+
+    /// The names of `images()`' labels.
+    pub fn class_names(&self) -> Vec<String> {
+        match self {
+            Self::Images { data, .. } => data.class_names.clone(),
+            Self::ContentStyle { data, .. } => data.alphabets.clone(),
+        }
+    }
+
+    /// How many images the full training set of this kind's data holds.
+    pub fn train_size(&self) -> usize {
+        match self {
+            Self::Images { data, .. } => data.train.len(),
+            Self::ContentStyle { .. } => Split::Background.expected().1 * DRAWERS,
+        }
+    }
+
+    /// For drawings (which fill only part of the frame): the longer side, in pixels, that the
+    /// page scales an upload's ink to, the median ink extent of the data. `None`: the whole frame.
+    pub fn fit(&self) -> Option<usize> {
+        match self {
+            Self::Images { .. } => None,
+            Self::ContentStyle { eval, .. } => Some(median_extent(&eval.images)),
+        }
+    }
+}
+
+/// Median over images of the longer side of the ink's bounding box (pixels above 5% ink, the
+/// page's crop threshold).
+fn median_extent(images: &ImageSet) -> usize {
+    let side = images.side;
+    let mut extents: Vec<usize> = (0..images.len())
+        .map(|i| {
+            let img = images.image(i);
+            let ink = |x: usize, y: usize| img[y * side + x] > 13;
+            let rows: Vec<usize> = (0..side)
+                .filter(|&y| (0..side).any(|x| ink(x, y)))
+                .collect();
+            let cols: Vec<usize> = (0..side)
+                .filter(|&x| (0..side).any(|y| ink(x, y)))
+                .collect();
+            match (rows.first(), rows.last(), cols.first(), cols.last()) {
+                (Some(r0), Some(r1), Some(c0), Some(c1)) => (r1 - r0 + 1).max(c1 - c0 + 1),
+                _ => 0,
+            }
+        })
+        .collect();
+    extents.sort_unstable();
+    extents[extents.len() / 2]
+}

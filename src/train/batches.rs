@@ -1,0 +1,228 @@
+//! Drawing a kind's batches from the training set (see `Batching`). Every order and shift comes
+//! from `Rng::derive(seed, stream, epoch or step)`, so a resumed run draws exactly the batches an
+//! uninterrupted one would have.
+
+use crate::data::{ImageSet, TrainSet};
+use crate::objective::Batching;
+use crate::rng::Rng;
+use burn::prelude::*;
+
+const SHUFFLE_STREAM: u64 = 1;
+const GROUP_STREAM: u64 = 11;
+const SHIFT_STREAM: u64 = 13;
+
+/// How a run's epochs are cut into batches.
+pub struct BatchPlan<'a> {
+    batching: Batching,
+    data: &'a TrainSet,
+    batch_size: usize,
+    per_epoch: usize,
+}
+
+/// One epoch's batches: image indices, in order.
+pub struct Epoch<'a> {
+    plan: &'a BatchPlan<'a>,
+    batches: Vec<Vec<usize>>,
+}
+
+impl<'a> BatchPlan<'a> {
+    pub fn new(batching: Batching, data: &'a TrainSet, batch_size: usize) -> Result<Self, String> {
+        let n = data.images.len();
+        if n == 0 || batch_size == 0 {
+            return Err("nothing to train on: the training set or the batch size is empty".into());
+        }
+        let per_epoch = match batching {
+            Batching::Shuffled => n.div_ceil(batch_size),
+            Batching::Groups { per_group, .. } => {
+                let groups = data.groups.as_deref().ok_or_else(|| {
+                    format!(
+                        "this kind trains on groups of images, and {} has none (omniglot has: its characters)",
+                        data.name
+                    )
+                })?;
+                // The count is the same every epoch: each group yields whole groups of k.
+                epoch_groups(groups, per_group, &mut Rng::new(0)).len() / (batch_size / per_group)
+            }
+        };
+        if per_epoch == 0 {
+            return Err(format!(
+                "{n} training images do not fill one batch of {batch_size}"
+            ));
+        }
+        Ok(Self {
+            batching,
+            data,
+            batch_size,
+            per_epoch,
+        })
+    }
+
+    pub fn per_epoch(&self) -> usize {
+        self.per_epoch
+    }
+
+    /// What the run trains on, for the first line it prints.
+    pub fn describe(&self) -> String {
+        let d = self.data;
+        let n = d.images.len();
+        match (self.batching, &d.groups) {
+            (Batching::Groups { per_group, .. }, Some(groups)) => {
+                let count = groups
+                    .iter()
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len();
+                format!(
+                    "training on {n} images of {} in {count} groups from {}: {} batches of {} groups x {per_group} images per epoch",
+                    d.name,
+                    d.source,
+                    self.per_epoch,
+                    self.batch_size / per_group
+                )
+            }
+            _ => format!(
+                "training on {n} images of {} from {}, {} batches per epoch",
+                d.name, d.source, self.per_epoch
+            ),
+        }
+    }
+
+    /// The batches of epoch `epoch` (0-based) of a run seeded with `seed`.
+    pub fn epoch(&'a self, seed: u64, epoch: usize) -> Epoch<'a> {
+        let n = self.data.images.len();
+        let batches = match self.batching {
+            Batching::Shuffled => {
+                let mut order: Vec<usize> = (0..n).collect();
+                Rng::derive(seed, SHUFFLE_STREAM, epoch as u64).shuffle(&mut order);
+                order
+                    .chunks(self.batch_size)
+                    .map(<[usize]>::to_vec)
+                    .collect()
+            }
+            Batching::Groups { per_group, .. } => {
+                let groups = self.data.groups.as_deref().expect("checked in new");
+                let mut rng = Rng::derive(seed, GROUP_STREAM, epoch as u64);
+                let all = epoch_groups(groups, per_group, &mut rng);
+                all.chunks_exact(self.batch_size / per_group)
+                    .map(<[Vec<usize>]>::concat)
+                    .collect()
+            }
+        };
+        Epoch {
+            plan: self,
+            batches,
+        }
+    }
+}
+
+impl Epoch<'_> {
+    /// Batch `b` as model input on `device`; `step` is the run's global step (for the shifts).
+    pub fn batch(&self, b: usize, seed: u64, step: usize, device: &Device) -> Tensor<4> {
+        let idx = &self.batches[b];
+        let images = &self.plan.data.images;
+        let side = images.side;
+        let pixels = match self.plan.batching {
+            Batching::Shuffled => {
+                let mut buf = Vec::with_capacity(idx.len() * side * side);
+                images.gather_f32(idx, &mut buf);
+                buf
+            }
+            Batching::Groups { max_shift, .. } => {
+                let mut rng = Rng::derive(seed, SHIFT_STREAM, step as u64);
+                gather_shifted(images, idx, max_shift, &mut rng)
+            }
+        };
+        Tensor::from_data(TensorData::new(pixels, [idx.len(), 1, side, side]), device)
+    }
+}
+
+/// One epoch's groups: every group's images shuffled and cut into groups of `k` (a remainder
+/// is dropped for that epoch), then all groups shuffled. Indices into the training set.
+pub fn epoch_groups(group_of: &[u32], k: usize, rng: &mut Rng) -> Vec<Vec<usize>> {
+    let count = group_of.iter().max().map_or(0, |&g| g as usize + 1);
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); count];
+    for (i, &g) in group_of.iter().enumerate() {
+        members[g as usize].push(i);
+    }
+    let mut groups = Vec::new();
+    for mut m in members {
+        rng.shuffle(&mut m);
+        groups.extend(m.chunks_exact(k).map(<[usize]>::to_vec));
+    }
+    rng.shuffle(&mut groups);
+    groups
+}
+
+/// Images at `indices` as floats in [0, 1], each moved by a random whole-pixel offset of up to
+/// `max_shift` in each direction (ink pushed past the border is lost, as a real shift would be).
+pub fn gather_shifted(
+    images: &ImageSet,
+    indices: &[usize],
+    max_shift: usize,
+    rng: &mut Rng,
+) -> Vec<f32> {
+    let side = images.side as isize;
+    let per = images.pixels_per_image();
+    let mut out = vec![0.0f32; indices.len() * per];
+    let span = 2 * max_shift + 1;
+    for (slot, &i) in indices.iter().enumerate() {
+        let dy = rng.below(span) as isize - max_shift as isize;
+        let dx = rng.below(span) as isize - max_shift as isize;
+        let src = images.image(i);
+        let dst = &mut out[slot * per..(slot + 1) * per];
+        for y in 0..side {
+            let sy = y - dy;
+            if !(0..side).contains(&sy) {
+                continue;
+            }
+            for x in 0..side {
+                let sx = x - dx;
+                if (0..side).contains(&sx) {
+                    dst[(y * side + x) as usize] = src[(sy * side + sx) as usize] as f32 / 255.0;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_hold_one_label_each_and_every_image_at_most_once() {
+        // Three groups of 5, 4 and 6 images, interleaved; groups of 2 per epoch.
+        let labels: Vec<u32> = [0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 2, 2].to_vec();
+        let groups = epoch_groups(&labels, 2, &mut Rng::new(1));
+        assert_eq!(groups.len(), 2 + 2 + 3);
+        let mut seen: Vec<usize> = groups.concat();
+        assert!(groups.iter().all(|g| labels[g[0]] == labels[g[1]]));
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), 14);
+        assert_ne!(groups, epoch_groups(&labels, 2, &mut Rng::new(2)));
+    }
+
+    #[test]
+    fn shifts_move_ink_by_whole_pixels_and_keep_it_within_the_frame() {
+        let mut pixels = vec![0u8; 16];
+        pixels[5] = 255; // (1, 1) of a 4x4 image
+        let images = ImageSet {
+            side: 4,
+            pixels,
+            labels: vec![0],
+        };
+        let mut positions = std::collections::BTreeSet::new();
+        let mut rng = Rng::new(3);
+        for _ in 0..200 {
+            let out = gather_shifted(&images, &[0], 1, &mut rng);
+            assert_eq!(out.iter().filter(|&&v| v == 1.0).count(), 1);
+            positions.insert(out.iter().position(|&v| v == 1.0).unwrap());
+        }
+        // (1, 1) moved by -1..=1 each way: the 3x3 block around it, nothing else.
+        assert_eq!(
+            positions,
+            [0, 1, 2, 4, 5, 6, 8, 9, 10].into_iter().collect()
+        );
+    }
+}
