@@ -83,6 +83,7 @@ pub fn run(
         );
         let batch = Batch {
             x: xt,
+            labels: vec![0; train_batch],
             seed: 7,
             step,
         };

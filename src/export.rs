@@ -147,6 +147,11 @@ fn update_index(out: &Path, m: &Manifest) -> Result<(), String> {
         "dataset": m.dataset.name,
         "latent_dim": m.architecture.latent_dim,
         "content_dim": m.architecture.content_dim,
+        "clusters": match m.architecture.prior {
+            crate::model::Prior::Categorical { classes } => classes,
+            _ => 0,
+        },
+        "trained_as": m.training.objective.describe(&m.architecture),
         "nelbo": m.metrics.as_ref().and_then(|x| x.get("nelbo")).cloned(),
         "bytes": std::fs::metadata(out).map(|m| m.len()).ok(),
     }));

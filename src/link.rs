@@ -1,6 +1,7 @@
 //! Share links: the explorer's view and interpolation as a URL fragment, and back.
 //!
-//! `m=fmnist-2d&c=0.5,-1.25&z=2&a=0.1,0.2&b=-1,1.5&n=10&i=slerp`
+//! `m=fmnist-2d&c=0.5,-1.25&z=2&a=0.1,0.2&b=-1,1.5&n=10&i=slerp` (and `k=3`, the cluster a
+//! model with a categorical code shows)
 //!
 //! Decoding never fails: a link is untrusted input, so every field is parsed on its own, checked
 //! against the known models and sane ranges, and replaced by its default when it is unusable.
@@ -51,17 +52,23 @@ pub struct ShareState {
     /// Which drawings a content/style model's mixing grid shows (a shuffle number, 1 first).
     #[serde(default = "one")]
     pub mix: u32,
+    /// The cluster (0-based) whose style plane a model with a categorical code shows.
+    #[serde(default)]
+    pub cluster: u32,
 }
 
 fn one() -> u32 {
     1
 }
 
-/// A model a link may name, with its latent size.
+/// A model a link may name, with its latent size and the clusters of its categorical code
+/// (0: none).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct KnownModel {
     pub name: String,
     pub latent_dim: usize,
+    #[serde(default)]
+    pub clusters: usize,
 }
 
 impl ShareState {
@@ -76,6 +83,7 @@ impl ShareState {
             mode: Interpolation::Linear,
             part: Part::All,
             mix: 1,
+            cluster: 0,
         }
     }
 }
@@ -125,6 +133,9 @@ pub fn encode(s: &ShareState) -> String {
     if s.mix != 1 {
         let _ = write!(out, "&x={}", s.mix);
     }
+    if s.cluster != 0 {
+        let _ = write!(out, "&k={}", s.cluster);
+    }
     out
 }
 
@@ -147,6 +158,7 @@ pub fn decode(fragment: &str, models: &[KnownModel]) -> (ShareState, Vec<String>
     let fallback = models.first().cloned().unwrap_or(KnownModel {
         name: String::new(),
         latent_dim: 2,
+        clusters: 0,
     });
     let mut state = ShareState::defaults(&fallback);
     let mut problems = Vec::new();
@@ -240,7 +252,23 @@ pub fn decode(fragment: &str, models: &[KnownModel]) -> (ShareState, Vec<String>
             )),
         }
     }
-    let known = ["m", "c", "z", "a", "b", "n", "i", "p", "x"];
+    if let Some(k) = get("k") {
+        match k
+            .parse::<u32>()
+            .ok()
+            .filter(|&k| (k as usize) < model.clusters)
+        {
+            Some(k) => state.cluster = k,
+            None if model.clusters == 0 => {
+                problems.push("The link names a cluster, but this model has none; ignored.".into())
+            }
+            None => problems.push(format!(
+                "The link's cluster is not one of the model's {} clusters; showing the first.",
+                model.clusters
+            )),
+        }
+    }
+    let known = ["m", "c", "z", "a", "b", "n", "i", "p", "x", "k"];
     if pairs.iter().any(|(k, _)| !known.contains(k)) {
         problems
             .push("The link has parts this page does not understand; they were ignored.".into());
@@ -258,10 +286,17 @@ mod tests {
             KnownModel {
                 name: "fmnist-2d".into(),
                 latent_dim: 2,
+                clusters: 0,
             },
             KnownModel {
                 name: "fmnist-16d".into(),
                 latent_dim: 16,
+                clusters: 0,
+            },
+            KnownModel {
+                name: "fmnist-clusters".into(),
+                latent_dim: 12,
+                clusters: 10,
             },
         ]
     }
@@ -270,7 +305,7 @@ mod tests {
     fn round_trips_exactly() {
         let mut rng = Rng::new(9);
         for k in 0..500 {
-            let m = &models()[k % 2];
+            let m = &models()[k % 3];
             let mut p = || {
                 Some(
                     (0..m.latent_dim)
@@ -292,6 +327,7 @@ mod tests {
                 },
                 part: [Part::All, Part::Content, Part::Style][k % 3],
                 mix: 1 + (k as u32 * 7919) % MAX_MIX,
+                cluster: (k as u32 % 10) * u32::from(m.clusters > 0),
             };
             let (back, problems) = decode(&format!("#{}", encode(&s)), &models());
             assert!(problems.is_empty(), "{problems:?}");
@@ -321,6 +357,10 @@ mod tests {
             ("m=fmnist-2d&p=<b>", "interpolation part"),
             ("m=fmnist-2d&x=0", "mixing-grid number"),
             ("m=fmnist-2d&x=99999999999999", "mixing-grid number"),
+            ("m=fmnist-clusters&k=10", "one of the model's 10 clusters"),
+            ("m=fmnist-clusters&k=-1", "one of the model's 10 clusters"),
+            ("m=fmnist-clusters&k=<b>", "one of the model's 10 clusters"),
+            ("m=fmnist-2d&k=3", "this model has none"),
         ];
         for (link, needle) in cases {
             let (state, problems) = decode(link, &m);
@@ -340,6 +380,8 @@ mod tests {
                     && ZOOM.contains(&state.zoom)
             );
             assert!(m.iter().any(|k| k.name == state.model));
+            let clusters = m.iter().find(|k| k.name == state.model).unwrap().clusters;
+            assert!(state.cluster == 0 || (state.cluster as usize) < clusters);
         }
         let (_, problems) = decode(&"a=1,".repeat(2000), &m);
         assert!(problems[0].contains("longer than"), "{problems:?}");

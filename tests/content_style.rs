@@ -139,6 +139,46 @@ fn ctrl_c_saves_a_content_style_checkpoint_that_resumes() {
     );
 }
 
+/// An adversarial regulariser on one part: a critic for that part trains beside the model, its
+/// players' curves are recorded, and its optimisers are checkpointed.
+#[test]
+fn a_content_style_model_can_regularise_a_part_adversarially() {
+    let data = data_dir();
+    let dir = scratch("content-style-adversarial").join("run");
+    let o = run(&args(
+        data.to_str().unwrap(),
+        dir.to_str().unwrap(),
+        &[
+            "--epochs",
+            "2",
+            "--content-reg",
+            "adversarial",
+            "--critic-width",
+            "32",
+        ],
+    ));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let epochs = read_jsonl(&dir.join("metrics.jsonl"));
+    for key in ["d_loss", "g_loss", "d_real", "d_fake", "proto", "recon"] {
+        assert!(
+            epochs[1][key].as_f64().is_some_and(f64::is_finite),
+            "{key}: {epochs:?}"
+        );
+    }
+    assert!(epochs[1]["recon"].as_f64() < epochs[0]["recon"].as_f64());
+    let meta = checkpoint(&dir).metadata;
+    for set in ["model", "discriminator", "generator"] {
+        assert_eq!(meta[&format!("adam.{set}.step")], "50", "{meta:?}");
+    }
+    let f = TensorFile::from_bytes(&std::fs::read(dir.join("checkpoint.safetensors")).unwrap())
+        .unwrap();
+    assert!(f.entries.keys().any(|k| k.starts_with("model.critics.0.")));
+    assert!(
+        !f.entries.keys().any(|k| k.starts_with("model.critics.1.")),
+        "one critic: content only"
+    );
+}
+
 #[test]
 fn eval_of_a_content_style_run_prints_stable_keys_and_writes_its_figures() {
     let data = data_dir();

@@ -3,7 +3,8 @@
 
 use latent_atlas::data::load_train_set;
 use latent_atlas::device::Backend;
-use latent_atlas::model::{Preset, VaeConfig};
+use latent_atlas::model::{Preset, Prior, VaeConfig};
+use latent_atlas::objective::aae::Aae;
 use latent_atlas::objective::content_style::{ContentStyle, Regulariser};
 use latent_atlas::objective::gaussian_vae::GaussianVae;
 use latent_atlas::objective::{MmdKernel, Objective};
@@ -21,9 +22,24 @@ pub enum KindName {
     GaussianVae,
     /// separate content and style codes learned from groups of drawings (the Omniglot study)
     ContentStyle,
+    /// adversarial autoencoder: a discriminator matches the codes to --prior
+    Aae,
+}
+
+/// The priors `--prior` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PriorName {
+    /// N(0, I)
+    Gaussian,
+    /// --components Gaussians on a circle of --radius, sd --spread
+    Mixture,
+    /// a one-hot category of --components classes, the rest N(0, I) style
+    Categorical,
 }
 
 #[derive(clap::Args)]
+// Negative numbers are values (refused by range checks that name the limit), not flags.
+#[command(allow_negative_numbers = true)]
 pub struct Args {
     /// Dataset: fashion-mnist or omniglot (its background alphabets)
     #[arg(long, default_value = "fashion-mnist")]
@@ -76,6 +92,64 @@ pub struct Args {
     stop_after_steps: Option<usize>,
     #[command(flatten)]
     content_style: ContentStyleArgs,
+    #[command(flatten)]
+    aae: AaeArgs,
+}
+
+/// Settings of the adversarial autoencoder (`--kind aae`); the critic flags also serve a
+/// content-style model's adversarial parts.
+#[derive(clap::Args)]
+#[command(next_help_heading = "Adversarial autoencoders (and adversarial content/style parts)")]
+struct AaeArgs {
+    /// The prior codes are matched to (and samples drawn from)
+    #[arg(long, value_enum, default_value_t = PriorName::Gaussian)]
+    prior: PriorName,
+    /// Mixture components or categories
+    #[arg(long, default_value_t = 10)]
+    components: usize,
+    /// Radius of the circle the mixture's means sit on
+    #[arg(long, default_value_t = 4.0)]
+    radius: f64,
+    /// Standard deviation of each mixture component
+    #[arg(long, default_value_t = 0.5)]
+    spread: f64,
+    /// Learning rate of the discriminators' phase, times --lr
+    #[arg(long, default_value_t = 0.2)]
+    discriminator_lr: f64,
+    /// Learning rate of the encoder's phase against the discriminators, times --lr
+    #[arg(long, default_value_t = 1.0)]
+    generator_lr: f64,
+    /// Units in each of a discriminator's two hidden layers
+    #[arg(long, default_value_t = 512)]
+    critic_width: usize,
+    /// Show the discriminator each image's class and match it to that class's mixture component
+    #[arg(long)]
+    class_prior: bool,
+}
+
+impl AaeArgs {
+    fn prior(&self) -> Prior {
+        match self.prior {
+            PriorName::Gaussian => Prior::Gaussian,
+            PriorName::Mixture => Prior::Mixture {
+                components: self.components,
+                radius: self.radius,
+                spread: self.spread,
+            },
+            PriorName::Categorical => Prior::Categorical {
+                classes: self.components,
+            },
+        }
+    }
+
+    fn settings(&self) -> Aae {
+        Aae {
+            discriminator_lr: self.discriminator_lr,
+            generator_lr: self.generator_lr,
+            critic_width: self.critic_width,
+            class_prior: self.class_prior,
+        }
+    }
 }
 
 /// Settings of the content-style kind; see README "Omniglot: content and style".
@@ -115,7 +189,8 @@ struct ContentStyleArgs {
 }
 
 impl ContentStyleArgs {
-    fn settings(&self) -> ContentStyle {
+    /// The settings; an adversarial part's critics take the `aae` flags.
+    fn settings(&self, aae: &AaeArgs) -> ContentStyle {
         ContentStyle {
             per_group: self.group_size,
             content_reg: self.content_reg,
@@ -126,6 +201,9 @@ impl ContentStyleArgs {
             kernel: self.kernel,
             proto_weight: self.proto_weight,
             max_shift: self.max_shift,
+            critic_width: aae.critic_width,
+            discriminator_lr: aae.discriminator_lr,
+            generator_lr: aae.generator_lr,
         }
     }
 }
@@ -154,6 +232,9 @@ impl Args {
         } else {
             KindName::GaussianVae
         });
+        if kind != KindName::Aae && self.aae.prior != PriorName::Gaussian {
+            return Err("--prior applies to --kind aae (a VAE's prior is N(0, I))".into());
+        }
         let mut architecture = VaeConfig::preset(self.arch, self.latent_dim);
         let objective = match kind {
             KindName::GaussianVae => Objective::GaussianVae(GaussianVae { beta: self.beta }),
@@ -161,7 +242,11 @@ impl Args {
                 architecture.content_dim = Some(self.content_style.content_dim.ok_or(
                     "a content-style model (the kind omniglot trains) needs --content-dim",
                 )?);
-                Objective::ContentStyle(self.content_style.settings())
+                Objective::ContentStyle(self.content_style.settings(&self.aae))
+            }
+            KindName::Aae => {
+                architecture.prior = self.aae.prior();
+                Objective::Aae(self.aae.settings())
             }
         };
         Ok(TrainConfig {

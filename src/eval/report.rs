@@ -6,7 +6,7 @@ use super::content_style::{self, ContentStyleEval, ContentStyleOptions};
 use super::{EvalOptions, Metrics, metrics::Encodings};
 use crate::data::omniglot::{self, DRAWERS, Omniglot, Split};
 use crate::data::{Dataset, ImageSet, load_dataset};
-use crate::model::{Vae, VaeConfig};
+use crate::model::{Prior, Vae, VaeConfig};
 use crate::objective::Objective;
 use burn::prelude::*;
 use std::path::{Path, PathBuf};
@@ -30,6 +30,7 @@ pub enum Report {
         metrics: Metrics,
         enc: Encodings,
         data: Dataset,
+        prior: Prior,
     },
     ContentStyle {
         eval: ContentStyleEval,
@@ -50,15 +51,22 @@ pub fn evaluate(
     opts: Options,
 ) -> Result<Report, String> {
     match objective {
-        Objective::GaussianVae(_) => {
+        Objective::GaussianVae(_) | Objective::Aae(_) => {
             let data = load_dataset(dataset, data_dir)?;
             let eval_opts = EvalOptions {
                 draws: opts.draws,
                 seed: opts.seed,
+                deterministic: !objective.stochastic_codes(),
                 ..Default::default()
             };
-            let (metrics, enc) = super::evaluate(model, &data, device, &eval_opts);
-            Ok(Report::Images { metrics, enc, data })
+            let (metrics, enc) =
+                super::evaluate(model, &architecture.prior, &data, device, &eval_opts);
+            Ok(Report::Images {
+                metrics,
+                enc,
+                data,
+                prior: architecture.prior.clone(),
+            })
         }
         Objective::ContentStyle(_) => {
             let content_dim = architecture
@@ -122,9 +130,9 @@ impl Report {
         seed: u64,
     ) -> std::io::Result<Vec<PathBuf>> {
         match self {
-            Self::Images { enc, data, .. } => {
-                super::write_plots(model, data, enc, device, dir, seed)
-            }
+            Self::Images {
+                enc, data, prior, ..
+            } => super::figures::write_plots(model, prior, data, enc, device, dir, seed),
             Self::ContentStyle {
                 eval,
                 data,

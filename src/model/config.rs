@@ -1,5 +1,6 @@
 //! The architecture as data: what a model file records and what `train` accepts.
 
+use super::Prior;
 use serde::{Deserialize, Serialize};
 
 /// Shape of the convolutional Gaussian VAE. Two presets: `keras` is the seed's architecture
@@ -22,6 +23,10 @@ pub struct VaeConfig {
     /// `content_dim..`), and the decoder reads their concatenation, as in the Omniglot study.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_dim: Option<usize>,
+    /// The distribution codes are matched to and samples drawn from (N(0, I) unless said).
+    /// A categorical prior also shapes the encoder: its first `classes` outputs are a softmax.
+    #[serde(default, skip_serializing_if = "Prior::is_gaussian")]
+    pub prior: Prior,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +60,7 @@ impl VaeConfig {
             dec_hidden,
             dec_channels: [64, 32],
             content_dim: None,
+            prior: Prior::Gaussian,
         }
     }
 
@@ -94,6 +100,10 @@ impl VaeConfig {
                 "content_dim {c} must leave at least one style dimension of latent_dim {}",
                 self.latent_dim
             ));
+        }
+        self.prior.check(self.latent_dim)?;
+        if self.content_dim.is_some() && !self.prior.is_gaussian() {
+            return Err("a content/style model's prior is N(0, I)".into());
         }
         if self.dec_hidden > 4096 {
             return Err(format!("dec_hidden {} exceeds 4096", self.dec_hidden));

@@ -1,10 +1,15 @@
-//! burn modules. The convolutional Gaussian VAE of the Fashion-MNIST study, plus parameter
-//! naming shared by the model file and the training checkpoints.
+//! burn modules: the convolutional Gaussian VAE of the Fashion-MNIST study, the discriminators
+//! adversarial kinds train beside it, the prior codes are matched to, and parameter naming
+//! shared by the model file and the training checkpoints.
 
 mod config;
+mod critic;
 pub(crate) mod params;
+mod prior;
 mod vae;
 
 pub use config::{Preset, VaeConfig};
+pub use critic::{AdversarialNet, Critic};
 pub use params::{NamedTensor, ParamError, load_params, named_params};
+pub use prior::Prior;
 pub use vae::{Decoder, Encoder, Posterior, Vae};

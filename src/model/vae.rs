@@ -1,11 +1,14 @@
 //! The convolutional Gaussian VAE of the Fashion-MNIST study (the Keras example's network).
 
-use super::VaeConfig;
 use super::params::init_glorot;
+use super::{Prior, VaeConfig};
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
-use burn::tensor::activation::{relu, sigmoid};
+use burn::tensor::activation::{relu, sigmoid, softmax};
+
+/// The log-variance reported for a categorical code's coordinates (deterministic in effect).
+const CATEGORY_LOG_VAR: f32 = -30.0;
 
 /// q(z|x) = N(mean, diag(exp(log_var))), each `[batch, latent]`.
 #[derive(Debug, Clone)]
@@ -28,6 +31,10 @@ pub struct Encoder {
     pub(crate) hidden: Linear,
     pub(crate) mean: Linear,
     pub(crate) log_var: Linear,
+    /// For a categorical prior: the number of leading code coordinates that are a softmax
+    /// (a soft one-hot category) rather than a Gaussian; 0 otherwise.
+    #[module(skip)]
+    categorical: usize,
 }
 
 #[derive(Module, Debug)]
@@ -70,9 +77,25 @@ impl Encoder {
         let h = relu(self.conv1.forward(x));
         let h = relu(self.conv2.forward(h));
         let h = relu(self.hidden.forward(h.flatten::<2>(1, 3)));
+        let (mean, log_var) = (self.mean.forward(h.clone()), self.log_var.forward(h));
+        let k = self.categorical;
+        if k == 0 {
+            return Posterior { mean, log_var };
+        }
+        // The category is deterministic: its "mean" is the softmax and its variance negligible
+        // (sd e^-15), so sampling leaves it as it is.
+        let [n, d] = mean.dims();
+        let y = softmax(mean.clone().narrow(1, 0, k), 1);
+        let device = mean.device();
         Posterior {
-            mean: self.mean.forward(h.clone()),
-            log_var: self.log_var.forward(h),
+            mean: Tensor::cat(vec![y, mean.narrow(1, k, d - k)], 1),
+            log_var: Tensor::cat(
+                vec![
+                    Tensor::full([n, k], CATEGORY_LOG_VAR, &device),
+                    log_var.narrow(1, k, d - k),
+                ],
+                1,
+            ),
         }
     }
 }
@@ -116,6 +139,10 @@ impl Vae {
             hidden: LinearConfig::new(e2 * s * s, c.enc_hidden).init(device),
             mean: LinearConfig::new(c.enc_hidden, c.latent_dim).init(device),
             log_var: LinearConfig::new(c.enc_hidden, c.latent_dim).init(device),
+            categorical: match c.prior {
+                Prior::Categorical { classes } => classes,
+                _ => 0,
+            },
         };
         let (hidden, project_in) = match c.dec_hidden {
             0 => (None, c.latent_dim),

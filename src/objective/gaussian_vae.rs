@@ -53,6 +53,9 @@ impl Kind for GaussianVae {
     }
 
     fn check_architecture(&self, architecture: &VaeConfig) -> Result<(), String> {
+        if !architecture.prior.is_gaussian() {
+            return Err("its KL term is to N(0, I); other priors train with --kind aae".into());
+        }
         match architecture.content_dim {
             Some(_) => Err("it has one latent code and must not declare content_dim".into()),
             None => Ok(()),
@@ -76,8 +79,8 @@ impl Kind for GaussianVae {
         }
     }
 
-    fn vae(net: &Vae) -> &Vae {
-        net
+    fn vae(net: &Vae) -> Vae {
+        net.clone()
     }
 
     fn step(

@@ -26,6 +26,8 @@ pub enum Batching {
 pub struct Batch {
     /// Images `[n, 1, side, side]` in [0, 1], on the training (autodiff) device.
     pub x: Tensor<4>,
+    /// Each image's class label (what kinds that use labels read).
+    pub labels: Vec<usize>,
     /// The run's seed and the global step: a kind draws its noise from
     /// `Rng::derive(seed, <its stream>, step)`, so a resumed run replays it exactly.
     pub seed: u64,
@@ -49,9 +51,22 @@ pub const ONE_SET: &[ParamSet] = &[ParamSet {
 
 /// What a kind's step asks of the trainer.
 pub trait Optimise {
-    /// Backpropagate `loss` and take one optimiser step for the parameters of `set` only; every
-    /// other parameter is returned as it was.
-    fn minimise<M: Module>(&mut self, net: M, loss: &Tensor<1>, set: &str) -> M;
+    /// Backpropagate `loss` and take one optimiser step, at the run's learning rate times
+    /// `lr_scale`, for the parameters of `set` only; every other parameter is returned as it was.
+    /// (Adam's steps do not grow with the loss's scale: a kind that wants one phase to move less
+    /// scales its learning rate, not its loss.)
+    fn minimise_scaled<M: Module>(
+        &mut self,
+        net: M,
+        loss: &Tensor<1>,
+        set: &str,
+        lr_scale: f64,
+    ) -> M;
+
+    /// `minimise_scaled` at the run's learning rate.
+    fn minimise<M: Module>(&mut self, net: M, loss: &Tensor<1>, set: &str) -> M {
+        self.minimise_scaled(net, loss, set, 1.0)
+    }
 }
 
 /// A model kind, as the training loop drives it.
@@ -75,10 +90,19 @@ pub trait Kind {
     fn check_architecture(&self, architecture: &VaeConfig) -> Result<(), String>;
     /// Whether the kind's settings and batch size make sense, before anything is written.
     fn check_training(&self, batch_size: usize) -> Result<(), String>;
+    /// Whether the kind can use a training set whose labels are `0..classes`.
+    fn check_classes(&self, _architecture: &VaeConfig, _classes: usize) -> Result<(), String> {
+        Ok(())
+    }
     /// A freshly seeded network, or (`seed = None`) its structure for loading weights into.
     fn net(&self, architecture: &VaeConfig, seed: Option<u64>, device: &Device) -> Self::Net;
+    /// Whether codes are drawn from a Gaussian posterior (so the held-out ELBO applies), or are
+    /// the encoder's means (a deterministic encoder: held-out reconstruction only).
+    fn stochastic_codes(&self) -> bool {
+        true
+    }
     /// The VAE inside the network: what is evaluated and exported.
-    fn vae(net: &Self::Net) -> &Vae;
+    fn vae(net: &Self::Net) -> Vae;
     /// One training step on `batch`: the terms (named as in `terms`) and the updated network.
     fn step(
         &self,

@@ -4,6 +4,7 @@
 //! (`terms`: reconstruction and KL; `mmd`). `score` is the held-out likelihood that training and
 //! evaluation both report. Batch losses are means over examples of per-example sums, in nats.
 
+pub mod aae;
 pub mod content_style;
 pub mod gaussian_vae;
 mod kind;
@@ -13,9 +14,10 @@ mod terms;
 
 pub use kind::{Batch, Batching, Kind, ONE_SET, Optimise, ParamSet, Term};
 pub use mmd::{MmdKernel, mmd2_unbiased, mmd2_unbiased_host};
-pub use terms::{bce_with_logits, kl_to_standard_normal};
+pub use terms::{bce_with_logits, kl_to_standard_normal, softplus};
 
 use crate::model::VaeConfig;
+use aae::Aae;
 use content_style::ContentStyle;
 use gaussian_vae::GaussianVae;
 use serde::{Deserialize, Serialize};
@@ -37,6 +39,9 @@ pub enum Objective {
     /// Omniglot's content and style codes (`content-style-vae` in files before 0.2).
     #[serde(rename = "content-style", alias = "content-style-vae")]
     ContentStyle(ContentStyle),
+    /// The adversarial autoencoder: codes matched to any prior by a discriminator.
+    #[serde(rename = "aae")]
+    Aae(Aae),
 }
 
 /// Kind names that earlier versions wrote, with today's name.
@@ -47,6 +52,7 @@ impl Objective {
         match self {
             Self::GaussianVae(k) => w.run(k),
             Self::ContentStyle(k) => w.run(k),
+            Self::Aae(k) => w.run(k),
         }
     }
 
@@ -67,6 +73,35 @@ impl Objective {
             .iter()
             .find(|(old, _)| *old == name)
             .map_or(name, |(_, new)| new)
+    }
+
+    /// Whether the model's codes are Gaussian samples (see `Kind::stochastic_codes`).
+    pub fn stochastic_codes(&self) -> bool {
+        struct Stochastic;
+        impl WithKind for Stochastic {
+            type Output = bool;
+            fn run<K: Kind>(self, kind: &K) -> bool {
+                kind.stochastic_codes()
+            }
+        }
+        self.with(Stochastic)
+    }
+
+    /// How the model was regularised, for people (the page's model card, `info`).
+    pub fn describe(&self, architecture: &VaeConfig) -> String {
+        let prior = architecture.prior.describe();
+        match self {
+            Self::GaussianVae(k) => format!("VAE: KL to {prior}, β = {}", k.beta),
+            Self::ContentStyle(k) => format!(
+                "content/style VAE: content {}, style {} (groups of {})",
+                k.content_reg.describe(),
+                k.style_reg.describe(),
+                k.per_group
+            ),
+            Self::Aae(_) => {
+                format!("adversarial autoencoder: codes matched to {prior} by a discriminator")
+            }
+        }
     }
 
     pub fn check_architecture(&self, architecture: &VaeConfig) -> Result<(), String> {

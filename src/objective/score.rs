@@ -4,7 +4,7 @@
 
 use super::terms::{bce_with_logits, kl_to_standard_normal};
 use crate::data::ImageSet;
-use crate::model::Vae;
+use crate::model::{Prior, Vae};
 use crate::rng::Rng;
 use burn::prelude::*;
 
@@ -16,6 +16,8 @@ pub struct ElboStats {
     pub nelbo: f64,
     pub recon: f64,
     pub kl: f64,
+    /// Reconstruction BCE decoding z = the posterior mean.
+    pub recon_at_mean: f64,
 }
 
 /// Full per-image statistics over a set.
@@ -47,15 +49,20 @@ fn batch_tensor(images: &ImageSet, range: std::ops::Range<usize>, device: &Devic
     )
 }
 
-/// Encode every image and score it with `draws` samples of z (at least one).
+/// Encode every image and score it with `draws` samples of z (at least one) under `prior`.
+/// Under N(0, I) the KL is exact; under a mixture it is the Monte-Carlo mean of
+/// log q(z|x) - log p(z) over the draws; a categorical prior has no density, so its KL and
+/// bound are NaN (reported as absent).
 pub fn encode_and_score(
     model: &Vae,
+    prior: &Prior,
     images: &ImageSet,
     device: &Device,
     rng: &mut Rng,
     draws: usize,
     batch: usize,
 ) -> Encodings {
+    let exact_kl = prior.is_gaussian();
     let n = images.len();
     let mut e = Encodings {
         means: vec![],
@@ -70,7 +77,9 @@ pub fn encode_and_score(
         let b = end - start;
         let x = batch_tensor(images, start..end, device);
         let q = model.encoder.forward(x.clone());
-        e.kl.extend(to_vec(kl_to_standard_normal(&q)).iter().map(|&v| v as f64));
+        if exact_kl {
+            e.kl.extend(to_vec(kl_to_standard_normal(&q)).iter().map(|&v| v as f64));
+        }
         e.recon_at_mean.extend(
             to_vec(bce_with_logits(
                 model.decoder.forward_logits(q.mean.clone()),
@@ -83,6 +92,7 @@ pub fn encode_and_score(
         let d = mean.len() / b;
         let mut log_w = vec![Vec::with_capacity(draws); b];
         let mut recon_sum = vec![0.0; b];
+        let mut kl_sum = vec![0.0; b];
         for _ in 0..draws.max(1) {
             let eps = rng.normals(b * d);
             let z: Vec<f32> = (0..b * d)
@@ -92,16 +102,17 @@ pub fn encode_and_score(
             let recon = to_vec(bce_with_logits(model.decoder.forward_logits(zt), x.clone()));
             for i in 0..b {
                 let row = i * d..(i + 1) * d;
-                let log_p: f64 = z[row.clone()]
-                    .iter()
-                    .map(|&v| -0.5 * (v as f64 * v as f64 + LN_2PI))
-                    .sum();
+                let log_p = prior.log_density(&z[row.clone()]).unwrap_or(f64::NAN);
                 let log_q: f64 = row
                     .map(|j| -0.5 * ((eps[j] as f64).powi(2) + log_var[j] as f64 + LN_2PI))
                     .sum();
                 log_w[i].push(-(recon[i] as f64) + log_p - log_q);
                 recon_sum[i] += recon[i] as f64;
+                kl_sum[i] += log_q - log_p;
             }
+        }
+        if !exact_kl {
+            e.kl.extend(kl_sum.iter().map(|s| s / draws.max(1) as f64));
         }
         e.recon_sampled
             .extend(recon_sum.iter().map(|s| s / draws.max(1) as f64));
@@ -121,20 +132,22 @@ pub fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len().max(1) as f64
 }
 
-/// The one-sample negative ELBO and its parts over `images`.
+/// The one-sample negative ELBO and its parts over `images`, under `prior`.
 pub fn test_elbo(
     model: &Vae,
+    prior: &Prior,
     images: &ImageSet,
     device: &Device,
     rng: &mut Rng,
     batch: usize,
 ) -> ElboStats {
-    let e = encode_and_score(model, images, device, rng, 1, batch);
+    let e = encode_and_score(model, prior, images, device, rng, 1, batch);
     let (recon, kl) = (mean(&e.recon_sampled), mean(&e.kl));
     ElboStats {
         nelbo: recon + kl,
         recon,
         kl,
+        recon_at_mean: mean(&e.recon_at_mean),
     }
 }
 

@@ -20,6 +20,12 @@ pub fn bce_with_logits<const D: usize>(logits: Tensor<D>, target: Tensor<D>) -> 
         .squeeze_dim::<1>(1)
 }
 
+/// `ln(1 + e^x)`, written as `max(x, 0) + ln(1 + e^-|x|)` so it never overflows: the
+/// non-saturating GAN losses are `softplus(-real)` and `softplus(fake)` on discriminator logits.
+pub fn softplus<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    relu(x.clone()) + x.abs().neg().exp().log1p()
+}
+
 /// KL(N(mean, exp(log_var)) || N(0, I)) per example: `[batch, latent] -> [batch]`.
 pub fn kl_to_standard_normal(q: &Posterior) -> Tensor<1> {
     let terms = q.log_var.clone().exp() + q.mean.clone().square() - q.log_var.clone() - 1.0;

@@ -182,7 +182,13 @@ pub struct Stepper<'a> {
 }
 
 impl Optimise for Stepper<'_> {
-    fn minimise<M: Module>(&mut self, net: M, loss: &Tensor<1>, set: &str) -> M {
+    fn minimise_scaled<M: Module>(
+        &mut self,
+        net: M,
+        loss: &Tensor<1>,
+        set: &str,
+        lr_scale: f64,
+    ) -> M {
         let grads = loss.backward();
         let (spec, adam) = self
             .opt
@@ -190,7 +196,7 @@ impl Optimise for Stepper<'_> {
             .iter_mut()
             .find(|(s, _)| s.name == set)
             .unwrap_or_else(|| panic!("the kind declares no parameter set '{set}'"));
-        adam.step(net, &grads, self.lr, spec.prefixes)
+        adam.step(net, &grads, self.lr * lr_scale, spec.prefixes)
     }
 }
 

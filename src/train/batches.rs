@@ -115,6 +115,15 @@ impl<'a> BatchPlan<'a> {
 }
 
 impl Epoch<'_> {
+    /// The class labels of batch `b`'s images.
+    pub fn labels(&self, b: usize) -> Vec<usize> {
+        let labels = &self.plan.data.images.labels;
+        self.batches[b]
+            .iter()
+            .map(|&i| labels[i] as usize)
+            .collect()
+    }
+
     /// Batch `b` as model input on `device`; `step` is the run's global step (for the shifts).
     pub fn batch(&self, b: usize, seed: u64, step: usize, device: &Device) -> Tensor<4> {
         let idx = &self.batches[b];

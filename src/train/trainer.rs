@@ -95,6 +95,13 @@ impl Trainer<'_> {
         let inner = config.backend.device()?;
         let device = inner.clone().autodiff();
         let plan = BatchPlan::new(kind.batching(), data, config.batch_size)?;
+        let classes = data
+            .images
+            .labels
+            .iter()
+            .max()
+            .map_or(0, |&l| l as usize + 1);
+        kind.check_classes(&config.architecture, classes)?;
         let mut s = resume_or_init(kind, dir, config, &device, &inner)?;
         eprintln!("{}", plan.describe());
         let batches = plan.per_epoch();
@@ -112,6 +119,7 @@ impl Trainer<'_> {
                 lr = config.schedule.lr(config.learning_rate, step, total_steps);
                 let batch = Batch {
                     x,
+                    labels: epoch.labels(s.pos.batch),
                     seed: config.seed,
                     step,
                 };
@@ -140,13 +148,23 @@ impl Trainer<'_> {
                 bar.set_message(format!("scoring the {} held-out images", test.len()));
                 let mut rng = Rng::derive(config.seed, TEST_STREAM, s.pos.epoch as u64);
                 let vae: Vae = K::vae(&s.net).valid();
-                let t = test_elbo(&vae, test, &inner, &mut rng, 500);
-                for (k, v) in [
-                    ("test_nelbo", t.nelbo),
-                    ("test_recon", t.recon),
-                    ("test_kl", t.kl),
-                ] {
-                    terms.0.push((k.to_string(), v));
+                let prior = &config.architecture.prior;
+                let t = test_elbo(&vae, prior, test, &inner, &mut rng, 500);
+                let held_out = if kind.stochastic_codes() {
+                    vec![
+                        ("test_nelbo", t.nelbo),
+                        ("test_recon", t.recon),
+                        ("test_kl", t.kl),
+                    ]
+                } else {
+                    // A deterministic encoder: its code is the mean, and no ELBO applies.
+                    vec![("test_recon", t.recon_at_mean)]
+                };
+                for (k, v) in held_out {
+                    // A prior without a density (categorical) has no KL or ELBO to record.
+                    if v.is_finite() {
+                        terms.0.push((k.to_string(), v));
+                    }
                 }
             }
             bar.finish_and_clear();
@@ -212,6 +230,6 @@ impl WithKind for Load<'_> {
             self.device,
             self.device,
         )?;
-        Ok((K::vae(&c.net).clone(), c.position, c.history))
+        Ok((K::vae(&c.net), c.position, c.history))
     }
 }

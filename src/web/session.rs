@@ -2,6 +2,7 @@
 
 use crate::bundle::Bundle;
 use crate::model::Vae;
+use crate::rng::Rng;
 use burn::prelude::*;
 use js_sys::{Float32Array, Promise, Uint8Array};
 use std::rc::Rc;
@@ -148,10 +149,79 @@ impl Session {
         super::helpers::to_js(&self.inner.bundle.manifest)
     }
 
+    /// `n` samples of the model's prior, row-major `[n, latentDim]`: the same seed gives the
+    /// same samples on every machine.
+    #[wasm_bindgen(js_name = samplePrior)]
+    pub fn sample_prior(&self, n: usize, seed: u32) -> Result<Float32Array, JsError> {
+        if n == 0 || n > MAX_BATCH {
+            return Err(JsError::new(&format!(
+                "asked for {n} samples; 1..={MAX_BATCH}"
+            )));
+        }
+        let arch = &self.inner.bundle.manifest.architecture;
+        let z = arch
+            .prior
+            .sample(n, arch.latent_dim, &mut Rng::new(seed as u64));
+        Ok(Float32Array::from(z.as_slice()))
+    }
+
+    /// Half the width of the square around 0 that holds the prior's mass in the first two
+    /// coordinates: the map's default view.
+    #[wasm_bindgen(getter, js_name = priorExtent)]
+    pub fn prior_extent(&self) -> f64 {
+        self.inner.bundle.manifest.architecture.prior.extent()
+    }
+
+    /// For a model with a categorical code: the plane of its first two style coordinates with
+    /// the category fixed at `cluster` (the style grid of one cluster), `{origin, u, v}`.
+    #[wasm_bindgen(js_name = clusterPlane)]
+    pub fn cluster_plane(&self, cluster: usize) -> Result<JsValue, JsError> {
+        let arch = &self.inner.bundle.manifest.architecture;
+        let crate::model::Prior::Categorical { classes } = arch.prior else {
+            return Err(JsError::new("this model has no categorical code"));
+        };
+        if cluster >= classes {
+            return Err(JsError::new(&format!(
+                "cluster {cluster} is not one of 0..{classes}"
+            )));
+        }
+        let center: Vec<f32> = arch
+            .prior
+            .center(cluster, arch.latent_dim)
+            .into_iter()
+            .map(|v| v as f32)
+            .collect();
+        let plane = crate::explorer::Plane::axes(center, classes, classes + 1);
+        super::helpers::to_js(&serde_json::json!({
+            "origin": plane.origin, "u": plane.u, "v": plane.v,
+        }))
+    }
+
+    /// How the model was trained and what its prior is, in words.
+    #[wasm_bindgen(getter)]
+    pub fn regularisation(&self) -> String {
+        let m = &self.inner.bundle.manifest;
+        m.training.objective.describe(&m.architecture)
+    }
+
     /// Test-set latent means, row-major `[count, latentDim]`.
     #[wasm_bindgen(js_name = testMeans)]
     pub fn test_means(&self) -> Float32Array {
         Float32Array::from(self.inner.bundle.test_means.as_slice())
+    }
+
+    /// For a model with a categorical code: each test image's category (the argmax of its
+    /// code's category part); empty otherwise.
+    #[wasm_bindgen(js_name = testCategories)]
+    pub fn test_categories(&self) -> Uint8Array {
+        let b = &self.inner.bundle;
+        let arch = &b.manifest.architecture;
+        let cats: Vec<u8> = b
+            .test_means
+            .chunks_exact(arch.latent_dim)
+            .filter_map(|z| arch.prior.category(z).map(|c| c as u8))
+            .collect();
+        Uint8Array::from(cats.as_slice())
     }
 
     #[wasm_bindgen(js_name = testLabels)]

@@ -446,6 +446,77 @@ await test('a content/style model mixes content and style, re-draws a drawing in
   await page.close();
 });
 
+await test('adversarial models sample their own prior; a categorical code gets a cluster picker that links restore', async () => {
+  const { page, problems } = await openPage(cpu, server.url);
+  const index = await page.evaluate(async () => (await (await fetch('pkg/index.json')).json()).models);
+  const mixture = index.find((m) => m.kind === 'aae' && !m.clusters);
+  const clustered = index.find((m) => m.kind === 'aae' && m.clusters > 0);
+  assert.ok(mixture && clustered, 'pkg/index.json lists a mixture-prior and a categorical adversarial model');
+  const option = await page.evaluate((name) => document.querySelector(`#model option[value="${name}"]`).textContent, mixture.name);
+  assert.match(option, /adversarial/, 'the picker says how the model was trained');
+
+  // Mixture prior: the map opens on the prior's extent, and samples come from its components.
+  await page.selectOption('#model', mixture.name);
+  await page.waitForFunction((n) => window.atlas.state.model === n, mixture.name);
+  await page.evaluate(() => window.atlas.idle());
+  assertRealGrid(await gridStats(page));
+  const half = (await page.evaluate(() => window.atlas.state.view)).half;
+  assert.ok(half > 4, `the view (half-width ${half}) takes in the mixture's islands`);
+  await page.fill('#sample-n', '16');
+  await page.click('#sample');
+  await page.waitForFunction(() => window.atlas.state.lastSamples?.length === 32);
+  const z = await page.evaluate(() => window.atlas.state.lastSamples);
+  const radii = Array.from({ length: 16 }, (_, k) => Math.hypot(z[2 * k], z[2 * k + 1]));
+  const meanRadius = radii.reduce((a, b) => a + b, 0) / 16;
+  // The mixture's means sit 4 from the origin; N(0, I) samples would average 1.25.
+  assert.ok(meanRadius > 3 && meanRadius < 5, `samples' mean distance from 0 is ${meanRadius.toFixed(2)}`);
+  const shown = await page.evaluate(() => {
+    const c = document.getElementById('samples');
+    return Array.from(c.getContext('2d').getImageData(0, 0, 28, 28).data).filter((_, i) => i % 4 === 0);
+  });
+  const native = nativeDecode(mixture.file, [[z[0], z[1]]])[0];
+  assert.ok(shown.every((v, i) => Math.abs(v - native[i]) <= 1), 'the first sample is the native decode of its code');
+  assert.match(await page.textContent('#about'), /adversarial autoencoder: codes matched to mixture of 10 Gaussians/);
+  await shot(page, '14-aae-mixture');
+
+  // Categorical code: one style plane per cluster, only that cluster's test images, in links.
+  await page.selectOption('#model', clustered.name);
+  await page.waitForFunction((n) => window.atlas.state.model === n, clustered.name);
+  await page.evaluate(() => window.atlas.idle());
+  assert.equal(await page.isVisible('#cluster-controls'), true);
+  assert.equal(await page.isVisible('#plane-controls'), false);
+  const tiles = () => page.evaluate(() => Array.from(document.getElementById('tiles').getContext('2d').getImageData(0, 0, 200, 200).data));
+  const first = await tiles();
+  await page.selectOption('#cluster', '3');
+  await page.evaluate(() => window.atlas.idle());
+  const third = await tiles();
+  assert.notDeepEqual(third, first, 'another cluster draws another grid');
+  const origin = await page.evaluate(() => window.atlas._map.plane.origin);
+  assert.deepEqual(origin.slice(0, clustered.clusters), Array.from({ length: clustered.clusters }, (_, c) => (c === 3 ? 1 : 0)));
+  const status = await page.textContent('#cluster-status');
+  const [inCluster, total] = status.match(/\d+/g).map(Number);
+  assert.ok(inCluster > 0 && inCluster < total, status);
+  await page.click('#sample');
+  await page.waitForFunction(() => window.atlas.state.lastSamples?.length > 0);
+  const s = await page.evaluate(() => window.atlas.state.lastSamples);
+  const k = clustered.clusters, d = clustered.latent_dim;
+  for (let r = 0; r < s.length / d; r++) {
+    const hot = s.slice(r * d, r * d + k);
+    assert.equal(hot.filter((v) => v === 1).length, 1, `sample ${r} has a one-hot category`);
+    assert.equal(hot.filter((v) => v === 0).length, k - 1);
+  }
+  await shot(page, '15-aae-clusters');
+  await page.waitForFunction(() => location.hash.includes('k=3'));
+  const other = await openPage(cpu, page.url());
+  await other.page.evaluate(() => window.atlas.idle());
+  assert.equal((await other.page.evaluate(() => window.atlas.state)).cluster, 3);
+  assert.equal(await other.page.inputValue('#cluster'), '3');
+  assert.deepEqual(await other.page.evaluate(() => Array.from(document.getElementById('tiles').getContext('2d').getImageData(0, 0, 200, 200).data)), third, 'the link restores the cluster\'s grid');
+  await other.page.close();
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 await test('hostile share links show a message, fall back to defaults and inject nothing', async () => {
   const hostile = [
     '#m=fmnist-2d&c=NaN,NaN&z=1e308&n=10&i=lerp',

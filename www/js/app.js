@@ -5,14 +5,14 @@
 import { Engine, wasmReady, yieldToBrowser } from './engine.js';
 import { LatentMap, PALETTE, greyCanvas, paintGrey } from './map.js';
 import { DrawingPad, readImageFile } from './pad.js';
-import { downloadPng, gaussians } from './images.js';
+import { downloadPng } from './images.js';
 import { MixingGrid } from './mix.js';
 
 const $ = (id) => document.getElementById(id);
 
 const state = {
   a: null, b: null, steps: 10, mode: 'linear',
-  planeMode: 'pca', axisI: 0, axisJ: 1, anchor: null, pca: null,
+  planeMode: 'pca', axisI: 0, axisJ: 1, anchor: null, pca: null, cluster: 0,
   encoded: null, encodedImage: null, sampleSeed: 1, nextEnd: 'a',
   part: 'all', mixSeed: 1,
 };
@@ -35,6 +35,7 @@ function fmt(z) {
 
 async function openModel(entry, backend) {
   $('backend-status').textContent = `loading ${entry.name}…`;
+  const newModel = engine.entry?.name !== entry.name;
   const session = await engine.open(entry, backend);
   if (!session) return false; // overtaken by a newer choice
   $('model').value = entry.name;
@@ -46,9 +47,13 @@ async function openModel(entry, backend) {
   const dim = session.latentDim;
   state.pca = dim > 2 ? wasm.pcaPlane(session.testMeans(), dim) : null;
   state.anchor = null;
-  $('plane-controls').hidden = dim <= 2;
+  $('plane-controls').hidden = dim <= 2 || clusterCount() > 0;
   fillAxisPickers(dim);
+  fillClusterPicker();
   map.setModel(session, currentPlane(), session.side);
+  showCluster();
+  // A new model opens on the square that holds its prior (a mixture's islands sit further out).
+  if (newModel) map.setView(0, 0, session.priorExtent);
   buildLegend();
   describeModel(entry);
   refreshBackendUi();
@@ -102,6 +107,7 @@ function describeModel(entry) {
   const num = (v, d = 3) => (v != null ? v.toFixed(d) : '—');
   const rows = [
     ['model', entry.name], ['dataset', manifest.dataset.name],
+    ['trained as', engine.session.regularisation],
     ['latent dims', cd != null ? `${manifest.architecture.latent_dim} (content ${cd}, style ${manifest.architecture.latent_dim - cd})` : String(manifest.architecture.latent_dim)],
     ['test NELBO', m.nelbo != null ? `${m.nelbo.toFixed(1)} nats` : '—'],
     ...(cd != null ? [
@@ -134,8 +140,40 @@ function fillAxisPickers(dim) {
   $('axis-i').disabled = $('axis-j').disabled = state.planeMode !== 'axes';
 }
 
+/** The number of categories of a model with a categorical code, else 0. */
+function clusterCount() {
+  const prior = manifest?.architecture?.prior;
+  return prior?.kind === 'categorical' ? prior.classes : 0;
+}
+
+/** A categorical model's map: the style plane of one cluster, with that cluster's test images. */
+function showCluster() {
+  const k = clusterCount();
+  if (!k) { map.showOnly(null); return; }
+  const cats = engine.session.testCategories();
+  const shown = cats.map((c) => (c === state.cluster ? 1 : 0));
+  map.showOnly(shown);
+  const count = shown.reduce((a, b) => a + b, 0);
+  $('cluster-status').textContent = `${count} of ${cats.length} test images fall in this cluster; the grid varies their style`;
+}
+
+function fillClusterPicker() {
+  const k = clusterCount();
+  $('cluster-controls').hidden = !k;
+  if (!k) return;
+  if (state.cluster >= k) state.cluster = 0;
+  $('cluster').replaceChildren(...Array.from({ length: k }, (_, c) => {
+    const o = document.createElement('option'); o.value = String(c); o.textContent = `cluster ${c + 1}`; return o;
+  }));
+  $('cluster').value = String(state.cluster);
+}
+
 function currentPlane() {
   const dim = engine.session.latentDim;
+  if (clusterCount()) {
+    map.axisNames = ['style 1', 'style 2'];
+    return engine.session.clusterPlane(state.cluster);
+  }
   if (dim === 2) { map.axisNames = ['z0', 'z1']; return { origin: [0, 0], u: [1, 0], v: [0, 1] }; }
   const unit = (k) => Array.from({ length: dim }, (_, d) => (d === k ? 1 : 0));
   let u, v, base;
@@ -270,7 +308,7 @@ function shareState() {
     zoom: map.zoom,
     a: state.a, b: state.b,
     steps: state.steps, mode: state.mode,
-    part: state.part, mix: state.mixSeed,
+    part: state.part, mix: state.mixSeed, cluster: state.cluster,
   };
 }
 
@@ -287,7 +325,8 @@ function scheduleShare() {
 function knownModels() {
   // The first entry is what an unusable link falls back to: the default model.
   const def = engine.defaultModel();
-  return [def, ...engine.models.filter((m) => m !== def)].map((m) => ({ name: m.name, latent_dim: m.latent_dim }));
+  return [def, ...engine.models.filter((m) => m !== def)]
+    .map((m) => ({ name: m.name, latent_dim: m.latent_dim, clusters: m.clusters ?? 0 }));
 }
 
 async function applyLink(fragment) {
@@ -300,6 +339,11 @@ async function applyLink(fragment) {
   }
   state.a = s.a; state.b = s.b; state.steps = s.steps; state.mode = s.mode;
   state.part = contentDim() != null ? s.part : 'all';
+  if (clusterCount() && state.cluster !== s.cluster) {
+    state.cluster = s.cluster;
+    $('cluster').value = String(s.cluster);
+    replane(); showCluster();
+  }
   const remix = state.mixSeed !== s.mix;
   state.mixSeed = s.mix;
   $('steps').value = String(s.steps);
@@ -320,8 +364,11 @@ function setModeUi() {
 async function drawSamples() {
   const n = Math.max(1, Math.min(64, Number($('sample-n').value) || 16));
   $('sample-n').value = String(n);
-  const dim = engine.session.latentDim, side = engine.session.side;
-  const bytes = await engine.decode(gaussians(n * dim, state.sampleSeed++));
+  const side = engine.session.side;
+  // Drawn from the model's own prior (N(0, I), a mixture, categories + style) in Rust.
+  const z = engine.session.samplePrior(n, state.sampleSeed++);
+  state.lastSamples = z;
+  const bytes = await engine.decode(z);
   const cols = Math.min(n, 8), rows = Math.ceil(n / cols);
   const c = $('samples');
   c.hidden = false;
@@ -406,6 +453,10 @@ function wire() {
   $('reset-view').addEventListener('click', () => map.reset());
   $('export-grid').addEventListener('click', exportGrid);
   $('export-strip').addEventListener('click', exportStrip);
+  $('cluster').addEventListener('change', () => {
+    state.cluster = Number($('cluster').value);
+    replane(); showCluster(); scheduleShare();
+  });
   $('plane-mode').addEventListener('change', () => { state.planeMode = $('plane-mode').value; fillAxisPickers(engine.session.latentDim); replane(); });
   $('axis-i').addEventListener('change', () => { state.axisI = Number($('axis-i').value); replane(); });
   $('axis-j').addEventListener('change', () => { state.axisJ = Number($('axis-j').value); replane(); });
@@ -480,7 +531,8 @@ async function main() {
   const [models] = await Promise.all([engine.loadIndex(), engine.startWorkers()]);
   $('model').replaceChildren(...models.map((m) => {
     const o = document.createElement('option');
-    o.value = m.name; o.textContent = `${m.name} (${m.latent_dim}-d)`;
+    o.value = m.name; o.textContent = `${m.name} (${m.latent_dim}-d${m.kind === 'aae' ? ', adversarial' : ''})`;
+    if (m.trained_as) o.title = m.trained_as;
     return o;
   }));
   const first = engine.models.find((m) => location.hash.includes(`m=${m.name}&`)) ?? engine.defaultModel();
@@ -499,7 +551,7 @@ async function main() {
 window.atlas = {
   metrics,
   get state() {
-    return { model: engine?.entry?.name, backend: engine?.backend, view: map && { ...map.view }, a: state.a, b: state.b, steps: state.steps, mode: state.mode, part: state.part, mixSeed: state.mixSeed, path: map?.path, webgpuBroken: engine?.webgpuBroken };
+    return { model: engine?.entry?.name, backend: engine?.backend, view: map && { ...map.view }, a: state.a, b: state.b, steps: state.steps, mode: state.mode, part: state.part, mixSeed: state.mixSeed, path: map?.path, webgpuBroken: engine?.webgpuBroken, cluster: state.cluster, lastSamples: state.lastSamples && Array.from(state.lastSamples) };
   },
   decode: async (points, pooled = false) => {
     const side = engine.session.side, z = new Float32Array(points.flat());
@@ -522,8 +574,8 @@ window.atlas = {
   /** Times `reps` decodes of n prior samples: on the page's session, or (`pooled`) the way the
    * grid decodes them (spread over the CPU workers when there are any). */
   benchDecode: async (n, reps, pooled = false) => {
-    const dim = engine.session.latentDim, times = [];
-    const z = gaussians(n * dim, 7);
+    const times = [];
+    const z = engine.session.samplePrior(n, 7);
     const run = () => (pooled ? engine.decodeMany(z) : engine.decode(z));
     await run();
     for (let r = 0; r < reps; r++) { const t = performance.now(); await run(); times.push(performance.now() - t); }

@@ -134,7 +134,9 @@ export class Engine {
 
   /** The model a first visit opens: the smallest 2-D model, so the first grid comes quickly. */
   defaultModel() {
-    const twoD = this.models.filter((m) => m.latent_dim === 2);
+    // The smallest 2-D VAE: the study's own kind of model, and the least to download.
+    const vae = this.models.filter((m) => (m.kind ?? 'gaussian-vae') === 'gaussian-vae');
+    const twoD = (vae.length ? vae : this.models).filter((m) => m.latent_dim === 2);
     const pool = twoD.length ? twoD : this.models;
     return pool.slice().sort((a, b) => (a.bytes ?? Infinity) - (b.bytes ?? Infinity))[0];
   }

@@ -1,18 +1,4 @@
-// Small image utilities of the page: seeded prior samples and PNG downloads of canvases.
-
-/** n standard-normal values; the same seed gives the same values on every machine
- * (mulberry32 + Box-Muller). */
-export function gaussians(n, seed) {
-  let t = seed >>> 0;
-  const u = () => { t += 0x6D2B79F5; let r = Math.imul(t ^ (t >>> 15), 1 | t); r ^= r + Math.imul(r ^ (r >>> 7), 61 | r); return ((r ^ (r >>> 14)) >>> 0) / 4294967296; };
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - u())), th = 2 * Math.PI * u();
-    out[i] = r * Math.cos(th);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(th);
-  }
-  return out;
-}
+// Small image utilities of the page: PNG downloads of canvases.
 
 /** Downloads `layers` (canvases of one size, drawn in order) as a PNG, scaled by `scale` with
  * hard pixel edges. */

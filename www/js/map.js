@@ -71,8 +71,14 @@ export class LatentMap {
     this.side = side;
     const means = session.testMeans();
     const labels = session.testLabels();
-    this.points = { means, labels, dim: this.dim, xy: this.projectAll(means) };
+    this.points = { means, labels, dim: this.dim, xy: this.projectAll(means), shown: null };
     this.clearTiles();
+  }
+
+  /** Shows only the test points where `shown[i]` is non-zero (null: all of them). */
+  showOnly(shown) {
+    if (this.points) this.points.shown = shown;
+    this.drawOverlay();
   }
 
   setPlane(plane) {
@@ -270,14 +276,14 @@ export class LatentMap {
     const W = this.overlay.width, H = this.overlay.height, dpr = window.devicePixelRatio || 1;
     ctx.clearRect(0, 0, W, H);
     if (this.showScatter && this.points) {
-      const { xy, labels } = this.points;
+      const { xy, labels, shown } = this.points;
       const r = Math.max(1, 1.3 * dpr);
       ctx.globalAlpha = 0.75;
       for (let c = 0; c < PALETTE.length; c++) {
         if (this.hidden.has(c)) continue;
         ctx.fillStyle = PALETTE[c];
         for (let i = 0; i < labels.length; i++) {
-          if (labels[i] !== c) continue;
+          if (labels[i] !== c || (shown && !shown[i])) continue;
           const [sx, sy] = this.toScreen(xy[2 * i], xy[2 * i + 1]);
           if (sx < -r || sy < -r || sx > W + r || sy > H + r) continue;
           ctx.fillRect(sx - r, sy - r, 2 * r, 2 * r);
@@ -340,10 +346,10 @@ export class LatentMap {
   nearestPoint(px, py) {
     if (!this.showScatter || !this.points) return null;
     const dpr = window.devicePixelRatio || 1;
-    const { xy, labels } = this.points;
+    const { xy, labels, shown } = this.points;
     let best = -1, bestD = (HOVER_PX * dpr) ** 2;
     for (let i = 0; i < labels.length; i++) {
-      if (this.hidden.has(labels[i])) continue;
+      if (this.hidden.has(labels[i]) || (shown && !shown[i])) continue;
       const [sx, sy] = this.toScreen(xy[2 * i], xy[2 * i + 1]);
       const d = (sx - px) ** 2 + (sy - py) ** 2;
       if (d < bestD) { bestD = d; best = i; }

@@ -1,5 +1,5 @@
-//! The measurements behind `ContentStyleMetrics`: encoding and decoding on the host, the aggregate
-//! posterior's KL, per-alphabet clustering, the content-space classifier, one-shot and swap tests.
+//! The measurements behind `ContentStyleMetrics`: encoding and decoding on the host, per-alphabet
+//! clustering, the content-space classifier, one-shot and swap tests.
 
 use crate::data::omniglot::{Omniglot, OneShotRun, SIDE, downsample};
 use crate::eval::cluster::{kmeans, matched_accuracy, nmi};
@@ -60,62 +60,6 @@ fn sq_dist(a: &[f32], b: &[f32]) -> f64 {
         .zip(b)
         .map(|(x, y)| (*x as f64 - *y as f64).powi(2))
         .sum()
-}
-
-/// KL(N(m, S) || N(0, I)) = (tr S + |m|² - d - ln det S) / 2, for the aggregate posterior's
-/// moments: m the mean of the means, S = Cov(means) + mean posterior variance (diagonal).
-pub fn aggregate_kl(means: &[f32], log_vars: &[f32], dim: usize) -> f64 {
-    let n = (means.len() / dim) as f64;
-    let m: Vec<f64> = (0..dim)
-        .map(|j| {
-            means
-                .iter()
-                .skip(j)
-                .step_by(dim)
-                .map(|&v| v as f64)
-                .sum::<f64>()
-                / n
-        })
-        .collect();
-    let mut s = vec![0.0f64; dim * dim];
-    for row in means.chunks_exact(dim) {
-        for a in 0..dim {
-            for b in 0..dim {
-                s[a * dim + b] += (row[a] as f64 - m[a]) * (row[b] as f64 - m[b]) / n;
-            }
-        }
-    }
-    for j in 0..dim {
-        s[j * dim + j] += log_vars
-            .iter()
-            .skip(j)
-            .step_by(dim)
-            .map(|&v| (v as f64).exp())
-            .sum::<f64>()
-            / n;
-    }
-    let trace: f64 = (0..dim).map(|j| s[j * dim + j]).sum();
-    let mm: f64 = m.iter().map(|v| v * v).sum();
-    0.5 * (trace + mm - dim as f64 - log_det(&s, dim))
-}
-
-/// ln det of a symmetric positive definite matrix by Cholesky.
-fn log_det(a: &[f64], n: usize) -> f64 {
-    let mut l = vec![0.0f64; n * n];
-    let mut total = 0.0;
-    for i in 0..n {
-        for j in 0..=i {
-            let s: f64 = a[i * n + j] - (0..j).map(|k| l[i * n + k] * l[j * n + k]).sum::<f64>();
-            if i == j {
-                let d = s.max(1e-300).sqrt();
-                l[i * n + i] = d;
-                total += 2.0 * d.ln();
-            } else {
-                l[i * n + j] = s / l[j * n + j];
-            }
-        }
-    }
-    total
 }
 
 /// One alphabet's drawings (indices into the evaluation split) and each one's character within the alphabet.

@@ -5,16 +5,17 @@
 mod measures;
 pub mod plots;
 
+pub use crate::eval::prior_match::aggregate_kl;
 pub use measures::{
-    AlphabetGroup, aggregate_kl, by_alphabet, cluster_by_alphabet, columns, encode_means,
-    nearest_prototype, oneshot_error, swap_test,
+    AlphabetGroup, by_alphabet, cluster_by_alphabet, columns, encode_means, nearest_prototype,
+    oneshot_error, swap_test,
 };
 
 use crate::data::ImageSet;
 use crate::data::omniglot::{Omniglot, OneShotRun};
 use crate::eval::cluster::matched_accuracy;
 use crate::eval::metrics::{Encodings, encode_and_score, mean};
-use crate::model::Vae;
+use crate::model::{Prior, Vae};
 use crate::objective::{MmdKernel, mmd2_unbiased_host};
 use crate::rng::Rng;
 use burn::prelude::*;
@@ -103,7 +104,15 @@ pub fn evaluate(
     let style_dim = dim - content_dim;
     let images = data.image_set();
     let mut rng = Rng::derive(opts.seed, 0xe7a1, 0);
-    let enc = encode_and_score(model, &images, device, &mut rng, opts.draws, 500);
+    let enc = encode_and_score(
+        model,
+        &Prior::Gaussian,
+        &images,
+        device,
+        &mut rng,
+        opts.draws,
+        500,
+    );
     let groups = by_alphabet(data);
     let part = |v: &[f32], content: bool| {
         if content {

@@ -115,6 +115,7 @@ pub fn write_plots(
                     by_alphabet.len()
                 ),
                 ("t-SNE 1", "t-SNE 2"),
+                None,
             ),
             &format!("tsne-{part}-alphabets.png"),
         )?;
@@ -129,6 +130,7 @@ pub fn write_plots(
                     short(&data.alphabets[alphabet])
                 ),
                 ("t-SNE 1", "t-SNE 2"),
+                None,
             ),
             &format!("tsne-{part}-characters.png"),
         )?;

@@ -32,6 +32,13 @@ fn fmt_tick(v: f64) -> String {
     if s == "-0" { "0".into() } else { s.to_string() }
 }
 
+/// A density over the plot's plane, drawn in grey under the points, with the square
+/// `[-extent, extent]²` the view must include.
+pub struct Background<'a> {
+    pub density: &'a dyn Fn(f64, f64) -> f64,
+    pub extent: f64,
+}
+
 /// `points` is `n x 2` row-major; `labels` index `class_names`.
 pub fn scatter(
     points: &[f32],
@@ -39,6 +46,7 @@ pub fn scatter(
     class_names: &[String],
     title: &str,
     axes: (&str, &str),
+    background: Option<Background>,
 ) -> Canvas {
     let (pw, ph) = (760i64, 700i64);
     let legend_w = 12
@@ -65,9 +73,31 @@ pub fn scatter(
         let pad = (hi - lo).max(1e-6) * 0.05;
         (lo - pad, hi + pad)
     };
-    let ((x0, x1), (y0, y1)) = (lim(&xs), lim(&ys));
+    let ((mut x0, mut x1), (mut y0, mut y1)) = (lim(&xs), lim(&ys));
+    if let Some(b) = &background {
+        (x0, x1) = (x0.min(-b.extent), x1.max(b.extent));
+        (y0, y1) = (y0.min(-b.extent), y1.max(b.extent));
+    }
     let sx = |x: f64| MARGIN_L as f64 + (x - x0) / (x1 - x0) * pw as f64;
     let sy = |y: f64| (MARGIN_T + ph) as f64 - (y - y0) / (y1 - y0) * ph as f64;
+    if let Some(b) = &background {
+        // Shade each pixel by the density at its centre, darkest at the densest.
+        let at = |px: i64, py: i64| {
+            let x = x0 + (px as f64 + 0.5) / pw as f64 * (x1 - x0);
+            let y = y1 - (py as f64 + 0.5) / ph as f64 * (y1 - y0);
+            (b.density)(x, y)
+        };
+        let values: Vec<f64> = (0..ph)
+            .flat_map(|py| (0..pw).map(move |px| (px, py)))
+            .map(|(px, py)| at(px, py))
+            .collect();
+        let top = values.iter().copied().fold(0.0f64, f64::max).max(1e-300);
+        for (i, v) in values.iter().enumerate() {
+            let shade = (255.0 - 70.0 * (v / top).sqrt()).round() as u8;
+            let (px, py) = (i as i64 % pw, i as i64 / pw);
+            c.set(MARGIN_L + px, MARGIN_T + py, [shade, shade, shade]);
+        }
+    }
     for t in nice_ticks(x0, x1, 8) {
         let x = sx(t) as i64;
         c.fill_rect(x, MARGIN_T, 1, ph, LIGHT);
@@ -290,7 +320,7 @@ mod tests {
             })
             .collect();
         let labels: Vec<u8> = (0..600).map(|i| (i % 3) as u8).collect();
-        let png = scatter(&pts, &labels, &names, "t", ("x", "y")).to_png();
+        let png = scatter(&pts, &labels, &names, "t", ("x", "y"), None).to_png();
         let decoder = png::Decoder::new(std::io::Cursor::new(png));
         let mut reader = decoder.read_info().unwrap();
         let mut buf = vec![0; reader.output_buffer_size()];

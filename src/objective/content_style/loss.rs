@@ -1,83 +1,12 @@
-//! The content/style objective of the Omniglot study, made to separate *what* is drawn from *how*.
-//!
-//! A batch holds `groups` characters with `per_group` drawings each (rows `g * per_group ..`).
-//! - **Group content** (Bouchacourt et al., multi-level VAE): the drawings of one character share
-//!   one content code, whose posterior is the product of the drawings' content Gaussians. Each
-//!   drawing is reconstructed from that shared content plus its own style, so whatever differs
-//!   between drawings of a character (the hand) can only travel through style.
-//! - **Regularisers per part**: KL to N(0, I) (the group's content posterior once per group, each
-//!   drawing's style), MMD between the aggregate posterior and N(0, I), or both.
-//! - **Prototype term** (Snell et al.): half of each group's content means, averaged, must be the
-//!   nearest prototype to the other half's. This uses the same labels the grouping uses and makes
-//!   content distances mean "same character" on alphabets never seen in training.
+//! The content/style loss terms: the two parts of a posterior, the group-level content code,
+//! the prototype term, and one batch's loss.
 
-use super::kind::{Batch, Batching, Kind, Optimise, Term};
-use super::mmd::sq_dists;
-use super::mmd::{MmdKernel, mmd2_unbiased};
-use super::terms::{bce_with_logits, kl_to_standard_normal};
-use crate::model::{Posterior, Vae, VaeConfig};
-use crate::rng::Rng;
+use super::ContentStyle;
+use crate::model::{Decoder, Encoder, Posterior};
+use crate::objective::mmd::{mmd2_unbiased, sq_dists};
+use crate::objective::terms::{bce_with_logits, kl_to_standard_normal};
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
-use serde::{Deserialize, Serialize};
-
-/// Which penalties pull a latent part towards the prior.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
-#[serde(rename_all = "lowercase")]
-pub enum Regulariser {
-    /// KL(q(z|x) || N(0, I)) per drawing
-    Kl,
-    /// MMD² between the batch's codes and prior draws
-    Mmd,
-    /// KL and MMD²
-    #[cfg_attr(feature = "cli", value(alias = "kl+mmd"))]
-    Both,
-}
-
-impl Regulariser {
-    fn kl(self) -> bool {
-        matches!(self, Self::Kl | Self::Both)
-    }
-    fn mmd(self) -> bool {
-        matches!(self, Self::Mmd | Self::Both)
-    }
-}
-
-/// The kind's settings; stored in the run's config and the model file's provenance.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ContentStyle {
-    /// Drawings of one character per group (even, at least 2: the prototype term halves groups).
-    pub per_group: usize,
-    pub content_reg: Regulariser,
-    pub style_reg: Regulariser,
-    /// Weights of the KL terms, where `*_reg` includes KL.
-    pub content_beta: f64,
-    pub style_beta: f64,
-    /// Weight of MMD² (per drawing, like the other terms).
-    pub mmd_weight: f64,
-    pub kernel: MmdKernel,
-    /// Weight of the prototype cross-entropy.
-    pub proto_weight: f64,
-    /// Random translation of each training drawing by up to this many pixels (position is style).
-    pub max_shift: usize,
-}
-
-impl Default for ContentStyle {
-    fn default() -> Self {
-        Self {
-            per_group: 4,
-            content_reg: Regulariser::Mmd,
-            style_reg: Regulariser::Both,
-            content_beta: 1.0,
-            style_beta: 1.0,
-            mmd_weight: 100.0,
-            kernel: MmdKernel::Imq,
-            proto_weight: 20.0,
-            max_shift: 2,
-        }
-    }
-}
 
 /// A posterior over `[content | style]` as its two parts.
 pub fn parts(q: &Posterior, content_dim: usize) -> (Posterior, Posterior) {
@@ -194,7 +123,8 @@ impl Noise {
 }
 
 pub fn content_style_loss(
-    model: &Vae,
+    encoder: &Encoder,
+    decoder: &Decoder,
     x: Tensor<4>,
     content_dim: usize,
     noise: Noise,
@@ -203,7 +133,7 @@ pub fn content_style_loss(
     let n = x.dims()[0];
     let k = c.per_group;
     let g = n / k;
-    let q = model.encoder.forward(x.clone());
+    let q = encoder.forward(x.clone());
     let (qc, qs) = parts(&q, content_dim);
     let group = group_product(&qc, k);
     let zc = group
@@ -212,9 +142,7 @@ pub fn content_style_loss(
         .repeat_dim(1, k)
         .reshape([n, content_dim]);
     let zs = qs.sample(noise.style.clone());
-    let logits = model
-        .decoder
-        .forward_logits(Tensor::cat(vec![zc, zs.clone()], 1));
+    let logits = decoder.forward_logits(Tensor::cat(vec![zc, zs.clone()], 1));
     let recon = bce_with_logits(logits, x).mean();
     let kl_content = kl_to_standard_normal(&group).sum() / n as f64;
     let kl_style = kl_to_standard_normal(&qs).mean();
@@ -242,118 +170,6 @@ pub fn content_style_loss(
         mmd_content,
         mmd_style,
         proto,
-    }
-}
-
-/// Streams of the step's noise (see `Batch::seed`); the group order and shifts use 11 and 13.
-const NOISE_STREAM: u64 = 12;
-
-impl Kind for ContentStyle {
-    const NAME: &'static str = "content-style";
-    type Net = Vae;
-
-    fn terms(&self) -> &'static [&'static str] {
-        &[
-            "loss",
-            "recon",
-            "kl_content",
-            "kl_style",
-            "mmd_content",
-            "mmd_style",
-            "proto",
-            "nelbo",
-        ]
-    }
-
-    fn progress_terms(&self) -> &'static [&'static str] {
-        &["loss", "recon", "proto"]
-    }
-
-    fn batching(&self) -> Batching {
-        Batching::Groups {
-            per_group: self.per_group,
-            max_shift: self.max_shift,
-        }
-    }
-
-    fn check_architecture(&self, architecture: &VaeConfig) -> Result<(), String> {
-        match architecture.content_dim {
-            Some(_) => Ok(()),
-            None => Err("it must declare content_dim (give --content-dim)".into()),
-        }
-    }
-
-    fn check_training(&self, batch_size: usize) -> Result<(), String> {
-        for (flag, w) in [
-            ("--content-beta", self.content_beta),
-            ("--style-beta", self.style_beta),
-            ("--mmd-weight", self.mmd_weight),
-            ("--proto-weight", self.proto_weight),
-        ] {
-            if !(0.0..=10_000.0).contains(&w) {
-                return Err(format!("{flag} {w} must be a number in [0, 10000]"));
-            }
-        }
-        if self.max_shift > 8 {
-            return Err(format!(
-                "--max-shift {} must be at most 8 pixels",
-                self.max_shift
-            ));
-        }
-        let k = self.per_group;
-        if k < 2 || !k.is_multiple_of(2) || k > 20 {
-            return Err(format!("--group-size {k} must be even and in 2..=20"));
-        }
-        if !batch_size.is_multiple_of(k) || batch_size / k < 2 {
-            return Err(format!(
-                "--batch-size {batch_size} must be a multiple of --group-size {k} holding at least two groups"
-            ));
-        }
-        Ok(())
-    }
-
-    fn net(&self, architecture: &VaeConfig, seed: Option<u64>, device: &Device) -> Vae {
-        match seed {
-            Some(seed) => Vae::new(architecture, seed, device),
-            None => Vae::uninitialised(architecture, device),
-        }
-    }
-
-    fn vae(net: &Vae) -> &Vae {
-        net
-    }
-
-    fn step(
-        &self,
-        architecture: &VaeConfig,
-        net: Vae,
-        batch: Batch,
-        opt: &mut impl Optimise,
-    ) -> (Vae, Vec<Term>) {
-        let x = batch.x;
-        let n = x.dims()[0];
-        let groups = n / self.per_group;
-        let content = architecture
-            .content_dim
-            .expect("checked by check_architecture");
-        let style = architecture.latent_dim - content;
-        let eps = Rng::derive(batch.seed, NOISE_STREAM, batch.step as u64)
-            .normals(Noise::len(n, groups, content, style));
-        let noise = Noise::from_flat(eps, n, groups, content, style, &x.device());
-        let loss = content_style_loss(&net, x, content, noise, self);
-        let nelbo = loss.nelbo();
-        let net = opt.minimise(net, &loss.total, "model");
-        let terms = vec![
-            ("loss", loss.total),
-            ("recon", loss.recon),
-            ("kl_content", loss.kl_content),
-            ("kl_style", loss.kl_style),
-            ("mmd_content", loss.mmd_content),
-            ("mmd_style", loss.mmd_style),
-            ("proto", loss.proto),
-            ("nelbo", nelbo),
-        ];
-        (net, terms)
     }
 }
 
