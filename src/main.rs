@@ -23,7 +23,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Train a model; writes config.json, metrics.jsonl and checkpoint.safetensors into --out
-    Train(cli::train::Args),
+    Train(Box<cli::train::Args>),
     /// Evaluate a run directory or a model file: metrics table (or JSON) and plots
     Eval(cli::eval::Args),
     /// Package a run as a model file (weights + manifest + test-set codes) and list it in
@@ -39,7 +39,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
-        Command::Train(a) => cli::train::run(a),
+        Command::Train(a) => cli::train::run(*a),
         Command::Eval(a) => cli::eval::run(a),
         Command::Export(a) => cli::export::run(a),
         Command::Info(a) => cli::info::run(a),

@@ -4,11 +4,12 @@
 
 mod common;
 use burn::prelude::*;
+use burn::tensor::activation::softmax;
 use common::{read_jsonl, run, scratch, stderr};
 use latent_atlas::model::{
     AdversarialNet, Critic, NamedTensor, Preset, Prior, VaeConfig, named_params,
 };
-use latent_atlas::objective::aae::Aae;
+use latent_atlas::objective::aae::{Aae, category_imbalance};
 use latent_atlas::objective::{Batch, Kind, Optimise, ParamSet, softplus};
 use latent_atlas::rng::Rng;
 use latent_atlas::tensorfile::TensorFile;
@@ -60,7 +61,12 @@ fn each_phase_moves_only_its_own_parameters() {
     ] {
         let mut arch = VaeConfig::preset(Preset::Keras, 5);
         arch.prior = prior.clone();
-        let kind = Aae::default();
+        // A categorical code gets the balance term too (it joins the encoder's phase).
+        let categorical = matches!(prior, Prior::Categorical { .. });
+        let kind = Aae {
+            balance: if categorical { 5.0 } else { 0.0 },
+            ..Aae::default()
+        };
         let net: AdversarialNet = kind.net(&arch, Some(3), &device);
         let critics = net.critics.len();
         let mut optimisers = Optimisers::new(kind.param_sets());
@@ -82,6 +88,7 @@ fn each_phase_moves_only_its_own_parameters() {
         let (_, terms) = kind.step(&arch, net, batch, &mut spy);
         let names: Vec<&str> = terms.iter().map(|t| t.0).collect();
         assert_eq!(names, kind.terms());
+        assert_eq!(names.contains(&"balance"), categorical);
         let phases: Vec<&str> = spy.log.iter().map(|(s, _)| s.as_str()).collect();
         assert_eq!(
             phases,
@@ -108,6 +115,38 @@ fn each_phase_moves_only_its_own_parameters() {
         assert!(only(2, &["encoder."]), "{:?}", spy.log[2]);
         assert_eq!(critics, if prior.components() == 3 { 2 } else { 1 });
     }
+}
+
+/// The balance term is 0 for a batch that uses the categories evenly (confidently or not) and
+/// ln K for one that uses a single category; descending it spreads a collapsed batch out.
+#[test]
+fn the_balance_term_measures_and_undoes_a_collapse_onto_one_category() {
+    let device = Device::flex().autodiff();
+    let probs = |v: Vec<f32>, n: usize| Tensor::<2>::from_data(TensorData::new(v, [n, 4]), &device);
+    let value = |t: Tensor<1>| t.into_scalar::<f32>() as f64;
+    let even: Vec<f32> = (0..8)
+        .flat_map(|i| (0..4).map(move |c| f32::from(u8::from(c == i % 4))))
+        .collect();
+    assert!(value(category_imbalance(probs(even, 8))).abs() < 1e-5);
+    assert!(value(category_imbalance(probs(vec![0.25; 32], 8))).abs() < 1e-5);
+    let one: Vec<f32> = (0..8).flat_map(|_| [1.0, 0.0, 0.0, 0.0]).collect();
+    assert!((value(category_imbalance(probs(one, 8))) - 4f64.ln()).abs() < 1e-4);
+
+    // Gradient descent on the term from logits that favour category 0 for every row (different
+    // rows by different amounts, as an encoder's would).
+    let start: Vec<f32> = (0..8)
+        .flat_map(|i| [3.0 + i as f32 * 0.1, 0.0, 0.1 * i as f32, -0.2])
+        .collect();
+    let mut logits = Tensor::<2>::from_data(TensorData::new(start, [8, 4]), &device).require_grad();
+    let first = value(category_imbalance(softmax(logits.clone(), 1)));
+    for _ in 0..200 {
+        let loss = category_imbalance(softmax(logits.clone(), 1));
+        let grads = loss.backward();
+        let g = logits.grad(&grads).unwrap();
+        logits = Tensor::from_inner(logits.inner() - g * 2.0).require_grad();
+    }
+    let last = value(category_imbalance(softmax(logits, 1)));
+    assert!(first > 0.9 && last < 0.05, "imbalance {first} -> {last}");
 }
 
 /// A critic trained with the discriminator's loss on two known distributions tells them apart.
@@ -248,6 +287,8 @@ fn aae_settings_that_cannot_work_are_refused() {
         (vec!["--class-prior"], "mixture"),
         (vec!["--generator-lr", "-1"], "--generator-lr -1"),
         (vec!["--critic-width", "2"], "--critic-width 2"),
+        (vec!["--prior", "mixture", "--balance", "1"], "categorical"),
+        (vec!["--balance", "-1"], "--balance -1"),
     ] {
         let mut a = vec!["train", "--kind", "aae", "--latent-dim", "2", "--out", out];
         a.extend(extra);

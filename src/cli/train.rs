@@ -125,6 +125,10 @@ struct AaeArgs {
     /// Show the discriminator each image's class and match it to that class's mixture component
     #[arg(long)]
     class_prior: bool,
+    /// Weight of the term that keeps a categorical code using all its categories
+    /// [default: 5 for --prior categorical]
+    #[arg(long)]
+    balance: Option<f64>,
 }
 
 impl AaeArgs {
@@ -148,6 +152,10 @@ impl AaeArgs {
             generator_lr: self.generator_lr,
             critic_width: self.critic_width,
             class_prior: self.class_prior,
+            balance: self.balance.unwrap_or(match self.prior {
+                PriorName::Categorical => 5.0,
+                _ => 0.0,
+            }),
         }
     }
 }

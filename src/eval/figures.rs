@@ -61,7 +61,10 @@ pub fn write_plots(
             extent: prior.extent(),
         });
     let title = match &background {
-        Some(_) => format!("{title} over the prior, {}", prior.describe()),
+        Some(_) => format!(
+            "{} test set, codes (2-d) over the prior's density",
+            data.name
+        ),
         None => title,
     };
     save(

@@ -10,10 +10,17 @@
 //! 3. regularisation, generator: the encoder minimises the non-saturating loss
 //!    `softplus(-D(code))` against the updated critics.
 //!
-//! The encoder stays Gaussian (reparameterised, no KL): the network is the VAE's, so the page,
-//! the scatter of posterior means and the likelihood bounds work unchanged, and the sampling
-//! noise smooths the decoder around each code. A categorical prior gets two critics, one on the
-//! (softmax) category and one on the style; every other prior one critic on the whole code.
+//! The encoder is deterministic: the code is the VAE encoder's mean head (the network is the
+//! VAE's, so the page and the scatter of codes work unchanged). Sampled codes with no KL to hold
+//! the variance left 0–1 of 2 units active in short runs (README, "Adversarial autoencoders").
+//! A categorical prior gets two critics, one on the (softmax) category and one on the style;
+//! every other prior one critic on the whole code.
+//!
+//! A categorical code can collapse onto one category: a critic judges codes one at a time, so an
+//! encoder that sends every image to the same one-hot vertex looks exactly like a prior sample
+//! there, and the saturated softmax gets no gradient to leave. `balance` adds the marginal
+//! entropy term of CatGAN (Springenberg 2016) to the encoder's phase, `ln K − H(mean softmax)`
+//! over the batch: zero when the batch uses the categories evenly.
 
 use super::kind::{Batch, Batching, Kind, Optimise, ParamSet, Term};
 use super::terms::{bce_with_logits, softplus};
@@ -38,6 +45,9 @@ pub struct Aae {
     /// Give the critic each image's class, and draw the matching prior sample from the component
     /// of that class (the paper's §2.3): every class gets its own component of a mixture.
     pub class_prior: bool,
+    /// Weight of the category balance term (categorical priors only; 0 = the paper's loss).
+    #[serde(default)]
+    pub balance: f64,
 }
 
 impl Default for Aae {
@@ -47,6 +57,7 @@ impl Default for Aae {
             generator_lr: 1.0,
             critic_width: 512,
             class_prior: false,
+            balance: 0.0,
         }
     }
 }
@@ -91,7 +102,13 @@ impl Kind for Aae {
     type Net = AdversarialNet;
 
     fn terms(&self) -> &'static [&'static str] {
-        &["loss", "recon", "d_loss", "g_loss", "d_real", "d_fake"]
+        if self.balance > 0.0 {
+            &[
+                "loss", "recon", "d_loss", "g_loss", "d_real", "d_fake", "balance",
+            ]
+        } else {
+            &["loss", "recon", "d_loss", "g_loss", "d_real", "d_fake"]
+        }
     }
 
     fn progress_terms(&self) -> &'static [&'static str] {
@@ -115,6 +132,9 @@ impl Kind for Aae {
                 "--class-prior matches each class to a component of a mixture prior".into(),
             );
         }
+        if self.balance > 0.0 && !matches!(architecture.prior, Prior::Categorical { .. }) {
+            return Err("--balance evens out the categories of a categorical prior".into());
+        }
         Ok(())
     }
 
@@ -122,6 +142,7 @@ impl Kind for Aae {
         for (flag, v) in [
             ("--discriminator-lr", self.discriminator_lr),
             ("--generator-lr", self.generator_lr),
+            ("--balance", self.balance),
         ] {
             if !(0.0..=10.0).contains(&v) {
                 return Err(format!("{flag} {v} must be a number in [0, 10]"));
@@ -203,16 +224,38 @@ impl Kind for Aae {
             Tensor::<2>::from_data(TensorData::new(hot, [n, k]), &device)
         });
         let parts = Self::parts(architecture);
+        let balance = (self.balance > 0.0).then(|| {
+            let k = architecture.prior.components();
+            category_imbalance(z.clone().narrow(1, 0, k))
+        });
+        let extra = balance.clone().map(|b| b * self.balance);
         let lrs = (self.discriminator_lr, self.generator_lr);
-        let (net, a) = regularisation_phase(net, z, real, &parts, condition, lrs, opt);
+        let contest = Contest {
+            z,
+            real,
+            parts: &parts,
+            condition,
+            extra,
+        };
+        let (net, a) = regularisation_phase(net, contest, lrs, opt);
 
         let mut terms = vec![
             ("loss", recon.clone().detach() + a.g_loss.clone().detach()),
             ("recon", recon),
         ];
         terms.extend(a.terms());
+        terms.extend(balance.map(|b| ("balance", b.detach())));
         (net, terms)
     }
+}
+
+/// `ln K − H(p̄)`, p̄ the batch's mean of the category probabilities `[n, K]` (rows sum to 1):
+/// how far the batch is from using all K categories equally (0) towards one category (ln K).
+pub fn category_imbalance(probabilities: Tensor<2>) -> Tensor<1> {
+    let k = probabilities.dims()[1];
+    let mean = probabilities.mean_dim(0).reshape([k]);
+    let entropy = (mean.clone() * mean.clamp_min(1e-12).log()).sum().neg();
+    entropy.neg() + (k as f64).ln()
 }
 
 /// What the critics said in one regularisation phase: the discriminators' and the encoder's
@@ -237,20 +280,36 @@ impl Adversaries {
     }
 }
 
-/// The paper's regularisation phase. `z`: the codes of the current encoder (their graph kept),
-/// `real`: prior samples of the same shape; critic `i` judges coordinates `parts[i]` (start,
-/// length), with `condition` appended when given. First the critics learn `real` (label 1) from
-/// `z` (label 0) with the non-saturating loss, at `lrs.0` times the run's learning rate; then the
-/// encoder minimises `softplus(-D(z))` against the updated critics, at `lrs.1` times it.
+/// What one regularisation phase compares.
+pub struct Contest<'a> {
+    /// The codes of the current encoder (their graph kept).
+    pub z: Tensor<2>,
+    /// Prior samples of the same shape.
+    pub real: Tensor<2>,
+    /// Critic `i` judges coordinates `parts[i]` (start, length)…
+    pub parts: &'a [(usize, usize)],
+    /// …with this appended when given (a class one-hot).
+    pub condition: Option<Tensor<2>>,
+    /// A further term of the same codes the encoder minimises in its phase.
+    pub extra: Option<Tensor<1>>,
+}
+
+/// The paper's regularisation phase. First the critics learn `real` (label 1) from `z` (label 0)
+/// with the non-saturating loss, at `lrs.0` times the run's learning rate; then the encoder
+/// minimises `softplus(-D(z))` (plus `extra`) against the updated critics, at `lrs.1` times it.
 pub fn regularisation_phase(
     net: AdversarialNet,
-    z: Tensor<2>,
-    real: Tensor<2>,
-    parts: &[(usize, usize)],
-    condition: Option<Tensor<2>>,
+    contest: Contest,
     lrs: (f64, f64),
     opt: &mut impl Optimise,
 ) -> (AdversarialNet, Adversaries) {
+    let Contest {
+        z,
+        real,
+        parts,
+        condition,
+        extra,
+    } = contest;
     let input = |t: Tensor<2>, (start, len): (usize, usize)| {
         let part = t.narrow(1, start, len);
         match &condition {
@@ -280,7 +339,11 @@ pub fn regularisation_phase(
         .zip(parts)
         .map(|(critic, &part)| softplus(critic.forward(input(z.clone(), part)).neg()).mean())
         .collect());
-    let net = opt.minimise_scaled(net, &g_loss, "generator", lrs.1);
+    let encoder_loss = match extra {
+        Some(e) => g_loss.clone() + e,
+        None => g_loss.clone(),
+    };
+    let net = opt.minimise_scaled(net, &encoder_loss, "generator", lrs.1);
     let per = 1.0 / parts.len() as f64;
     let a = Adversaries {
         d_loss,

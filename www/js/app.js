@@ -512,6 +512,8 @@ function wire() {
 }
 
 async function main() {
+  // Read before anything draws: opening the first model moves the view, which rewrites the hash.
+  const link = location.hash;
   wasm = await wasmReady();
   engine = new Engine(wasm, notice);
   engine.onChange(refreshBackendUi);
@@ -535,10 +537,10 @@ async function main() {
     if (m.trained_as) o.title = m.trained_as;
     return o;
   }));
-  const first = engine.models.find((m) => location.hash.includes(`m=${m.name}&`)) ?? engine.defaultModel();
+  const first = engine.models.find((m) => link.includes(`m=${m.name}&`)) ?? engine.defaultModel();
   $('model').value = first.name;
   await openModel(first, await engine.chooseBackend(askedBackend()));
-  await applyLink(location.hash);
+  await applyLink(link);
   await map.idle();
   metrics.firstGridMs = performance.now();
   await drawSamples();

@@ -17,7 +17,7 @@ mod loss;
 
 pub use loss::{ContentStyleLoss, Noise, content_style_loss, group_product, parts, prototype_loss};
 
-use super::aae::{Aae, regularisation_phase};
+use super::aae::{Aae, Contest, regularisation_phase};
 use super::kind::{Batch, Batching, Kind, Optimise, ParamSet, Term};
 use super::mmd::MmdKernel;
 use crate::model::{AdversarialNet, Vae, VaeConfig};
@@ -254,6 +254,7 @@ impl Kind for ContentStyle {
             generator_lr: self.generator_lr,
             critic_width: self.critic_width,
             class_prior: false,
+            balance: 0.0,
         }
         .check_training(batch_size)
     }
@@ -312,7 +313,14 @@ impl Kind for ContentStyle {
         let real = Tensor::<2>::from_data(TensorData::new(real, [n, d]), &device);
         let z = net.encoder.forward(x).mean;
         let lrs = (self.discriminator_lr, self.generator_lr);
-        let (net, a) = regularisation_phase(net, z, real, &parts, None, lrs, opt);
+        let contest = Contest {
+            z,
+            real,
+            parts: &parts,
+            condition: None,
+            extra: None,
+        };
+        let (net, a) = regularisation_phase(net, contest, lrs, opt);
         terms.extend(a.terms());
         (net, terms)
     }
