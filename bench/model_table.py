@@ -21,3 +21,24 @@ for path in sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "pkg"
 print("| model file | latent | test NELBO | recon BCE (z = mean) | KL | IWAE NLL (k=16) | active units | k-means acc | NMI |")
 print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 print("\n".join(rows))
+
+# Adversarial autoencoders: no ELBO (deterministic codes); reconstruction, prior match, clusters.
+aae = []
+for path in sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "pkg", "*.json"))):
+    if path.endswith("index.json"):
+        continue
+    m = json.load(open(path))["manifest"]
+    if m["kind"] != "aae":
+        continue
+    x, p = m["metrics"], m["architecture"]["prior"]
+    prior = {"gaussian": "N(0, I)", "mixture": f"mixture of {p.get('components')}", "categorical": f"{p.get('classes')} categories + style"}[p["kind"]]
+    cat = (f"{x['cluster_acc']:.3f} / {x['cluster_majority_acc']:.3f}" if x.get("cluster_acc") is not None else "—")
+    aae.append(
+        f"| `pkg/{m['name']}.safetensors` | {m['architecture']['latent_dim']} | {prior} | {x['recon_bce']:.1f} | "
+        f"{x['mmd_prior']:.4f} ({x['mmd_noise']:.5f}) | {x['kmeans_acc']:.3f} | {x['nmi']:.3f} | {cat} |"
+    )
+if aae:
+    print()
+    print("| model file | latent | prior | recon BCE | MMD² to prior (noise) | k-means acc | NMI | category acc (Hungarian / majority) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("\n".join(aae))

@@ -92,7 +92,7 @@ fn package(
     }))
     .expect("sidecar serialises");
     write_atomically(&sidecar, text.as_bytes()).map_err(|e| io(&sidecar, e))?;
-    update_index(out, &bundle.manifest)?;
+    update_index(out)?;
     write_test_images(out, &bundle.manifest.dataset.name, test)
 }
 
@@ -115,33 +115,35 @@ fn write_test_images(out: &Path, dataset: &str, test: &ImageSet) -> Result<(), S
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// `index.json` beside the model files lists them for the page's model picker.
-fn update_index(out: &Path, m: &Manifest) -> Result<(), String> {
+/// `index.json` beside the model files lists them for the page's model picker. It is rebuilt
+/// from every model file in the folder (so each entry has the current fields), `out` included;
+/// a file that does not read as a model is left out with a warning.
+fn update_index(out: &Path) -> Result<(), String> {
     let dir = out.parent().unwrap_or(Path::new("."));
     let path = dir.join("index.json");
-    let mut entries: Vec<serde_json::Value> = std::fs::read_to_string(&path)
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| v.get("models").and_then(|m| m.as_array()).cloned())
-        .unwrap_or_default();
-    let file = out
-        .file_name()
-        .map(|f| f.to_string_lossy().to_string())
-        .unwrap_or_default();
-    entries.retain(|e| e.get("file").and_then(|f| f.as_str()) != Some(&file));
-    // Sizes are read from disk for every entry: the page opens the smallest 2-D model first.
-    for e in entries.iter_mut() {
-        let size = e
-            .get("file")
-            .and_then(|f| f.as_str())
-            .and_then(|f| std::fs::metadata(dir.join(f)).ok())
-            .map(|m| m.len());
-        if let (Some(obj), Some(size)) = (e.as_object_mut(), size) {
-            obj.insert("bytes".into(), size.into());
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "safetensors"))
+        .collect();
+    files.sort();
+    let mut entries = Vec::new();
+    for file in files {
+        let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        match Bundle::from_bytes(&bytes) {
+            Ok(b) => entries.push(index_entry(&file, &b.manifest, bytes.len())),
+            Err(e) => eprintln!("index.json leaves out {}: {e}", file.display()),
         }
     }
-    entries.push(serde_json::json!({
-        "file": file,
+    let text = serde_json::to_string_pretty(&serde_json::json!({ "models": entries }))
+        .expect("index serialises");
+    write_atomically(&path, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// One model's line in `index.json`: what the picker shows and the page needs before loading.
+fn index_entry(file: &Path, m: &Manifest, bytes: usize) -> serde_json::Value {
+    serde_json::json!({
+        "file": file.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default(),
         "name": m.name,
         "kind": m.kind,
         "dataset": m.dataset.name,
@@ -153,15 +155,7 @@ fn update_index(out: &Path, m: &Manifest) -> Result<(), String> {
         },
         "trained_as": m.training.objective.describe(&m.architecture),
         "nelbo": m.metrics.as_ref().and_then(|x| x.get("nelbo")).cloned(),
-        "bytes": std::fs::metadata(out).map(|m| m.len()).ok(),
-    }));
-    entries.sort_by_key(|e| {
-        e.get("file")
-            .and_then(|f| f.as_str())
-            .unwrap_or("")
-            .to_string()
-    });
-    let text = serde_json::to_string_pretty(&serde_json::json!({ "models": entries }))
-        .expect("index serialises");
-    write_atomically(&path, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+        // The page opens the smallest 2-D model first.
+        "bytes": bytes,
+    })
 }

@@ -145,7 +145,7 @@ fn upload_preprocessing_recovers_real_test_images() {
             }
         }
         let peak = *img.iter().max().unwrap() as f32;
-        let out = latent_atlas::explorer::prepare_image(&rgba, w, w, 28, 28).unwrap();
+        let out = latent_atlas::data::upload::prepare_image(&rgba, w, w, 28, 28).unwrap();
         let diff = out
             .iter()
             .zip(img)

@@ -73,6 +73,14 @@ fn train_eval_export_and_reload() {
     }
 
     let model = root.join("pkg").join("tiny.safetensors");
+    // The index is rebuilt from the model files: a stale entry goes, a junk file is left out.
+    std::fs::create_dir_all(root.join("pkg")).unwrap();
+    std::fs::write(
+        root.join("pkg/index.json"),
+        r#"{"models":[{"file":"gone.safetensors","name":"gone"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(root.join("pkg/junk.safetensors"), b"not a model").unwrap();
     let o = run(&["export", r, "--out", model.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let b = Bundle::from_bytes(&std::fs::read(&model).unwrap()).unwrap();
@@ -88,7 +96,17 @@ fn train_eval_export_and_reload() {
     let index: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("pkg/index.json")).unwrap())
             .unwrap();
-    assert_eq!(index["models"][0]["file"], "tiny.safetensors");
+    let models = index["models"].as_array().unwrap();
+    assert_eq!(models.len(), 1, "{index}");
+    assert_eq!(models[0]["file"], "tiny.safetensors");
+    assert_eq!(models[0]["clusters"], 0);
+    assert!(
+        models[0]["trained_as"]
+            .as_str()
+            .is_some_and(|t| t.contains("KL")),
+        "{index}"
+    );
+    assert!(stderr(&o).contains("junk.safetensors"), "{}", stderr(&o));
     assert!(root.join("pkg/tiny.json").exists());
 
     let o = run(&["info", model.to_str().unwrap()]);

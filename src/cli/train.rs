@@ -194,6 +194,10 @@ struct ContentStyleArgs {
     /// Random shift of each training drawing, in pixels
     #[arg(long, default_value_t = 2)]
     max_shift: usize,
+    /// Share of training drawings cropped to their ink and scaled as the page prepares a
+    /// person's drawing (0 = none)
+    #[arg(long, default_value_t = 0.0)]
+    page_crops: f64,
 }
 
 impl ContentStyleArgs {
@@ -209,6 +213,7 @@ impl ContentStyleArgs {
             kernel: self.kernel,
             proto_weight: self.proto_weight,
             max_shift: self.max_shift,
+            page_crops: self.page_crops,
             critic_width: aae.critic_width,
             discriminator_lr: aae.discriminator_lr,
             generator_lr: aae.generator_lr,

@@ -7,6 +7,7 @@ pub mod fashion;
 pub mod idx;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod omniglot;
+pub mod upload;
 
 /// Labelled greyscale images of one size, pixels as bytes (0 = background, 255 = ink).
 #[derive(Debug, Clone)]

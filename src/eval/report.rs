@@ -194,31 +194,9 @@ impl Report {
     pub fn fit(&self) -> Option<usize> {
         match self {
             Self::Images { .. } => None,
-            Self::ContentStyle { eval, .. } => Some(median_extent(&eval.images)),
+            Self::ContentStyle { eval, .. } => {
+                Some(crate::data::upload::median_extent(&eval.images))
+            }
         }
     }
-}
-
-/// Median over images of the longer side of the ink's bounding box (pixels above 5% ink, the
-/// page's crop threshold).
-fn median_extent(images: &ImageSet) -> usize {
-    let side = images.side;
-    let mut extents: Vec<usize> = (0..images.len())
-        .map(|i| {
-            let img = images.image(i);
-            let ink = |x: usize, y: usize| img[y * side + x] > 13;
-            let rows: Vec<usize> = (0..side)
-                .filter(|&y| (0..side).any(|x| ink(x, y)))
-                .collect();
-            let cols: Vec<usize> = (0..side)
-                .filter(|&x| (0..side).any(|y| ink(x, y)))
-                .collect();
-            match (rows.first(), rows.last(), cols.first(), cols.last()) {
-                (Some(r0), Some(r1), Some(c0), Some(c1)) => (r1 - r0 + 1).max(c1 - c0 + 1),
-                _ => 0,
-            }
-        })
-        .collect();
-    extents.sort_unstable();
-    extents[extents.len() / 2]
 }

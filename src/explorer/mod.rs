@@ -1,6 +1,6 @@
 //! Backend-independent latent operations the explorer needs: the 2-D plane a map shows inside
-//! the latent space, grids over it, interpolation paths, and turning an uploaded or drawn image
-//! into model input. Pure functions on plain data, tested natively, used by the page.
+//! the latent space, grids over it and interpolation paths (an upload becomes model input in
+//! `data::upload`). Pure functions on plain data, tested natively, used by the page.
 
 /// The plane the map shows: `point(x, y) = origin + x * u + y * v` in latent space.
 #[derive(Debug, Clone, PartialEq)]
@@ -138,106 +138,6 @@ pub fn to_grey_bytes(pixels: &[f32]) -> Vec<u8> {
         .collect()
 }
 
-pub const MAX_UPLOAD_PIXELS: usize = 40_000_000;
-
-/// Turn an RGBA image (any size) into the model's input: `side x side` floats in [0, 1], bright
-/// ink on a dark background like the training data. Transparent pixels count as background; a
-/// light background is inverted; the ink's bounding box is scaled (keeping its aspect ratio, area
-/// averaging) so its longer side is `fit` pixels, and centred.
-pub fn prepare_image(
-    rgba: &[u8],
-    width: usize,
-    height: usize,
-    side: usize,
-    fit: usize,
-) -> Result<Vec<f32>, String> {
-    if width == 0 || height == 0 {
-        return Err("The image is empty.".into());
-    }
-    if width.saturating_mul(height) > MAX_UPLOAD_PIXELS {
-        return Err(format!(
-            "The image is {width}x{height}; images up to {} megapixels are accepted.",
-            MAX_UPLOAD_PIXELS / 1_000_000
-        ));
-    }
-    if rgba.len() != width * height * 4 {
-        return Err("The image data is incomplete.".into());
-    }
-    // Luminance composited over white, so transparency reads as (light) background.
-    let lum: Vec<f32> = rgba
-        .chunks_exact(4)
-        .map(|p| {
-            let a = p[3] as f32 / 255.0;
-            let y = (0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32) / 255.0;
-            a * y + (1.0 - a)
-        })
-        .collect();
-    let mut border: Vec<f32> = (0..width)
-        .flat_map(|x| [lum[x], lum[(height - 1) * width + x]])
-        .chain((0..height).flat_map(|y| [lum[y * width], lum[y * width + width - 1]]))
-        .collect();
-    border.sort_by(f32::total_cmp);
-    let background = border[border.len() / 2];
-    let ink: Vec<f32> = lum
-        .iter()
-        .map(|&l| {
-            if background > 0.5 {
-                (background - l).max(0.0)
-            } else {
-                (l - background).max(0.0)
-            }
-        })
-        .collect();
-    let peak = ink.iter().copied().fold(0.0, f32::max);
-    if peak < 0.1 {
-        return Err("No drawing found: the image has no visible strokes or shapes.".into());
-    }
-    let ink: Vec<f32> = ink.iter().map(|v| (v / peak).min(1.0)).collect();
-    let (mut x0, mut y0, mut x1, mut y1) = (width, height, 0, 0);
-    for (i, &v) in ink.iter().enumerate() {
-        if v > 0.05 {
-            let (x, y) = (i % width, i / width);
-            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x + 1), y1.max(y + 1));
-        }
-    }
-    let (bw, bh) = ((x1 - x0) as f32, (y1 - y0) as f32);
-    let scale = fit as f32 / bw.max(bh);
-    let (ow, oh) = (
-        (bw * scale).round().max(1.0) as usize,
-        (bh * scale).round().max(1.0) as usize,
-    );
-    // Odd margins put the extra pixel first, as Fashion-MNIST's own centring does.
-    let (ox, oy) = (
-        (side - ow.min(side)).div_ceil(2),
-        (side - oh.min(side)).div_ceil(2),
-    );
-    let mut out = vec![0.0f32; side * side];
-    // Area averaging: each output pixel is the mean of the source rectangle it covers.
-    for ty in 0..oh.min(side) {
-        for tx in 0..ow.min(side) {
-            let (sx0, sx1) = (
-                x0 as f32 + tx as f32 / scale,
-                x0 as f32 + (tx + 1) as f32 / scale,
-            );
-            let (sy0, sy1) = (
-                y0 as f32 + ty as f32 / scale,
-                y0 as f32 + (ty + 1) as f32 / scale,
-            );
-            let (mut sum, mut area) = (0.0, 0.0);
-            for sy in sy0.floor() as usize..(sy1.ceil() as usize).min(height) {
-                let wy = (sy1.min(sy as f32 + 1.0) - sy0.max(sy as f32)).max(0.0);
-                for sx in sx0.floor() as usize..(sx1.ceil() as usize).min(width) {
-                    let w = wy * (sx1.min(sx as f32 + 1.0) - sx0.max(sx as f32)).max(0.0);
-                    sum += w * ink[sy * width + sx];
-                    area += w;
-                }
-            }
-            out[(oy + ty) * side + ox + tx] = if area > 0.0 { sum / area } else { 0.0 };
-        }
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,67 +214,5 @@ mod tests {
             interpolate(&[1.0, 1.0], &[2.0, 2.0], 3, true)[1],
             vec![1.5, 1.5]
         );
-    }
-
-    #[test]
-    fn a_photographed_test_image_comes_back_close_to_itself() {
-        // A Fashion-MNIST-like shape (ink on black), drawn 4x larger as dark ink on white paper.
-        let mut small = vec![0u8; 28 * 28];
-        for y in 4..24 {
-            for x in 9..19 {
-                small[y * 28 + x] = if (x + y) % 5 == 0 { 120 } else { 230 };
-            }
-        }
-        let (w, h) = (112, 112);
-        let mut rgba = Vec::with_capacity(w * h * 4);
-        for y in 0..h {
-            for x in 0..w {
-                let v = 255 - small[(y / 4) * 28 + x / 4];
-                rgba.extend([v, v, v, 255]);
-            }
-        }
-        // Fashion-MNIST scales the longer side to 28 pixels; the shape is 20 tall.
-        let out = prepare_image(&rgba, w, h, 28, 20).unwrap();
-        let diff: f32 = out
-            .iter()
-            .zip(&small)
-            .map(|(o, &s)| (o - s as f32 / 230.0).abs())
-            .sum::<f32>()
-            / (28.0 * 28.0);
-        assert!(diff < 0.02, "mean abs difference {diff}");
-    }
-
-    #[test]
-    fn bad_uploads_are_refused_with_a_reason() {
-        assert!(
-            prepare_image(&[], 0, 0, 28, 28)
-                .unwrap_err()
-                .contains("empty")
-        );
-        assert!(
-            prepare_image(&[0; 16], 100_000, 100_000, 28, 28)
-                .unwrap_err()
-                .contains("megapixels")
-        );
-        assert!(
-            prepare_image(&[0; 10], 2, 2, 28, 28)
-                .unwrap_err()
-                .contains("incomplete")
-        );
-        // Fully transparent, and uniformly grey: nothing to encode.
-        assert!(
-            prepare_image(&[0; 64 * 4], 8, 8, 28, 28)
-                .unwrap_err()
-                .contains("No drawing")
-        );
-        assert!(
-            prepare_image(&[128, 128, 128, 255].repeat(64), 8, 8, 28, 28)
-                .unwrap_err()
-                .contains("No drawing")
-        );
-        // A transparent background with opaque black ink is a drawing.
-        let mut rgba = [0u8; 8 * 8 * 4];
-        rgba[(3 * 8 + 3) * 4 + 3] = 255;
-        assert!(prepare_image(&rgba, 8, 8, 28, 28).is_ok());
     }
 }

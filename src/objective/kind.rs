@@ -12,14 +12,19 @@ use burn::prelude::*;
 pub type Term = (&'static str, Tensor<1>);
 
 /// How a kind's batches are drawn from the training images.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Batching {
     /// Every image once per epoch, in a fresh random order, `batch_size` at a time.
     Shuffled,
     /// Whole groups of `per_group` images with the same group label (Omniglot: drawings of one
     /// character), `batch_size / per_group` groups a batch, rows `g * per_group ..` holding group
-    /// `g`; each image moved by up to `max_shift` whole pixels at random.
-    Groups { per_group: usize, max_shift: usize },
+    /// `g`; each image moved by up to `max_shift` whole pixels at random, and a share
+    /// `page_crops` of them first cropped and scaled as the page prepares a drawing.
+    Groups {
+        per_group: usize,
+        max_shift: usize,
+        page_crops: f64,
+    },
 }
 
 /// One batch as a kind's step receives it.

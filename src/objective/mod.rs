@@ -98,9 +98,14 @@ impl Objective {
                 k.style_reg.describe(),
                 k.per_group
             ),
-            Self::Aae(_) => {
-                format!("adversarial autoencoder: codes matched to {prior} by a discriminator")
-            }
+            Self::Aae(k) => format!(
+                "adversarial autoencoder: codes matched to {prior} by a discriminator{}",
+                if k.balance > 0.0 {
+                    ", categories kept in balance"
+                } else {
+                    ""
+                }
+            ),
         }
     }
 

@@ -2,6 +2,7 @@
 //! from `Rng::derive(seed, stream, epoch or step)`, so a resumed run draws exactly the batches an
 //! uninterrupted one would have.
 
+use crate::data::upload::{median_extent, prepare_image};
 use crate::data::{ImageSet, TrainSet};
 use crate::objective::Batching;
 use crate::rng::Rng;
@@ -10,6 +11,7 @@ use burn::prelude::*;
 const SHUFFLE_STREAM: u64 = 1;
 const GROUP_STREAM: u64 = 11;
 const SHIFT_STREAM: u64 = 13;
+const CROP_STREAM: u64 = 17;
 
 /// How a run's epochs are cut into batches.
 pub struct BatchPlan<'a> {
@@ -17,6 +19,8 @@ pub struct BatchPlan<'a> {
     data: &'a TrainSet,
     batch_size: usize,
     per_epoch: usize,
+    /// Every training image as the page would prepare it, when a kind asks for page crops.
+    page_view: Option<ImageSet>,
 }
 
 /// One epoch's batches: image indices, in order.
@@ -49,11 +53,18 @@ impl<'a> BatchPlan<'a> {
                 "{n} training images do not fill one batch of {batch_size}"
             ));
         }
+        let page_view = match batching {
+            Batching::Groups { page_crops, .. } if page_crops > 0.0 => {
+                Some(page_view(&data.images))
+            }
+            _ => None,
+        };
         Ok(Self {
             batching,
             data,
             batch_size,
             per_epoch,
+            page_view,
         })
     }
 
@@ -135,9 +146,23 @@ impl Epoch<'_> {
                 images.gather_f32(idx, &mut buf);
                 buf
             }
-            Batching::Groups { max_shift, .. } => {
+            Batching::Groups {
+                max_shift,
+                page_crops,
+                ..
+            } => {
+                // Which images are page crops comes from its own stream, so that runs without
+                // crops draw exactly the shifts they always did.
+                let mut pick = Rng::derive(seed, CROP_STREAM, step as u64);
+                let sources: Vec<&ImageSet> = idx
+                    .iter()
+                    .map(|_| match &self.plan.page_view {
+                        Some(view) if pick.uniform() < page_crops => view,
+                        _ => images,
+                    })
+                    .collect();
                 let mut rng = Rng::derive(seed, SHIFT_STREAM, step as u64);
-                gather_shifted(images, idx, max_shift, &mut rng)
+                gather_shifted(&sources, idx, max_shift, &mut rng)
             }
         };
         Tensor::from_data(TensorData::new(pixels, [idx.len(), 1, side, side]), device)
@@ -161,22 +186,45 @@ pub fn epoch_groups(group_of: &[u32], k: usize, rng: &mut Rng) -> Vec<Vec<usize>
     groups
 }
 
-/// Images at `indices` as floats in [0, 1], each moved by a random whole-pixel offset of up to
-/// `max_shift` in each direction (ink pushed past the border is lost, as a real shift would be).
+/// Every image as the page prepares a drawing (`data::upload::prepare_image`): cropped to its
+/// ink and scaled so the longer side is the set's median ink extent. From the 28x28 images, not
+/// the original canvases, so slightly softer than the page's own; an image without ink is kept.
+pub fn page_view(images: &ImageSet) -> ImageSet {
+    let side = images.side;
+    let fit = median_extent(images);
+    let mut pixels = Vec::with_capacity(images.pixels.len());
+    for i in 0..images.len() {
+        let img = images.image(i);
+        let rgba: Vec<u8> = img.iter().flat_map(|&v| [v, v, v, 255]).collect();
+        match prepare_image(&rgba, side, side, side, fit) {
+            Ok(px) => pixels.extend(px.iter().map(|&p| (p * 255.0).round() as u8)),
+            Err(_) => pixels.extend_from_slice(img),
+        }
+    }
+    ImageSet {
+        side,
+        pixels,
+        labels: images.labels.clone(),
+    }
+}
+
+/// Images at `indices` (image `k` taken from `sources[k]`) as floats in [0, 1], each moved by a
+/// random whole-pixel offset of up to `max_shift` in each direction (ink pushed past the border
+/// is lost, as a real shift would be).
 pub fn gather_shifted(
-    images: &ImageSet,
+    sources: &[&ImageSet],
     indices: &[usize],
     max_shift: usize,
     rng: &mut Rng,
 ) -> Vec<f32> {
-    let side = images.side as isize;
-    let per = images.pixels_per_image();
+    let side = sources[0].side as isize;
+    let per = sources[0].pixels_per_image();
     let mut out = vec![0.0f32; indices.len() * per];
     let span = 2 * max_shift + 1;
     for (slot, &i) in indices.iter().enumerate() {
         let dy = rng.below(span) as isize - max_shift as isize;
         let dx = rng.below(span) as isize - max_shift as isize;
-        let src = images.image(i);
+        let src = sources[slot].image(i);
         let dst = &mut out[slot * per..(slot + 1) * per];
         for y in 0..side {
             let sy = y - dy;
@@ -224,7 +272,7 @@ mod tests {
         let mut positions = std::collections::BTreeSet::new();
         let mut rng = Rng::new(3);
         for _ in 0..200 {
-            let out = gather_shifted(&images, &[0], 1, &mut rng);
+            let out = gather_shifted(&[&images], &[0], 1, &mut rng);
             assert_eq!(out.iter().filter(|&&v| v == 1.0).count(), 1);
             positions.insert(out.iter().position(|&v| v == 1.0).unwrap());
         }
@@ -233,5 +281,45 @@ mod tests {
             positions,
             [0, 1, 2, 4, 5, 6, 8, 9, 10].into_iter().collect()
         );
+    }
+
+    #[test]
+    fn the_page_view_crops_each_image_to_its_ink_at_the_median_extent() {
+        // Three 28x28 images with ink blocks of side 6, 10 and 14 in different corners.
+        let mut pixels = vec![0u8; 3 * 784];
+        for (k, (x0, y0, s)) in [(1, 1, 6), (15, 2, 10), (3, 12, 14)]
+            .into_iter()
+            .enumerate()
+        {
+            for y in y0..y0 + s {
+                for x in x0..x0 + s {
+                    pixels[k * 784 + y * 28 + x] = 255;
+                }
+            }
+        }
+        let images = ImageSet {
+            side: 28,
+            pixels,
+            labels: vec![0, 1, 2],
+        };
+        let view = page_view(&images);
+        assert_eq!(view.labels, images.labels);
+        for k in 0..3 {
+            let ink: Vec<(usize, usize)> = (0..784)
+                .filter(|&i| view.image(k)[i] > 13)
+                .map(|i| (i % 28, i / 28))
+                .collect();
+            let (x0, x1) = (
+                ink.iter().map(|p| p.0).min().unwrap(),
+                ink.iter().map(|p| p.0).max().unwrap(),
+            );
+            let (y0, y1) = (
+                ink.iter().map(|p| p.1).min().unwrap(),
+                ink.iter().map(|p| p.1).max().unwrap(),
+            );
+            // The median extent is 10: every block now spans 10 pixels, centred.
+            assert_eq!((x1 - x0 + 1, y1 - y0 + 1), (10, 10), "image {k}");
+            assert_eq!((x0, y0), (9, 9), "image {k}");
+        }
     }
 }

@@ -127,7 +127,7 @@ pub fn prepare_image(
     side: usize,
     fit: usize,
 ) -> Result<Vec<f32>, JsError> {
-    explorer::prepare_image(rgba, width, height, side, fit).map_err(|e| JsError::new(&e))
+    crate::data::upload::prepare_image(rgba, width, height, side, fit).map_err(|e| JsError::new(&e))
 }
 
 /// The share-link limits, so the page's controls offer exactly what a link can hold.

@@ -1,7 +1,8 @@
 //! The measurements behind `ContentStyleMetrics`: encoding and decoding on the host, per-alphabet
 //! clustering, the content-space classifier, one-shot and swap tests.
 
-use crate::data::omniglot::{Omniglot, OneShotRun, SIDE, downsample};
+use crate::data::omniglot::{Omniglot, OneShotRun, SIDE, SOURCE_SIDE, downsample};
+use crate::data::upload::prepare_image;
 use crate::eval::cluster::{kmeans, matched_accuracy, nmi};
 use crate::eval::metrics::mean;
 use crate::eval::oneshot;
@@ -124,19 +125,48 @@ pub fn nearest_prototype(prototypes: &[Vec<f32>], queries: &[f32], dim: usize) -
         .collect()
 }
 
-/// One-shot 20-way error: every run drawing reduced like the dataset, encoded, compared by
-/// squared Euclidean distance between content means.
-pub fn oneshot_error(model: &Vae, runs: &[OneShotRun], content_dim: usize, device: &Device) -> f64 {
+/// How a one-shot drawing (a 105x105 ink mask) becomes model input.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DrawingInput {
+    /// As the dataset was made: the whole canvas area-averaged down to 28x28.
+    Dataset,
+    /// As the page treats a drawing: dark ink on white, cropped to the ink and scaled so its
+    /// longer side is `fit` pixels (`data::upload::prepare_image`).
+    Page { fit: usize },
+}
+
+impl DrawingInput {
+    fn pixels(self, ink: &[bool]) -> Vec<f32> {
+        match self {
+            Self::Dataset => downsample(ink).iter().map(|&p| p as f32 / 255.0).collect(),
+            Self::Page { fit } => {
+                let rgba: Vec<u8> = ink
+                    .iter()
+                    .flat_map(|&i| if i { [0, 0, 0, 255] } else { [255; 4] })
+                    .collect();
+                prepare_image(&rgba, SOURCE_SIDE, SOURCE_SIDE, SIDE, fit)
+                    // A blank mask has nothing to crop; it reads as an empty frame.
+                    .unwrap_or_else(|_| vec![0.0; SIDE * SIDE])
+            }
+        }
+    }
+}
+
+/// One-shot 20-way error: every run drawing made into model input by `input`, encoded, compared
+/// by squared Euclidean distance between content means.
+pub fn oneshot_error(
+    model: &Vae,
+    runs: &[OneShotRun],
+    content_dim: usize,
+    input: DrawingInput,
+    device: &Device,
+) -> f64 {
     let dim = model.encoder.latent_dim();
     let codes: Vec<(Vec<f32>, Vec<f32>)> = runs
         .iter()
         .map(|run| {
             let enc = |set: &[Vec<bool>]| {
-                let px: Vec<f32> = set
-                    .iter()
-                    .flat_map(|ink| downsample(ink))
-                    .map(|p| p as f32 / 255.0)
-                    .collect();
+                let px: Vec<f32> = set.iter().flat_map(|ink| input.pixels(ink)).collect();
                 columns(&encode_means(model, &px, device), dim, 0, content_dim)
             };
             (enc(&run.training), enc(&run.test))
@@ -224,4 +254,57 @@ pub fn swap_test(
         as_style as f64 / t,
         as_self as f64 / t,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The longer side of the bounding box of pixels above 5% ink, and its centre.
+    fn extent(px: &[f32]) -> (usize, f32, f32) {
+        let at: Vec<(usize, usize)> = (0..SIDE * SIDE)
+            .filter(|&i| px[i] > 0.05)
+            .map(|i| (i % SIDE, i / SIDE))
+            .collect();
+        let (x0, x1) = (
+            at.iter().map(|p| p.0).min().unwrap(),
+            at.iter().map(|p| p.0).max().unwrap(),
+        );
+        let (y0, y1) = (
+            at.iter().map(|p| p.1).min().unwrap(),
+            at.iter().map(|p| p.1).max().unwrap(),
+        );
+        let side = (x1 - x0 + 1).max(y1 - y0 + 1);
+        (side, (x0 + x1) as f32 / 2.0, (y0 + y1) as f32 / 2.0)
+    }
+
+    #[test]
+    fn the_page_path_crops_a_small_corner_drawing_and_scales_it_to_the_fit() {
+        // A 20x30 block of ink in the top-left of the 105x105 canvas.
+        let mut ink = vec![false; SOURCE_SIDE * SOURCE_SIDE];
+        for y in 5..35 {
+            for x in 8..28 {
+                ink[y * SOURCE_SIDE + x] = true;
+            }
+        }
+        let (side, cx, cy) = extent(&DrawingInput::Dataset.pixels(&ink));
+        assert!(
+            side <= 9 && cx < 7.0 && cy < 7.0,
+            "dataset: {side} at ({cx}, {cy})"
+        );
+        let (side, cx, cy) = extent(&DrawingInput::Page { fit: 20 }.pixels(&ink));
+        assert_eq!(side, 20);
+        assert!(
+            (cx - 13.5).abs() <= 1.0 && (cy - 13.5).abs() <= 1.0,
+            "page: ({cx}, {cy})"
+        );
+        // A blank mask is an empty frame, not a failure.
+        let blank = vec![false; SOURCE_SIDE * SOURCE_SIDE];
+        assert!(
+            DrawingInput::Page { fit: 20 }
+                .pixels(&blank)
+                .iter()
+                .all(|&p| p == 0.0)
+        );
+    }
 }

@@ -7,12 +7,13 @@ pub mod plots;
 
 pub use crate::eval::prior_match::aggregate_kl;
 pub use measures::{
-    AlphabetGroup, by_alphabet, cluster_by_alphabet, columns, encode_means, nearest_prototype,
-    oneshot_error, swap_test,
+    AlphabetGroup, DrawingInput, by_alphabet, cluster_by_alphabet, columns, encode_means,
+    nearest_prototype, oneshot_error, swap_test,
 };
 
 use crate::data::ImageSet;
 use crate::data::omniglot::{Omniglot, OneShotRun};
+use crate::data::upload::median_extent;
 use crate::eval::cluster::matched_accuracy;
 use crate::eval::metrics::{Encodings, encode_and_score, mean};
 use crate::model::{Prior, Vae};
@@ -26,6 +27,11 @@ use serde::{Deserialize, Serialize};
 pub struct ContentStyleMetrics {
     /// 20-way one-shot error over the official 20 runs, nearest neighbour on content means.
     pub oneshot_error: f64,
+    /// The same with every run drawing put through the page's upload preprocessing (cropped to
+    /// its ink, scaled to the data's median ink extent): how a person's drawing is encoded.
+    /// Absent in files exported before it was measured.
+    #[serde(default)]
+    pub oneshot_error_page: Option<f64>,
     /// k-means on content means per evaluation alphabet (k = its characters), Hungarian-matched
     /// accuracy against characters, averaged over alphabets; NMI likewise.
     pub content_cluster_acc: f64,
@@ -176,7 +182,16 @@ pub fn evaluate(
         device,
     );
     let metrics = ContentStyleMetrics {
-        oneshot_error: oneshot_error(model, runs, content_dim, device),
+        oneshot_error: oneshot_error(model, runs, content_dim, DrawingInput::Dataset, device),
+        oneshot_error_page: Some(oneshot_error(
+            model,
+            runs,
+            content_dim,
+            DrawingInput::Page {
+                fit: median_extent(&images),
+            },
+            device,
+        )),
         content_cluster_acc,
         content_nmi,
         style_cluster_acc,
@@ -214,6 +229,11 @@ pub fn table(m: &ContentStyleMetrics) -> String {
         (
             "one-shot 20-way error (content NN)",
             format!("{:.2}%", 100.0 * m.oneshot_error),
+        ),
+        (
+            "  through the page's upload preprocessing",
+            m.oneshot_error_page
+                .map_or("—".into(), |e| format!("{:.2}%", 100.0 * e)),
         ),
         (
             "content clustering acc / NMI",

@@ -79,6 +79,11 @@ pub struct ContentStyle {
     pub proto_weight: f64,
     /// Random translation of each training drawing by up to this many pixels (position is style).
     pub max_shift: usize,
+    /// Share of training drawings shown as the page prepares a person's drawing: cropped to the
+    /// ink and scaled so its longer side is the training set's median ink extent. The page's
+    /// encodings then come from inputs the model has seen (README, "The page's path").
+    #[serde(default)]
+    pub page_crops: f64,
     /// For adversarial parts (see `Aae`): the critics' width and the two regularisation phases'
     /// learning rates, as multiples of the run's.
     #[serde(default = "critic_width")]
@@ -111,6 +116,7 @@ impl Default for ContentStyle {
             kernel: MmdKernel::Imq,
             proto_weight: 20.0,
             max_shift: 2,
+            page_crops: 0.0,
             critic_width: critic_width(),
             discriminator_lr: discriminator_lr(),
             generator_lr: one(),
@@ -213,6 +219,7 @@ impl Kind for ContentStyle {
         Batching::Groups {
             per_group: self.per_group,
             max_shift: self.max_shift,
+            page_crops: self.page_crops,
         }
     }
 
@@ -233,6 +240,12 @@ impl Kind for ContentStyle {
             if !(0.0..=10_000.0).contains(&w) {
                 return Err(format!("{flag} {w} must be a number in [0, 10000]"));
             }
+        }
+        if !(0.0..=1.0).contains(&self.page_crops) {
+            return Err(format!(
+                "--page-crops {} must be a share in [0, 1]",
+                self.page_crops
+            ));
         }
         if self.max_shift > 8 {
             return Err(format!(
