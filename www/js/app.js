@@ -437,8 +437,7 @@ function wire() {
   $('model').addEventListener('change', guard(async () => {
     const entry = engine.models.find((m) => m.name === $('model').value);
     state.a = state.b = state.encoded = null;
-    await openModel(entry, engine.backend);
-    map.reset();
+    await openModel(entry, engine.backend); // opens on the new model's prior extent
     await updateInterpolation();
   }));
   $('be-webgpu').addEventListener('click', guard(() => switchBackend('webgpu')));
@@ -450,7 +449,7 @@ function wire() {
   });
   $('show-scatter').addEventListener('change', () => { map.showScatter = $('show-scatter').checked; map.drawOverlay(); });
   $('show-grid').addEventListener('change', () => { map.showGrid = $('show-grid').checked; map.render(); });
-  $('reset-view').addEventListener('click', () => map.reset());
+  $('reset-view').addEventListener('click', () => map.setView(0, 0, engine.session.priorExtent));
   $('export-grid').addEventListener('click', exportGrid);
   $('export-strip').addEventListener('click', exportStrip);
   $('cluster').addEventListener('change', () => {
