@@ -4,13 +4,20 @@ writes), next to the Keras reference measured with the same data, epochs and bat
 import glob, json, os
 
 REFERENCE = {2: (265.6, 258.4, 6.4, 0.553), 16: (254.8, 243.9, 8.7, 0.521)}
+
+
+def manifests(kind):
+    """The manifests of pkg/'s models of one kind, by file name."""
+    for path in sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "pkg", "*.json"))):
+        if not path.endswith("index.json"):
+            m = json.load(open(path))["manifest"]
+            if m["kind"] == kind:
+                yield m
+
+
 rows = []
-for path in sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "pkg", "*.json"))):
-    if path.endswith("index.json"):
-        continue
-    m = json.load(open(path))["manifest"]
-    if m["kind"] != "gaussian-vae":
-        continue  # the content-style model has its own table (README, "Omniglot")
+# The content-style model has its own table (README, "Omniglot").
+for m in manifests("gaussian-vae"):
     x, d = m["metrics"], m["architecture"]["latent_dim"]
     ref = REFERENCE.get(d)
     rows.append(
@@ -24,12 +31,7 @@ print("\n".join(rows))
 
 # Adversarial autoencoders: no ELBO (deterministic codes); reconstruction, prior match, clusters.
 aae = []
-for path in sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "pkg", "*.json"))):
-    if path.endswith("index.json"):
-        continue
-    m = json.load(open(path))["manifest"]
-    if m["kind"] != "aae":
-        continue
+for m in manifests("aae"):
     x, p = m["metrics"], m["architecture"]["prior"]
     prior = {"gaussian": "N(0, I)", "mixture": f"mixture of {p.get('components')}", "categorical": f"{p.get('classes')} categories + style"}[p["kind"]]
     cat = (f"{x['cluster_acc']:.3f} / {x['cluster_majority_acc']:.3f}" if x.get("cluster_acc") is not None else "—")

@@ -107,25 +107,33 @@ pub fn prepare_image(
 /// Median over images of the longer side of the ink's bounding box (pixels above 5% ink, the
 /// page's crop threshold).
 pub fn median_extent(images: &ImageSet) -> usize {
-    let side = images.side;
     let mut extents: Vec<usize> = (0..images.len())
         .map(|i| {
-            let img = images.image(i);
-            let ink = |x: usize, y: usize| img[y * side + x] > 13;
-            let rows: Vec<usize> = (0..side)
-                .filter(|&y| (0..side).any(|x| ink(x, y)))
-                .collect();
-            let cols: Vec<usize> = (0..side)
-                .filter(|&x| (0..side).any(|y| ink(x, y)))
-                .collect();
-            match (rows.first(), rows.last(), cols.first(), cols.last()) {
-                (Some(r0), Some(r1), Some(c0), Some(c1)) => (r1 - r0 + 1).max(c1 - c0 + 1),
-                _ => 0,
-            }
+            ink_box(images.image(i), images.side, |v| v > 13)
+                .map_or(0, |(x0, y0, x1, y1)| (x1 - x0 + 1).max(y1 - y0 + 1))
         })
         .collect();
     extents.sort_unstable();
     extents[extents.len() / 2]
+}
+
+/// The bounding box `(x0, y0, x1, y1)` (inclusive) of the pixels of a `side x side` image that
+/// `is_ink` accepts; `None` for an image without ink.
+pub fn ink_box<T: Copy>(
+    img: &[T],
+    side: usize,
+    is_ink: impl Fn(T) -> bool,
+) -> Option<(usize, usize, usize, usize)> {
+    let mut b: Option<(usize, usize, usize, usize)> = None;
+    for (i, &v) in img.iter().enumerate().take(side * side) {
+        if is_ink(v) {
+            let (x, y) = (i % side, i / side);
+            b = Some(b.map_or((x, y, x, y), |(x0, y0, x1, y1)| {
+                (x0.min(x), y0.min(y), x1.max(x), y1.max(y))
+            }));
+        }
+    }
+    b
 }
 
 #[cfg(test)]

@@ -245,6 +245,7 @@ pub fn gather_shifted(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::upload::ink_box;
 
     #[test]
     fn groups_hold_one_label_each_and_every_image_at_most_once() {
@@ -305,18 +306,7 @@ mod tests {
         let view = page_view(&images);
         assert_eq!(view.labels, images.labels);
         for k in 0..3 {
-            let ink: Vec<(usize, usize)> = (0..784)
-                .filter(|&i| view.image(k)[i] > 13)
-                .map(|i| (i % 28, i / 28))
-                .collect();
-            let (x0, x1) = (
-                ink.iter().map(|p| p.0).min().unwrap(),
-                ink.iter().map(|p| p.0).max().unwrap(),
-            );
-            let (y0, y1) = (
-                ink.iter().map(|p| p.1).min().unwrap(),
-                ink.iter().map(|p| p.1).max().unwrap(),
-            );
+            let (x0, y0, x1, y1) = ink_box(view.image(k), 28, |v| v > 13).unwrap();
             // The median extent is 10: every block now spans 10 pixels, centred.
             assert_eq!((x1 - x0 + 1, y1 - y0 + 1), (10, 10), "image {k}");
             assert_eq!((x0, y0), (9, 9), "image {k}");

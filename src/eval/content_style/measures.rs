@@ -262,18 +262,7 @@ mod tests {
 
     /// The longer side of the bounding box of pixels above 5% ink, and its centre.
     fn extent(px: &[f32]) -> (usize, f32, f32) {
-        let at: Vec<(usize, usize)> = (0..SIDE * SIDE)
-            .filter(|&i| px[i] > 0.05)
-            .map(|i| (i % SIDE, i / SIDE))
-            .collect();
-        let (x0, x1) = (
-            at.iter().map(|p| p.0).min().unwrap(),
-            at.iter().map(|p| p.0).max().unwrap(),
-        );
-        let (y0, y1) = (
-            at.iter().map(|p| p.1).min().unwrap(),
-            at.iter().map(|p| p.1).max().unwrap(),
-        );
+        let (x0, y0, x1, y1) = crate::data::upload::ink_box(px, SIDE, |v| v > 0.05).unwrap();
         let side = (x1 - x0 + 1).max(y1 - y0 + 1);
         (side, (x0 + x1) as f32 / 2.0, (y0 + y1) as f32 / 2.0)
     }
