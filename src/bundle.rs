@@ -48,6 +48,9 @@ pub struct TrainingInfo {
     pub learning_rate: f64,
     pub schedule: String,
     pub train_examples: usize,
+    /// Trained on dynamically binarized images (its metrics are then on the binarized test set).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub binarize: bool,
     pub backend: String,
 }
 
@@ -66,6 +69,8 @@ struct StoredTraining {
     learning_rate: f64,
     schedule: String,
     train_examples: usize,
+    #[serde(default)]
+    binarize: bool,
     backend: String,
 }
 
@@ -81,6 +86,7 @@ impl TryFrom<StoredTraining> for TrainingInfo {
             learning_rate: s.learning_rate,
             schedule: s.schedule,
             train_examples: s.train_examples,
+            binarize: s.binarize,
             backend: s.backend,
         })
     }
@@ -202,6 +208,13 @@ impl Bundle {
                 "{n_classes} class names; expected 1..=256"
             )));
         }
+        if let Some(k) = manifest.architecture.conditional
+            && k != n_classes
+        {
+            return Err(BundleError::Manifest(format!(
+                "a conditional model of {k} classes, but the dataset names {n_classes} classes"
+            )));
+        }
         let bad = BundleError::Inconsistent;
         let (lshape, test_labels) = f.take_u8("test.labels").map_err(bad)?;
         let (mshape, test_means) = f.take_f32("test.mean").map_err(bad)?;
@@ -251,5 +264,10 @@ impl Bundle {
 
     pub fn latent_dim(&self) -> usize {
         self.manifest.architecture.latent_dim
+    }
+
+    /// Width of what the decoder reads: the code, then a conditional model's label.
+    pub fn code_dim(&self) -> usize {
+        self.manifest.architecture.code_dim()
     }
 }

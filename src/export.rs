@@ -10,25 +10,33 @@ use crate::train::{self, EpochRecord};
 use burn::prelude::*;
 use std::path::Path;
 
-/// Evaluate the run's model as its kind is evaluated, write `out` (+ `.json` sidecar), update
-/// the index and the shared test images; returns the evaluation.
+/// Evaluate the run's model as its kind is evaluated (with the judge classifier in `judge`,
+/// when given), write `out` (+ `.json` sidecar), update the index and the shared test images;
+/// returns the evaluation.
 pub fn export(
     run: &Path,
     out: &Path,
     name: &str,
     data_dir: Option<&Path>,
+    judge: Option<&Path>,
     device: &Device,
 ) -> Result<Report, String> {
     let (config, model, history) = train::load_trained(run, device)?;
-    let report = report::evaluate(
+    let mut report = report::evaluate(
         &model,
         &config.objective,
         &config.architecture,
         &config.dataset,
         data_dir,
         device,
-        report::Options::default(),
+        report::Options {
+            binarized: config.binarize,
+            ..Default::default()
+        },
     )?;
+    if let Some(judge) = judge {
+        report.add_judge(&model, judge, device, report::Options::default().seed)?;
+    }
     let full = report.train_size();
     let manifest = Manifest {
         name: name.to_string(),
@@ -53,6 +61,7 @@ pub fn export(
             learning_rate: config.learning_rate,
             schedule: config.schedule.to_string(),
             train_examples: config.train_limit.map_or(full, |n| n.min(full)),
+            binarize: config.binarize,
             backend: config.backend.to_string(),
         },
         metrics: Some(report.metrics_json()),
@@ -149,6 +158,7 @@ fn index_entry(file: &Path, m: &Manifest, bytes: usize) -> serde_json::Value {
         "dataset": m.dataset.name,
         "latent_dim": m.architecture.latent_dim,
         "content_dim": m.architecture.content_dim,
+        "conditional": m.architecture.conditional,
         "clusters": match m.architecture.prior {
             crate::model::Prior::Categorical { classes } => classes,
             _ => 0,

@@ -33,6 +33,8 @@ enum Command {
     Info(cli::info::Args),
     /// Decode latent points with a model file, as the page does (JSON bytes)
     Decode(cli::decode::Args),
+    /// Train the judge classifier that `eval --judge` scores generative models with
+    Judge(cli::judge::Args),
     /// Measure CPU throughput: training and decoding images/s, or where a step's time goes
     Bench(cli::bench::Args),
 }
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Command::Export(a) => cli::export::run(a),
         Command::Info(a) => cli::info::run(a),
         Command::Decode(a) => cli::decode::run(a),
+        Command::Judge(a) => cli::judge::run(a),
         Command::Bench(a) => cli::bench::run(a),
     };
     match result {

@@ -38,6 +38,7 @@ fn bundle(preset: Preset, dim: usize) -> (Bundle, Vae) {
             learning_rate: 1e-3,
             schedule: "cosine".into(),
             train_examples: 0,
+            binarize: false,
             backend: "flex".into(),
         },
         metrics: Some(serde_json::json!({"nelbo": 1.5})),

@@ -10,7 +10,8 @@ use std::process::ExitCode;
 pub struct Args {
     /// A model file (from `export`)
     file: PathBuf,
-    /// One latent point, comma-separated; repeat for more
+    /// One latent point, comma-separated (a conditional model's: the code, then the label's
+    /// one-hot or blend); repeat for more
     #[arg(long = "z", required = true, allow_hyphen_values = true)]
     points: Vec<String>,
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
@@ -20,7 +21,7 @@ pub struct Args {
 /// Prints `{"side": s, "images": [[bytes...], ...]}`.
 pub fn run(a: Args) -> Result<ExitCode, String> {
     let bundle = super::read_bundle(&a.file)?;
-    let d = bundle.latent_dim();
+    let d = bundle.code_dim();
     let mut z = Vec::with_capacity(a.points.len() * d);
     for p in &a.points {
         let v: Vec<f32> = p

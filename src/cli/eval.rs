@@ -30,11 +30,19 @@ pub struct Args {
     no_plots: bool,
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     device: Backend,
+    /// Score the test images binarized once with a fixed seed (the literature's binarized
+    /// likelihoods); a model trained with --binarize is always scored so
+    #[arg(long)]
+    binarized: bool,
+    /// A judge classifier file (from `latent-atlas judge`): add the Fréchet distance, the
+    /// judged classes of samples and a conditional model's conditional accuracy
+    #[arg(long)]
+    judge: Option<PathBuf>,
 }
 
 pub fn run(a: Args) -> Result<ExitCode, String> {
     let device = a.device.device()?;
-    let (model, objective, architecture, dataset, default_out) = if a.target.is_dir() {
+    let (model, objective, architecture, dataset, binarized, default_out) = if a.target.is_dir() {
         let (config, model, _) = train::load_trained(&a.target, &device)?;
         let out = a.target.join("eval");
         (
@@ -42,6 +50,7 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
             config.objective,
             config.architecture,
             config.dataset,
+            config.binarize,
             out,
         )
     } else {
@@ -57,14 +66,16 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
             m.training.objective,
             m.architecture,
             m.dataset.name,
+            m.training.binarize,
             PathBuf::from(format!("{stem}-eval")),
         )
     };
     let opts = Options {
         draws: a.draws,
         seed: a.seed,
+        binarized: a.binarized || binarized,
     };
-    let report = report::evaluate(
+    let mut report = report::evaluate(
         &model,
         &objective,
         &architecture,
@@ -73,6 +84,9 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         &device,
         opts,
     )?;
+    if let Some(judge) = &a.judge {
+        report.add_judge(&model, judge, &device, a.seed)?;
+    }
     let out = a.out.unwrap_or(default_out);
     let io = |e: std::io::Error| format!("{}: {e}", out.display());
     std::fs::create_dir_all(&out).map_err(io)?;

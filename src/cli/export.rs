@@ -17,6 +17,9 @@ pub struct Args {
     /// Directory with the dataset files (else the usual places)
     #[arg(long)]
     data: Option<PathBuf>,
+    /// A judge classifier file (from `latent-atlas judge`): add its measures to the metrics
+    #[arg(long)]
+    judge: Option<PathBuf>,
 }
 
 pub fn run(a: Args) -> Result<ExitCode, String> {
@@ -27,7 +30,14 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
             .unwrap_or_default()
     });
     let device = Backend::Flex.device()?;
-    let report = latent_atlas::export::export(&a.run, &a.out, &name, a.data.as_deref(), &device)?;
+    let report = latent_atlas::export::export(
+        &a.run,
+        &a.out,
+        &name,
+        a.data.as_deref(),
+        a.judge.as_deref(),
+        &device,
+    )?;
     println!(
         "wrote {} (and {}):\n{}",
         a.out.display(),

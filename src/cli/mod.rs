@@ -6,6 +6,7 @@ pub mod decode;
 pub mod eval;
 pub mod export;
 pub mod info;
+pub mod judge;
 pub mod train;
 
 use latent_atlas::bundle::Bundle;

@@ -66,6 +66,10 @@ pub struct Args {
     /// Weight of the KL term (gaussian-vae)
     #[arg(long, default_value_t = 1.0)]
     beta: f64,
+    /// A conditional VAE: both networks read each image's class label (one-hot), so samples
+    /// can be drawn for a chosen class (gaussian-vae)
+    #[arg(long)]
+    conditional: bool,
     /// Learning rate of Adam
     #[arg(long, default_value_t = 1e-3)]
     lr: f64,
@@ -78,6 +82,10 @@ pub struct Args {
     /// Train on the first N training images only
     #[arg(long)]
     train_limit: Option<usize>,
+    /// Train on dynamically binarized images (each pixel drawn as 0 or 1 with its grey level as
+    /// the probability, afresh every batch): the literature's binarized Fashion-MNIST
+    #[arg(long)]
+    binarize: bool,
     /// Where to train
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     device: Backend,
@@ -239,7 +247,8 @@ fn command_line() -> String {
 }
 
 impl Args {
-    fn config(&self) -> Result<TrainConfig, String> {
+    /// The run's configuration; `classes` is the number of label classes of the training data.
+    fn config(&self, classes: usize) -> Result<TrainConfig, String> {
         let kind = self.kind.unwrap_or(if self.dataset == "omniglot" {
             KindName::ContentStyle
         } else {
@@ -249,6 +258,12 @@ impl Args {
             return Err("--prior applies to --kind aae (a VAE's prior is N(0, I))".into());
         }
         let mut architecture = VaeConfig::preset(self.arch, self.latent_dim);
+        if self.conditional {
+            if kind != KindName::GaussianVae {
+                return Err("--conditional trains a conditional VAE (--kind gaussian-vae)".into());
+            }
+            architecture.conditional = Some(classes);
+        }
         let objective = match kind {
             KindName::GaussianVae => Objective::GaussianVae(GaussianVae { beta: self.beta }),
             KindName::ContentStyle => {
@@ -272,6 +287,7 @@ impl Args {
             schedule: self.schedule,
             seed: self.seed,
             train_limit: self.train_limit,
+            binarize: self.binarize,
             backend: self.device,
             command: command_line(),
         })
@@ -279,25 +295,26 @@ impl Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
-    let (fresh, dir) = if args.resume {
+    let (fresh, dir, data) = if args.resume {
         let dir = args.out.clone().unwrap_or_else(|| {
             PathBuf::from(format!("runs/{}-{}d", args.dataset, args.latent_dim))
         });
-        (None, dir)
+        let dataset = train::read_config(&dir)?.dataset;
+        let data = load_train_set(&dataset, args.data.as_deref())?;
+        (None, dir, data)
     } else {
-        let config = args.config()?;
+        // Flags are checked before the data is read, so a bad flag fails fast (with any valid
+        // class count: a conditional model's real count comes from the data, checked again).
+        args.config(2)?.check()?;
+        let data = load_train_set(&args.dataset, args.data.as_deref())?;
+        let config = args.config(data.class_names.len())?;
         config.check()?;
         let dir = args
             .out
             .clone()
             .unwrap_or_else(|| train::default_run_dir(&config));
-        (Some(config), dir)
+        (Some(config), dir, data)
     };
-    let dataset = match &fresh {
-        Some(c) => c.dataset.clone(),
-        None => train::read_config(&dir)?.dataset,
-    };
-    let data = load_train_set(&dataset, args.data.as_deref())?;
     ctrlc::set_handler(|| {
         if STOP.swap(true, Ordering::SeqCst) {
             std::process::exit(130); // second Ctrl-C: leave now

@@ -43,6 +43,28 @@ impl ImageSet {
         self
     }
 
+    /// The set binarized once, each pixel ink (255) with its grey level as the probability,
+    /// from `seed`: the fixed binarization of a test split that the literature's likelihoods on
+    /// binarized data are measured on (training binarizes afresh every batch).
+    pub fn binarized(&self, seed: u64) -> Self {
+        let mut rng = crate::rng::Rng::new(seed);
+        Self {
+            side: self.side,
+            pixels: self
+                .pixels
+                .iter()
+                .map(|&p| {
+                    if rng.uniform() < p as f64 / 255.0 {
+                        255
+                    } else {
+                        0
+                    }
+                })
+                .collect(),
+            labels: self.labels.clone(),
+        }
+    }
+
     /// Gather the images at `indices` into `out` as floats in [0, 1], the model's input scale.
     pub fn gather_f32(&self, indices: &[usize], out: &mut Vec<f32>) {
         out.clear();
@@ -71,6 +93,8 @@ pub struct TrainSet {
     pub name: String,
     pub source: String,
     pub images: ImageSet,
+    /// The names of the label classes (`images.labels` index them).
+    pub class_names: Vec<String>,
     pub groups: Option<Vec<u32>>,
     pub held_out: Option<ImageSet>,
 }
@@ -92,6 +116,7 @@ impl From<Dataset> for TrainSet {
             name: d.name,
             source: d.source,
             images: d.train,
+            class_names: d.class_names,
             groups: None,
             held_out: Some(d.test),
         }

@@ -145,6 +145,7 @@ impl Omniglot {
                 labels: self.alphabet.iter().map(|&a| a as u8).collect(),
                 pixels: self.pixels,
             },
+            class_names: self.alphabets,
             groups: Some(self.character.iter().map(|&c| c as u32).collect()),
             held_out: None,
             source: self.source,

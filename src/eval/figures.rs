@@ -5,6 +5,7 @@
 use super::metrics::{Encodings, decode_bytes};
 use super::plot::{self, GridAxes};
 use crate::data::Dataset;
+use crate::explorer::with_one_hot;
 use crate::model::{Prior, Vae};
 use crate::pca::Pca;
 use crate::rng::Rng;
@@ -24,6 +25,15 @@ pub fn write_plots(
     std::fs::create_dir_all(dir)?;
     let dim = model.encoder.latent_dim();
     let side = data.test.side;
+    // A conditional model's decoder reads each code with a label's one-hot appended.
+    let classes = model.condition_classes();
+    let code_dim = dim + classes;
+    let coded = |z: &[f32], labels: &[usize]| match classes {
+        0 => z.to_vec(),
+        k => with_one_hot(z, dim, labels, k),
+    };
+    let test_label = |i: usize| data.test.labels[i] as usize;
+    let labels: Vec<usize> = data.test.labels.iter().map(|&l| l as usize).collect();
     let mut written = Vec::new();
     let mut save = |name: &str, canvas: plot::canvas::Canvas| -> std::io::Result<()> {
         let p = dir.join(name);
@@ -110,21 +120,23 @@ pub fn write_plots(
         x_values: xs,
         y_values: ys,
     };
-    let grid = decode_bytes(model, &z, dim, device, 400);
+    let grid = decode_bytes(model, &coded(&z, &[test_label(0)]), code_dim, device, 400);
+    let title = match classes {
+        0 => "decoded latent grid (20 x 20)".to_string(),
+        _ => format!(
+            "decoded latent grid (20 x 20), class {}",
+            short(&data.class_names[test_label(0)])
+        ),
+    };
     save(
         "latent_grid.png",
-        plot::image_grid(
-            &grid,
-            side,
-            n,
-            2,
-            "decoded latent grid (20 x 20)",
-            Some(&axes),
-        ),
+        plot::image_grid(&grid, side, n, 2, &title, Some(&axes)),
     )?;
 
-    // Interpolation between test images 0 and 1 (as in the Keras reference), 10 steps.
-    let (a, b) = (&enc.means[..dim], &enc.means[dim..2 * dim]);
+    // Interpolation between test images 0 and 1 (as in the Keras reference), 10 steps; a
+    // conditional model's label travels too (a blend of the two one-hots).
+    let ends = coded(&enc.means[..2 * dim], &labels[..2]);
+    let (a, b) = (&ends[..code_dim], &ends[code_dim..]);
     let steps = 10;
     let zi: Vec<f32> = (0..steps)
         .flat_map(|k| {
@@ -139,7 +151,7 @@ pub fn write_plots(
         ),
         data.test.image(0).to_vec(),
     )];
-    for (k, img) in decode_bytes(model, &zi, dim, device, 64)
+    for (k, img) in decode_bytes(model, &zi, code_dim, device, 64)
         .into_iter()
         .enumerate()
     {
@@ -162,17 +174,32 @@ pub fn write_plots(
         ),
     )?;
 
-    // Samples from the prior; with several components, a row of samples from each.
+    // Samples from the prior; with several components, a row of samples from each; for a
+    // conditional model, the same 8 codes under every label (a row per class).
     let mut rng = Rng::derive(seed, 0x5a3, 0);
-    let zs = prior.sample(64, dim, &mut rng);
+    let (zs, sample_labels, title) = match classes {
+        0 => (
+            prior.sample(64, dim, &mut rng),
+            vec![],
+            format!("samples from the prior, {}", prior.describe()),
+        ),
+        k => {
+            let z8 = prior.sample(8, dim, &mut rng);
+            (
+                z8.repeat(k),
+                (0..k).flat_map(|c| std::iter::repeat_n(c, 8)).collect(),
+                "the same 8 codes under each label (a row per class)".to_string(),
+            )
+        }
+    };
     save(
         "samples.png",
         plot::image_grid(
-            &decode_bytes(model, &zs, dim, device, 64),
+            &decode_bytes(model, &coded(&zs, &sample_labels), code_dim, device, 64),
             side,
             8,
             3,
-            &format!("samples from the prior, {}", prior.describe()),
+            &title,
             None,
         ),
     )?;
@@ -196,7 +223,13 @@ pub fn write_plots(
 
     // Originals (odd rows) above their reconstructions from z = mean (even rows).
     let cols = 12;
-    let recon = decode_bytes(model, &enc.means[..4 * cols * dim], dim, device, 64);
+    let recon = decode_bytes(
+        model,
+        &coded(&enc.means[..4 * cols * dim], &labels[..4 * cols]),
+        code_dim,
+        device,
+        64,
+    );
     let mut pairs = Vec::new();
     for r in 0..4 {
         pairs.extend((0..cols).map(|c| data.test.image(r * cols + c).to_vec()));

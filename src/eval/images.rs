@@ -3,6 +3,7 @@
 //! codes match the prior, and clustering of the codes.
 
 use super::cluster;
+use super::judge::JudgeMetrics;
 use super::metrics::{Encodings, active_units, encode_and_score, mean};
 use super::prior_match::{aggregate_kl, category_accuracy, mmd_to_prior};
 use crate::data::Dataset;
@@ -24,7 +25,14 @@ pub struct Metrics {
     pub kl: Option<f64>,
     /// Importance-weighted bound on log p(x) with `draws` samples (higher is better).
     pub iwae_ll: Option<f64>,
+    /// The standard error of `iwae_ll` over the test images (their spread / sqrt(n)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iwae_se: Option<f64>,
     pub draws: usize,
+    /// Whether the test images were binarized (once, with a fixed seed) before scoring; the
+    /// likelihoods are then those of binarized data, as the literature's tables report.
+    #[serde(default)]
+    pub binarized: bool,
     pub active_units: usize,
     /// k-means (k = number of classes) on the latent means, Hungarian-matched accuracy.
     pub kmeans_acc: f64,
@@ -47,6 +55,10 @@ pub struct Metrics {
     pub latent_dim: usize,
     pub test_examples: usize,
     pub seed: u64,
+    /// What the judge classifier says of the model (`eval --judge`): Fréchet distance, the
+    /// classes of samples, conditional accuracy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge: Option<JudgeMetrics>,
 }
 
 pub struct EvalOptions {
@@ -111,7 +123,9 @@ pub fn evaluate(
         recon_bce: mean(&enc.recon_at_mean),
         kl: likelihood(mean(&enc.kl)),
         iwae_ll: likelihood(mean(&enc.iwae_ll)),
+        iwae_se: likelihood(standard_error(&enc.iwae_ll)),
         draws: opts.draws,
+        binarized: false,
         active_units: active_units(&enc.means, dim),
         kmeans_acc: cluster::matched_accuracy(&clusters, &labels),
         nmi: cluster::nmi(&clusters, &labels),
@@ -125,8 +139,16 @@ pub fn evaluate(
         latent_dim: dim,
         test_examples: labels.len(),
         seed: opts.seed,
+        judge: None,
     };
     (metrics, enc)
+}
+
+/// The standard error of the mean of `v`.
+fn standard_error(v: &[f64]) -> f64 {
+    let m = mean(v);
+    let n = v.len() as f64;
+    (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt() / n.sqrt()
 }
 
 /// A human-readable table of the metrics.
@@ -141,7 +163,10 @@ pub fn table(m: &Metrics) -> String {
         ("KL to the prior".to_string(), nats(m.kl)),
         (
             format!("IWAE log-likelihood bound (k={})", m.draws),
-            nats(m.iwae_ll),
+            match (m.iwae_ll, m.iwae_se) {
+                (Some(ll), Some(se)) => format!("{ll:.2} ± {se:.2} nats"),
+                (ll, _) => nats(ll),
+            },
         ),
         (
             "active latent units".to_string(),
@@ -175,6 +200,32 @@ pub fn table(m: &Metrics) -> String {
         rows.push((
             "category accuracy (majority)".to_string(),
             format!("{acc:.3}"),
+        ));
+    }
+    if let Some(j) = &m.judge {
+        rows.push((
+            format!("Fréchet distance, judge features ({}k)", j.samples / 1000),
+            format!("{:.2}", j.frechet),
+        ));
+        rows.push((
+            "judge accuracy: test / reconstructions".to_string(),
+            format!("{:.3} / {:.3}", j.judge_test_accuracy, j.recon_accuracy),
+        ));
+        if let (Some(acc), Some(per)) = (j.conditional_accuracy, &j.conditional_per_class) {
+            let weakest = per.iter().copied().fold(f64::INFINITY, f64::min);
+            rows.push((
+                "conditional accuracy (weakest class)".to_string(),
+                format!("{acc:.3} ({weakest:.3})"),
+            ));
+        }
+        let share = |f: fn(f64, f64) -> f64, init| j.sample_classes.iter().copied().fold(init, f);
+        rows.push((
+            "samples per judged class: least / most".to_string(),
+            format!(
+                "{:.3} / {:.3}",
+                share(f64::min, f64::INFINITY),
+                share(f64::max, 0.0)
+            ),
         ));
     }
     rows.iter()

@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod content_style;
 pub mod figures;
 pub mod images;
+pub mod judge;
 pub mod metrics;
 pub mod oneshot;
 pub mod plot;

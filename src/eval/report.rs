@@ -16,11 +16,18 @@ use std::path::{Path, PathBuf};
 pub struct Options {
     pub draws: usize,
     pub seed: u64,
+    /// Score the test images binarized once (`train::BINARIZE_SEED`), as the literature's
+    /// likelihoods on binarized data are, instead of their grey levels.
+    pub binarized: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { draws: 16, seed: 0 }
+        Self {
+            draws: 16,
+            seed: 0,
+            binarized: false,
+        }
     }
 }
 
@@ -52,15 +59,19 @@ pub fn evaluate(
 ) -> Result<Report, String> {
     match objective {
         Objective::GaussianVae(_) | Objective::Aae(_) => {
-            let data = load_dataset(dataset, data_dir)?;
+            let mut data = load_dataset(dataset, data_dir)?;
+            if opts.binarized {
+                data.test = data.test.binarized(crate::train::BINARIZE_SEED);
+            }
             let eval_opts = EvalOptions {
                 draws: opts.draws,
                 seed: opts.seed,
                 deterministic: !objective.stochastic_codes(),
                 ..Default::default()
             };
-            let (metrics, enc) =
+            let (mut metrics, enc) =
                 super::evaluate(model, &architecture.prior, &data, device, &eval_opts);
+            metrics.binarized = opts.binarized;
             Ok(Report::Images {
                 metrics,
                 enc,
@@ -100,12 +111,46 @@ impl Report {
         .expect("metrics serialise")
     }
 
+    /// Add what the judge classifier in `judge_file` says of `model` (models of a dataset with
+    /// a test split; the judge must know the dataset's classes).
+    pub fn add_judge(
+        &mut self,
+        model: &Vae,
+        judge_file: &Path,
+        device: &Device,
+        seed: u64,
+    ) -> Result<(), String> {
+        match self {
+            Self::Images {
+                metrics,
+                enc,
+                data,
+                prior,
+            } => {
+                let (judge, _) = super::judge::load_judge(judge_file, data, device)?;
+                metrics.judge = Some(super::judge::judge_model(
+                    model, prior, data, &enc.means, &judge, device, seed,
+                ));
+                Ok(())
+            }
+            Self::ContentStyle { .. } => {
+                Err("--judge scores models of a dataset with classes and a test split (not content/style models)".into())
+            }
+        }
+    }
+
     /// What was measured on, for the line above the table.
     pub fn heading(&self, target: &str) -> String {
         match self {
             Self::Images { metrics, data, .. } => format!(
-                "{target} on the {} test set ({} images):",
-                data.name, metrics.test_examples
+                "{target} on the {} test set ({} images{}):",
+                data.name,
+                metrics.test_examples,
+                if metrics.binarized {
+                    ", binarized once"
+                } else {
+                    ", grey levels"
+                }
             ),
             Self::ContentStyle { eval, .. } => format!(
                 "{target} on Omniglot's {} evaluation alphabets ({} drawings, never seen in training) and the 20 one-shot runs:",

@@ -129,6 +129,40 @@ pub fn mix(contents: &[f32], styles: &[f32], dim: usize, content_dim: usize) -> 
     out
 }
 
+/// A conditional model's decoder input: each of the `dim`-wide codes in `z`, followed by the
+/// one-hot of its label among `classes` (labels cycle when there are fewer than codes).
+pub fn with_one_hot(z: &[f32], dim: usize, labels: &[usize], classes: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(z.len() / dim.max(1) * (dim + classes));
+    for (row, code) in z.chunks_exact(dim).enumerate() {
+        out.extend_from_slice(code);
+        let label = labels[row % labels.len()];
+        out.extend((0..classes).map(|c| if c == label { 1.0 } else { 0.0 }));
+    }
+    out
+}
+
+/// A conditional model's decoder input from codes and labels given as vectors: `labels` is one
+/// vector of `classes` values for every code, or one per code (a one-hot, or a blend of
+/// one-hots while an interpolation moves between classes). `None` when the counts disagree.
+pub fn with_labels(z: &[f32], dim: usize, labels: &[f32], classes: usize) -> Option<Vec<f32>> {
+    let n = z.len() / dim.max(1);
+    if dim == 0 || classes == 0 || z.len() != n * dim {
+        return None;
+    }
+    let per_code = match labels.len() {
+        l if l == classes => false,
+        l if l == n * classes => true,
+        _ => return None,
+    };
+    let mut out = Vec::with_capacity(n * (dim + classes));
+    for (row, code) in z.chunks_exact(dim).enumerate() {
+        out.extend_from_slice(code);
+        let at = if per_code { row * classes } else { 0 };
+        out.extend_from_slice(&labels[at..at + classes]);
+    }
+    Some(out)
+}
+
 /// Decoder output in [0, 1] to bytes, rounded to nearest: the one rounding rule the page and
 /// the native `decode` command share, so their images can be compared byte for byte.
 pub fn to_grey_bytes(pixels: &[f32]) -> Vec<u8> {
@@ -181,6 +215,33 @@ mod tests {
             interpolate_part(&a, &b, 5, true, 0, 4),
             interpolate(&a, &b, 5, true)
         );
+    }
+
+    #[test]
+    fn one_hot_labels_follow_each_code() {
+        let z = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(
+            with_one_hot(&z, 2, &[2, 0], 3),
+            vec![1.0, 2.0, 0.0, 0.0, 1.0, 3.0, 4.0, 1.0, 0.0, 0.0]
+        );
+        // One label for every code.
+        assert_eq!(with_one_hot(&z, 2, &[1], 2)[2..4], [0.0, 1.0]);
+        assert_eq!(with_one_hot(&z, 2, &[1], 2)[6..8], [0.0, 1.0]);
+    }
+
+    #[test]
+    fn label_vectors_are_shared_or_given_per_code() {
+        let z = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(
+            with_labels(&z, 2, &[0.0, 1.0], 2),
+            Some(vec![1.0, 2.0, 0.0, 1.0, 3.0, 4.0, 0.0, 1.0])
+        );
+        assert_eq!(
+            with_labels(&z, 2, &[1.0, 0.0, 0.5, 0.5], 2),
+            Some(vec![1.0, 2.0, 1.0, 0.0, 3.0, 4.0, 0.5, 0.5])
+        );
+        assert_eq!(with_labels(&z, 2, &[1.0, 0.0, 0.0], 2), None);
+        assert_eq!(with_labels(&z[..3], 2, &[1.0, 0.0], 2), None);
     }
 
     #[test]

@@ -27,6 +27,11 @@ pub struct VaeConfig {
     /// A categorical prior also shapes the encoder: its first `classes` outputs are a softmax.
     #[serde(default, skip_serializing_if = "Prior::is_gaussian")]
     pub prior: Prior,
+    /// A conditional model (Sohn et al. 2015): the number of classes whose one-hot label both
+    /// networks read. The encoder appends it to its convolution features before the dense layer;
+    /// the decoder reads `[z, one-hot]` (its input is `code_dim()` wide). `None`: unconditional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditional: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,7 +66,18 @@ impl VaeConfig {
             dec_channels: [64, 32],
             content_dim: None,
             prior: Prior::Gaussian,
+            conditional: None,
         }
+    }
+
+    /// The number of label classes a conditional model reads; 0 for an unconditional one.
+    pub fn condition_classes(&self) -> usize {
+        self.conditional.unwrap_or(0)
+    }
+
+    /// Width of what the decoder reads: the latent code, then a conditional model's label.
+    pub fn code_dim(&self) -> usize {
+        self.latent_dim + self.condition_classes()
     }
 
     /// Side of the feature maps between the dense layers and the convolutions.
@@ -104,6 +120,17 @@ impl VaeConfig {
         self.prior.check(self.latent_dim)?;
         if self.content_dim.is_some() && !self.prior.is_gaussian() {
             return Err("a content/style model's prior is N(0, I)".into());
+        }
+        if let Some(k) = self.conditional {
+            if !(2..=256).contains(&k) {
+                return Err(format!("conditional on {k} classes; expected 2..=256"));
+            }
+            if self.content_dim.is_some() || !self.prior.is_gaussian() {
+                return Err(
+                    "a conditional model has one code under N(0, I) (no content_dim, no other prior)"
+                        .into(),
+                );
+            }
         }
         if self.dec_hidden > 4096 {
             return Err(format!("dec_hidden {} exceeds 4096", self.dec_hidden));

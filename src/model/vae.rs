@@ -35,6 +35,9 @@ pub struct Encoder {
     /// (a soft one-hot category) rather than a Gaussian; 0 otherwise.
     #[module(skip)]
     categorical: usize,
+    /// For a conditional model: the label classes appended to the convolution features; 0 else.
+    #[module(skip)]
+    condition: usize,
 }
 
 #[derive(Module, Debug)]
@@ -71,12 +74,36 @@ fn conv_up(cin: usize, cout: usize, stride: usize, device: &Device) -> ConvTrans
         .init(device)
 }
 
+/// Labels as one-hot rows `[n, classes]`: a conditional model's label input.
+pub fn one_hot(labels: &[usize], classes: usize, device: &Device) -> Tensor<2> {
+    let mut v = vec![0.0f32; labels.len() * classes];
+    for (row, &l) in labels.iter().enumerate() {
+        assert!(l < classes, "label {l} is not one of {classes} classes");
+        v[row * classes + l] = 1.0;
+    }
+    Tensor::from_data(TensorData::new(v, [labels.len(), classes]), device)
+}
+
 impl Encoder {
-    /// `x: [batch, 1, side, side]` in [0, 1] -> posterior over `[batch, latent]`.
+    /// `x: [batch, 1, side, side]` in [0, 1] -> posterior over `[batch, latent]` (an
+    /// unconditional encoder; see `forward_given`).
     pub fn forward(&self, x: Tensor<4>) -> Posterior {
+        self.forward_given(x, None)
+    }
+
+    /// The posterior given the label `y: [batch, classes]` (one-hot, or a blend) for a
+    /// conditional encoder; `y` is ignored by an unconditional one. Callers check that a
+    /// conditional model gets its labels (the model file and the trainer validate the count).
+    pub fn forward_given(&self, x: Tensor<4>, y: Option<Tensor<2>>) -> Posterior {
         let h = relu(self.conv1.forward(x));
         let h = relu(self.conv2.forward(h));
-        let h = relu(self.hidden.forward(h.flatten::<2>(1, 3)));
+        let h = h.flatten::<2>(1, 3);
+        let h = match (self.condition, y) {
+            (0, _) => h,
+            (_, Some(y)) => Tensor::cat(vec![h, y], 1),
+            (k, None) => panic!("a conditional encoder reads a label of {k} classes"),
+        };
+        let h = relu(self.hidden.forward(h));
         let (mean, log_var) = (self.mean.forward(h.clone()), self.log_var.forward(h));
         let k = self.categorical;
         if k == 0 {
@@ -136,17 +163,19 @@ impl Vae {
         let encoder = Encoder {
             conv1: conv_down(1, e1, device),
             conv2: conv_down(e1, e2, device),
-            hidden: LinearConfig::new(e2 * s * s, c.enc_hidden).init(device),
+            hidden: LinearConfig::new(e2 * s * s + c.condition_classes(), c.enc_hidden)
+                .init(device),
             mean: LinearConfig::new(c.enc_hidden, c.latent_dim).init(device),
             log_var: LinearConfig::new(c.enc_hidden, c.latent_dim).init(device),
             categorical: match c.prior {
                 Prior::Categorical { classes } => classes,
                 _ => 0,
             },
+            condition: c.condition_classes(),
         };
         let (hidden, project_in) = match c.dec_hidden {
-            0 => (None, c.latent_dim),
-            h => (Some(LinearConfig::new(c.latent_dim, h).init(device)), h),
+            0 => (None, c.code_dim()),
+            h => (Some(LinearConfig::new(c.code_dim(), h).init(device)), h),
         };
         let decoder = Decoder {
             hidden,
@@ -161,9 +190,38 @@ impl Vae {
 
     /// `x: [batch, 1, side, side]`, `eps: [batch, latent]` -> (logits like x, posterior).
     pub fn forward(&self, x: Tensor<4>, eps: Tensor<2>) -> (Tensor<4>, Posterior) {
-        let q = self.encoder.forward(x);
-        let logits = self.decoder.forward_logits(q.sample(eps));
+        self.forward_given(x, None, eps)
+    }
+
+    /// `forward` with a conditional model's label `y: [batch, classes]`, read by both networks.
+    pub fn forward_given(
+        &self,
+        x: Tensor<4>,
+        y: Option<Tensor<2>>,
+        eps: Tensor<2>,
+    ) -> (Tensor<4>, Posterior) {
+        let q = self.encoder.forward_given(x, y.clone());
+        let logits = self.decoder.forward_logits(with_label(q.sample(eps), y));
         (logits, q)
+    }
+
+    /// The number of label classes a conditional model reads; 0 for an unconditional one.
+    pub fn condition_classes(&self) -> usize {
+        self.encoder.condition
+    }
+
+    /// A conditional model's label input for `labels`; `None` for an unconditional model.
+    pub fn label_input(&self, labels: &[usize], device: &Device) -> Option<Tensor<2>> {
+        let k = self.condition_classes();
+        (k > 0).then(|| one_hot(labels, k, device))
+    }
+}
+
+/// What the decoder reads: the code, then the label when there is one.
+pub fn with_label(z: Tensor<2>, y: Option<Tensor<2>>) -> Tensor<2> {
+    match y {
+        Some(y) => Tensor::cat(vec![z, y], 1),
+        None => z,
     }
 }
 

@@ -127,6 +127,9 @@ impl Kind for Aae {
         if architecture.content_dim.is_some() {
             return Err("it has one code and must not declare content_dim".into());
         }
+        if architecture.conditional.is_some() {
+            return Err("conditional models train as gaussian-vae (--conditional)".into());
+        }
         if self.class_prior && !matches!(architecture.prior, Prior::Mixture { .. }) {
             return Err(
                 "--class-prior matches each class to a component of a mixture prior".into(),

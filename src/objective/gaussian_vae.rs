@@ -1,5 +1,7 @@
 //! The Gaussian VAE of the Fashion-MNIST study (the Keras example): reconstruction + β·KL to
-//! N(0, I), one optimiser over every parameter, shuffled image batches.
+//! N(0, I), one optimiser over every parameter, shuffled image batches. With a conditional
+//! architecture it is the conditional VAE (Sohn et al. 2015): the same loss, with each image's
+//! label read by both networks, so the code is left to hold what the label does not say.
 
 use super::kind::{Batch, Batching, Kind, Optimise, Term};
 use super::terms::{bce_with_logits, kl_to_standard_normal};
@@ -62,6 +64,15 @@ impl Kind for GaussianVae {
         }
     }
 
+    fn check_classes(&self, architecture: &VaeConfig, classes: usize) -> Result<(), String> {
+        match architecture.conditional {
+            Some(k) if k != classes => Err(format!(
+                "a conditional model of {k} classes cannot train on data with {classes} classes"
+            )),
+            _ => Ok(()),
+        }
+    }
+
     fn check_training(&self, _batch_size: usize) -> Result<(), String> {
         if !(0.0..=1000.0).contains(&self.beta) {
             return Err(format!(
@@ -95,7 +106,8 @@ impl Kind for GaussianVae {
         let latent = architecture.latent_dim;
         let eps = Rng::derive(batch.seed, NOISE_STREAM, batch.step as u64).normals(n * latent);
         let eps = Tensor::<2>::from_data(TensorData::new(eps, [n, latent]), &x.device());
-        let (logits, q) = net.forward(x.clone(), eps);
+        let y = net.label_input(&batch.labels, &x.device());
+        let (logits, q) = net.forward_given(x.clone(), y, eps);
         let loss = elbo_loss(logits, x, &q, self.beta);
         let net = opt.minimise(net, &loss.total, "model");
         (

@@ -91,7 +91,13 @@ impl Objective {
     pub fn describe(&self, architecture: &VaeConfig) -> String {
         let prior = architecture.prior.describe();
         match self {
-            Self::GaussianVae(k) => format!("VAE: KL to {prior}, β = {}", k.beta),
+            Self::GaussianVae(k) => match architecture.conditional {
+                Some(classes) => format!(
+                    "conditional VAE: the label (one of {classes} classes) read by both networks, KL to {prior}, β = {}",
+                    k.beta
+                ),
+                None => format!("VAE: KL to {prior}, β = {}", k.beta),
+            },
             Self::ContentStyle(k) => format!(
                 "content/style VAE: content {}, style {} (groups of {})",
                 k.content_reg.describe(),

@@ -4,7 +4,7 @@
 
 use super::terms::{bce_with_logits, kl_to_standard_normal};
 use crate::data::ImageSet;
-use crate::model::{Prior, Vae};
+use crate::model::{Prior, Vae, with_label};
 use crate::rng::Rng;
 use burn::prelude::*;
 
@@ -49,7 +49,8 @@ fn batch_tensor(images: &ImageSet, range: std::ops::Range<usize>, device: &Devic
     )
 }
 
-/// Encode every image and score it with `draws` samples of z (at least one) under `prior`.
+/// Encode every image and score it with `draws` samples of z (at least one) under `prior`
+/// (a conditional model given each image's label).
 /// Under N(0, I) the KL is exact; under a mixture it is the Monte-Carlo mean of
 /// log q(z|x) - log p(z) over the draws; a categorical prior has no density, so its KL and
 /// bound are NaN (reported as absent).
@@ -76,13 +77,21 @@ pub fn encode_and_score(
         let end = (start + batch).min(n);
         let b = end - start;
         let x = batch_tensor(images, start..end, device);
-        let q = model.encoder.forward(x.clone());
+        // A conditional model is scored given each image's label: log p(x | y).
+        let labels: Vec<usize> = images.labels[start..end]
+            .iter()
+            .map(|&l| l as usize)
+            .collect();
+        let y = model.label_input(&labels, device);
+        let q = model.encoder.forward_given(x.clone(), y.clone());
         if exact_kl {
             e.kl.extend(to_vec(kl_to_standard_normal(&q)).iter().map(|&v| v as f64));
         }
         e.recon_at_mean.extend(
             to_vec(bce_with_logits(
-                model.decoder.forward_logits(q.mean.clone()),
+                model
+                    .decoder
+                    .forward_logits(with_label(q.mean.clone(), y.clone())),
                 x.clone(),
             ))
             .iter()
@@ -99,7 +108,10 @@ pub fn encode_and_score(
                 .map(|i| mean[i] + (0.5 * log_var[i]).exp() * eps[i])
                 .collect();
             let zt = Tensor::<2>::from_data(TensorData::new(z.clone(), [b, d]), device);
-            let recon = to_vec(bce_with_logits(model.decoder.forward_logits(zt), x.clone()));
+            let recon = to_vec(bce_with_logits(
+                model.decoder.forward_logits(with_label(zt, y.clone())),
+                x.clone(),
+            ));
             for i in 0..b {
                 let row = i * d..(i + 1) * d;
                 let log_p = prior.log_density(&z[row.clone()]).unwrap_or(f64::NAN);

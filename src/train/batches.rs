@@ -12,6 +12,7 @@ const SHUFFLE_STREAM: u64 = 1;
 const GROUP_STREAM: u64 = 11;
 const SHIFT_STREAM: u64 = 13;
 const CROP_STREAM: u64 = 17;
+const BINARIZE_STREAM: u64 = 19;
 
 /// How a run's epochs are cut into batches.
 pub struct BatchPlan<'a> {
@@ -21,6 +22,9 @@ pub struct BatchPlan<'a> {
     per_epoch: usize,
     /// Every training image as the page would prepare it, when a kind asks for page crops.
     page_view: Option<ImageSet>,
+    /// Dynamic binarization: every pixel of every batch drawn afresh as 0 or 1 with its grey
+    /// level as the probability (the literature's binarized Fashion-MNIST).
+    binarize: bool,
 }
 
 /// One epoch's batches: image indices, in order.
@@ -65,7 +69,13 @@ impl<'a> BatchPlan<'a> {
             batch_size,
             per_epoch,
             page_view,
+            binarize: false,
         })
+    }
+
+    /// Binarize every batch dynamically (see `binarize`).
+    pub fn binarized(self, binarize: bool) -> Self {
+        Self { binarize, ..self }
     }
 
     pub fn per_epoch(&self) -> usize {
@@ -164,6 +174,15 @@ impl Epoch<'_> {
                 let mut rng = Rng::derive(seed, SHIFT_STREAM, step as u64);
                 gather_shifted(&sources, idx, max_shift, &mut rng)
             }
+        };
+        let pixels = if self.plan.binarize {
+            let mut rng = Rng::derive(seed, BINARIZE_STREAM, step as u64);
+            pixels
+                .into_iter()
+                .map(|p| f32::from(u8::from(rng.uniform() < p as f64)))
+                .collect()
+        } else {
+            pixels
         };
         Tensor::from_data(TensorData::new(pixels, [idx.len(), 1, side, side]), device)
     }

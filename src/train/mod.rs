@@ -9,6 +9,7 @@
 pub mod adam;
 mod batches;
 pub mod checkpoint;
+pub mod judge;
 pub mod records;
 pub mod run_dir;
 mod trainer;
@@ -71,6 +72,9 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Use only the first N training images (quick experiments and tests).
     pub train_limit: Option<usize>,
+    /// Train on dynamically binarized images (and score the held-out set binarized once).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub binarize: bool,
     pub backend: Backend,
     /// The command line that started the run, for the model file's provenance.
     pub command: String,
@@ -93,6 +97,8 @@ struct StoredConfig {
     schedule: Schedule,
     seed: u64,
     train_limit: Option<usize>,
+    #[serde(default)]
+    binarize: bool,
     backend: Backend,
     command: String,
     #[serde(flatten)]
@@ -116,6 +122,7 @@ impl TryFrom<StoredConfig> for TrainConfig {
             schedule: s.schedule,
             seed: s.seed,
             train_limit: s.train_limit,
+            binarize: s.binarize,
             backend: s.backend,
             command: s.command,
         })
@@ -168,6 +175,9 @@ pub struct Stop<'a> {
     pub flag: &'a AtomicBool,
     pub after_steps: Option<usize>,
 }
+
+/// The seed of the fixed binarization held-out and test images are scored under.
+pub const BINARIZE_SEED: u64 = 0xb1a5;
 
 /// Start a new run in `dir` (refusing to overwrite one) or, with `fresh = None`, continue the run
 /// there from its checkpoint with its stored configuration.
@@ -244,6 +254,7 @@ mod tests {
             schedule: Schedule::Cosine,
             seed: 1,
             train_limit: None,
+            binarize: false,
             backend: Backend::Flex,
             command: "latent-atlas train".into(),
         }

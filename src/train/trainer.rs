@@ -94,14 +94,13 @@ impl Trainer<'_> {
         } = self;
         let inner = config.backend.device()?;
         let device = inner.clone().autodiff();
-        let plan = BatchPlan::new(kind.batching(), data, config.batch_size)?;
-        let classes = data
-            .images
-            .labels
-            .iter()
-            .max()
-            .map_or(0, |&l| l as usize + 1);
-        kind.check_classes(&config.architecture, classes)?;
+        let plan =
+            BatchPlan::new(kind.batching(), data, config.batch_size)?.binarized(config.binarize);
+        let held_out = match &data.held_out {
+            Some(test) if config.binarize => Some(test.binarized(super::BINARIZE_SEED)),
+            other => other.clone(),
+        };
+        kind.check_classes(&config.architecture, data.class_names.len())?;
         let mut s = resume_or_init(kind, dir, config, &device, &inner)?;
         eprintln!("{}", plan.describe());
         let batches = plan.per_epoch();
@@ -144,7 +143,7 @@ impl Trainer<'_> {
                 }
             }
             let mut terms = s.pos.means();
-            if let Some(test) = &data.held_out {
+            if let Some(test) = &held_out {
                 bar.set_message(format!("scoring the {} held-out images", test.len()));
                 let mut rng = Rng::derive(config.seed, TEST_STREAM, s.pos.epoch as u64);
                 let vae: Vae = K::vae(&s.net).valid();

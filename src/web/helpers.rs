@@ -117,6 +117,19 @@ pub fn mix_codes(
     Ok(explorer::mix(contents, styles, dim, content_dim))
 }
 
+/// A conditional model's decoder input: each `dim`-wide code followed by its label vector (one
+/// for all codes, or one per code), see `explorer::with_labels`.
+#[wasm_bindgen(js_name = withLabels)]
+pub fn with_labels(
+    z: &[f32],
+    dim: usize,
+    labels: &[f32],
+    classes: usize,
+) -> Result<Vec<f32>, JsError> {
+    explorer::with_labels(z, dim, labels, classes)
+        .ok_or_else(|| JsError::new("codes and labels do not match the model's sizes"))
+}
+
 /// RGBA pixels of an upload or drawing -> one `side` x `side` model input in [0, 1], ink bright,
 /// cropped to the drawing and scaled so its longer side spans `fit` pixels.
 #[wasm_bindgen(js_name = prepareImage)]

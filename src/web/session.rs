@@ -47,7 +47,7 @@ pub async fn open_session(bytes: Vec<u8>, backend: String) -> Result<Session, Js
     });
     // One tiny decode compiles the shaders (WebGPU) and proves the device works before the page
     // commits to it.
-    decode_bytes(&inner, vec![0.0; inner.bundle.latent_dim()]).await?;
+    decode_bytes(&inner, vec![0.0; inner.bundle.code_dim()]).await?;
     Ok(Session { inner })
 }
 
@@ -94,7 +94,8 @@ fn batch_size(len: usize, per_item: usize, what: &str) -> Result<usize, JsError>
 }
 
 async fn decode_bytes(inner: &Inner, z: Vec<f32>) -> Result<Vec<u8>, JsError> {
-    let d = inner.bundle.latent_dim();
+    // A conditional model's decoder reads the code and then the label (see `codeDim`).
+    let d = inner.bundle.code_dim();
     let n = batch_size(z.len(), d, &format!("latent vectors of {d} values"))?;
     if z.iter().any(|v| !v.is_finite()) {
         return Err(JsError::new("latent values must be finite"));
@@ -119,11 +120,28 @@ async fn decode_bytes(inner: &Inner, z: Vec<f32>) -> Result<Vec<u8>, JsError> {
     Ok(crate::explorer::to_grey_bytes(&v[..n * s * s]))
 }
 
-async fn encode_means(inner: &Inner, x: Vec<f32>) -> Result<Vec<f32>, JsError> {
+async fn encode_means(
+    inner: &Inner,
+    x: Vec<f32>,
+    labels: Option<Vec<u32>>,
+) -> Result<Vec<f32>, JsError> {
     let s = inner.bundle.manifest.preprocessing.side;
     let n = batch_size(x.len(), s * s, &format!("{s}x{s} images"))?;
+    let classes = inner.model.condition_classes();
+    let y = match (classes, labels) {
+        (0, _) => None,
+        (k, Some(l)) if l.len() == n && l.iter().all(|&c| (c as usize) < k) => {
+            let l: Vec<usize> = l.iter().map(|&c| c as usize).collect();
+            Some(crate::model::one_hot(&l, k, &inner.device))
+        }
+        (k, _) => {
+            return Err(JsError::new(&format!(
+                "a conditional model encodes each image with its class: one of 0..{k} per image"
+            )));
+        }
+    };
     let x = Tensor::<4>::from_data(TensorData::new(x, [n, 1, s, s]), &inner.device);
-    read_back(inner.model.encoder.forward(x).mean, "the encoding").await
+    read_back(inner.model.encoder.forward_given(x, y).mean, "the encoding").await
 }
 
 #[wasm_bindgen]
@@ -137,6 +155,19 @@ impl Session {
     #[wasm_bindgen(getter, js_name = latentDim)]
     pub fn latent_dim(&self) -> usize {
         self.inner.bundle.latent_dim()
+    }
+
+    /// Width of what `decode` reads per image: the latent code, then a conditional model's
+    /// label (one-hot, or a blend of one-hots).
+    #[wasm_bindgen(getter, js_name = codeDim)]
+    pub fn code_dim(&self) -> usize {
+        self.inner.bundle.code_dim()
+    }
+
+    /// A conditional model's number of classes; 0 for an unconditional model.
+    #[wasm_bindgen(getter, js_name = conditionClasses)]
+    pub fn condition_classes(&self) -> usize {
+        self.inner.model.condition_classes()
     }
 
     #[wasm_bindgen(getter)]
@@ -229,8 +260,8 @@ impl Session {
         Uint8Array::from(self.inner.bundle.test_labels.as_slice())
     }
 
-    /// `z`: n latent vectors, row-major -> promise of n side*side greyscale images (bytes,
-    /// ink bright, rounded exactly as the native `decode` command rounds).
+    /// `z`: n vectors of `codeDim` values, row-major -> promise of n side*side greyscale images
+    /// (bytes, ink bright, rounded exactly as the native `decode` command rounds).
     pub fn decode(&self, z: Vec<f32>) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
@@ -239,11 +270,12 @@ impl Session {
         })
     }
 
-    /// `x`: n images of side*side values in [0, 1] -> promise of their latent means.
-    pub fn encode(&self, x: Vec<f32>) -> Promise {
+    /// `x`: n images of side*side values in [0, 1] -> promise of their latent means. A
+    /// conditional model needs each image's class in `labels`.
+    pub fn encode(&self, x: Vec<f32>, labels: Option<Vec<u32>>) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
-            let means = encode_means(&inner, x).await?;
+            let means = encode_means(&inner, x, labels).await?;
             Ok(Float32Array::from(means.as_slice()).into())
         })
     }

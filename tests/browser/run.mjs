@@ -517,6 +517,60 @@ await test('adversarial models sample their own prior; a categorical code gets a
   await page.close();
 });
 
+await test('a conditional model draws the class picked: grid, samples and encodings follow it', async () => {
+  const { page, problems } = await openPage(cpu, server.url);
+  const index = await page.evaluate(async () => (await (await fetch('pkg/index.json')).json()).models);
+  const cvae = index.find((m) => m.conditional > 0);
+  assert.ok(cvae, 'pkg/index.json lists a conditional model');
+  await page.selectOption('#model', cvae.name);
+  await page.waitForFunction((n) => window.atlas.state.model === n, cvae.name);
+  await page.evaluate(() => window.atlas.idle());
+  assert.equal(await page.isVisible('#class-controls'), true);
+  const names = await page.$$eval('#class-pick option', (os) => os.map((o) => o.textContent));
+  assert.equal(names.length, cvae.conditional);
+  const tiles = () => page.evaluate(() => Array.from(document.getElementById('tiles').getContext('2d').getImageData(0, 0, 200, 200).data));
+  const first = await tiles();
+  await page.selectOption('#class-pick', '7');
+  await page.evaluate(() => window.atlas.idle());
+  assert.equal((await page.evaluate(() => window.atlas.state)).label, 7);
+  const seventh = await tiles();
+  assert.notDeepEqual(seventh, first, 'another class draws another grid');
+  // Samples: the first one is the native decode of its code with class 7's one-hot.
+  await page.click('#sample');
+  await page.waitForFunction(() => window.atlas.state.lastSamples?.length > 0);
+  const z = await page.evaluate(() => window.atlas.state.lastSamples);
+  const d = cvae.latent_dim;
+  const code = [...z.slice(0, d), ...Array.from({ length: cvae.conditional }, (_, c) => (c === 7 ? 1 : 0))];
+  const shown = await page.evaluate(() => {
+    const c = document.getElementById('samples');
+    return Array.from(c.getContext('2d').getImageData(0, 0, 28, 28).data).filter((_, i) => i % 4 === 0);
+  });
+  const native = nativeDecode(cvae.file, [code])[0];
+  assert.ok(shown.every((v, i) => Math.abs(v - native[i]) <= 1), 'the first sample is the native decode of its code as class 7');
+  const asZero = nativeDecode(cvae.file, [[...z.slice(0, d), 1, ...Array(cvae.conditional - 1).fill(0)]])[0];
+  assert.ok(shown.some((v, i) => Math.abs(v - asZero[i]) > 8), 'and not the decode as class 0');
+  await shot(page, '17-cvae-class');
+  // Encodings: test image 0 uploaded as its own class lands by its stored encoding (which was
+  // encoded with the true label); as another class it lands elsewhere.
+  const label = (await page.evaluate(() => window.atlas.testLabels()))[0];
+  const encodeAs = async (c) => {
+    await page.selectOption('#class-pick', String(c));
+    await page.evaluate(() => { window.atlas.lastEncoding = null; });
+    const src = images.image(0), rgba = Buffer.alloc(28 * 28 * 4);
+    for (let k = 0; k < 784; k++) { rgba.fill(src[k], 4 * k, 4 * k + 3); rgba[4 * k + 3] = 255; }
+    await uploadFile(page, `cvae-${c}.png`, png(28, 28, rgba));
+    await page.waitForFunction(() => window.atlas.lastEncoding !== null, null, { timeout: 30_000 });
+    return page.evaluate(() => {
+      const z = window.atlas.lastEncoding, m = window.atlas.testMeans();
+      return Math.hypot(...Array.from(z, (v, k) => v - m[k]));
+    });
+  };
+  const own = await encodeAs(label), other = await encodeAs((label + 3) % 10);
+  assert.ok(own < 0.05 && other > 5 * own, `distance to the stored encoding: ${own.toFixed(4)} as its class, ${other.toFixed(4)} as another`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 await test('hostile share links show a message, fall back to defaults and inject nothing', async () => {
   const hostile = [
     '#m=fmnist-2d&c=NaN,NaN&z=1e308&n=10&i=lerp',

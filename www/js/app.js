@@ -50,6 +50,7 @@ async function openModel(entry, backend) {
   $('plane-controls').hidden = dim <= 2 || clusterCount() > 0;
   fillAxisPickers(dim);
   fillClusterPicker();
+  fillClassPicker();
   map.setModel(session, currentPlane(), session.side);
   showCluster();
   // A new model opens on the square that holds its prior (a mixture's islands sit further out).
@@ -155,6 +156,25 @@ function showCluster() {
   map.showOnly(shown);
   const count = shown.reduce((a, b) => a + b, 0);
   $('cluster-status').textContent = `${count} of ${cats.length} test images fall in this cluster; the grid varies their style`;
+}
+
+/** A conditional model's class picker: the map, samples, strip and uploads use that class. */
+function fillClassPicker() {
+  const k = engine.session.conditionClasses;
+  $('class-controls').hidden = !k;
+  if (!k) return;
+  $('class-pick').replaceChildren(...manifest.dataset.class_names.slice(0, k).map((name, c) => {
+    const o = document.createElement('option'); o.value = String(c); o.textContent = name; return o;
+  }));
+  $('class-pick').value = String(engine.label);
+}
+
+async function pickClass(c) {
+  engine.setLabel(c);
+  $('class-pick').value = String(engine.label);
+  replane();
+  await updateInterpolation();
+  if (!$('samples').hidden) await drawSamples();
 }
 
 function fillClusterPicker() {
@@ -452,6 +472,7 @@ function wire() {
   $('reset-view').addEventListener('click', () => map.setView(0, 0, engine.session.priorExtent));
   $('export-grid').addEventListener('click', exportGrid);
   $('export-strip').addEventListener('click', exportStrip);
+  $('class-pick').addEventListener('change', guard(() => pickClass(Number($('class-pick').value))));
   $('cluster').addEventListener('change', () => {
     state.cluster = Number($('cluster').value);
     replane(); showCluster(); scheduleShare();
@@ -532,7 +553,7 @@ async function main() {
   const [models] = await Promise.all([engine.loadIndex(), engine.startWorkers()]);
   $('model').replaceChildren(...models.map((m) => {
     const o = document.createElement('option');
-    o.value = m.name; o.textContent = `${m.name} (${m.latent_dim}-d${m.kind === 'aae' ? ', adversarial' : ''})`;
+    o.value = m.name; o.textContent = `${m.name} (${m.latent_dim}-d${m.kind === 'aae' ? ', adversarial' : ''}${m.conditional ? ', conditional' : ''})`;
     if (m.trained_as) o.title = m.trained_as;
     return o;
   }));
@@ -552,7 +573,7 @@ async function main() {
 window.atlas = {
   metrics,
   get state() {
-    return { model: engine?.entry?.name, backend: engine?.backend, view: map && { ...map.view }, a: state.a, b: state.b, steps: state.steps, mode: state.mode, part: state.part, mixSeed: state.mixSeed, path: map?.path, webgpuBroken: engine?.webgpuBroken, cluster: state.cluster, lastSamples: state.lastSamples && Array.from(state.lastSamples) };
+    return { model: engine?.entry?.name, backend: engine?.backend, view: map && { ...map.view }, a: state.a, b: state.b, steps: state.steps, mode: state.mode, part: state.part, mixSeed: state.mixSeed, path: map?.path, webgpuBroken: engine?.webgpuBroken, cluster: state.cluster, label: engine?.label, lastSamples: state.lastSamples && Array.from(state.lastSamples) };
   },
   decode: async (points, pooled = false) => {
     const side = engine.session.side, z = new Float32Array(points.flat());
@@ -565,6 +586,7 @@ window.atlas = {
   clearTiles: () => map.clearTiles(),
   lastEncoding: null,
   testMeans: () => engine.session.testMeans(),
+  testLabels: () => Array.from(engine.session.testLabels()),
   get _map() { return map; },
   get _pad() { return pad; },
   get _state() { return state; },

@@ -76,6 +76,7 @@ export class Engine {
     this.entry = null;
     this.webgpuBroken = null; // why WebGPU is unusable in this page, once known
     this.listeners = new Set();
+    this.label = 0; // a conditional model's class: what codes are decoded and encoded as
   }
 
   /** Starts the CPU decode workers; without them the CPU path decodes on the main thread, in
@@ -112,7 +113,7 @@ export class Engine {
       }
       if (this.entry === entry) {
         const side = this.session.side;
-        return this.pool.decode(z, this.session.latentDim, side * side);
+        return this.pool.decode(this.codes(z), this.session.codeDim, side * side);
       }
     }
     return this.decode(z);
@@ -202,6 +203,7 @@ export class Engine {
     if (this.session) this.session.free();
     this.session = session;
     this.entry = entry;
+    if (this.label >= session.conditionClasses) this.label = 0;
     this.emit();
     return session;
   }
@@ -211,11 +213,33 @@ export class Engine {
   onChange(fn) { this.listeners.add(fn); }
   emit() { for (const fn of this.listeners) fn(this); }
 
-  /** Decode latent rows (flat Float32Array) to side*side grey bytes each. */
-  decode(z) { return this.withFallback((s) => s.decode(z)); }
+  /** A conditional model's class: codes are decoded with it, images encoded with it. */
+  setLabel(c) {
+    const k = this.session ? this.session.conditionClasses : 0;
+    this.label = Number.isInteger(c) && c >= 0 && c < k ? c : 0;
+  }
 
-  /** Encode side*side images (flat, in [0, 1]) to their latent means. */
-  encode(x) { return this.withFallback((s) => s.encode(x)); }
+  /** What the decoder reads for latent rows `z`: a conditional model's label appended (in Rust,
+   * `withLabels`); other models' rows as they are. `labels` (optional): one label vector per row,
+   * else the current class for all. */
+  codes(z, labels) {
+    const s = this.session;
+    const k = s.conditionClasses;
+    if (!k) return z;
+    const own = labels ?? Float32Array.from({ length: k }, (_, c) => (c === this.label ? 1 : 0));
+    return this.wasm.withLabels(z, s.latentDim, own, k);
+  }
+
+  /** Decode latent rows (flat Float32Array) to side*side grey bytes each; `labels` as in codes. */
+  decode(z, labels) { return this.withFallback((s) => s.decode(this.codes(z, labels))); }
+
+  /** Encode side*side images (flat, in [0, 1]) to their latent means (with the current class). */
+  encode(x) {
+    return this.withFallback((s) => {
+      const n = x.length / (s.side * s.side);
+      return s.encode(x, s.conditionClasses ? new Uint32Array(n).fill(this.label) : undefined);
+    });
+  }
 
   /** Runs `op` on the session; a WebGPU failure (device lost, out of memory) switches to the CPU
    * and retries once there. */
