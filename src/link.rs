@@ -1,7 +1,7 @@
 //! Share links: the explorer's view and interpolation as a URL fragment, and back.
 //!
 //! `m=fmnist-2d&c=0.5,-1.25&z=2&a=0.1,0.2&b=-1,1.5&n=10&i=slerp` (and `k=3`, the cluster a
-//! model with a categorical code shows)
+//! model with a categorical code shows; `y=4`, the class a conditional model draws)
 //!
 //! Decoding never fails: a link is untrusted input, so every field is parsed on its own, checked
 //! against the known models and sane ranges, and replaced by its default when it is unusable.
@@ -55,6 +55,9 @@ pub struct ShareState {
     /// The cluster (0-based) whose style plane a model with a categorical code shows.
     #[serde(default)]
     pub cluster: u32,
+    /// The class (0-based) a conditional model draws and encodes as.
+    #[serde(default)]
+    pub label: u32,
 }
 
 fn one() -> u32 {
@@ -69,6 +72,9 @@ pub struct KnownModel {
     pub latent_dim: usize,
     #[serde(default)]
     pub clusters: usize,
+    /// A conditional model's number of classes (0: not conditional).
+    #[serde(default)]
+    pub conditional: usize,
 }
 
 impl ShareState {
@@ -84,6 +90,7 @@ impl ShareState {
             part: Part::All,
             mix: 1,
             cluster: 0,
+            label: 0,
         }
     }
 }
@@ -136,6 +143,9 @@ pub fn encode(s: &ShareState) -> String {
     if s.cluster != 0 {
         let _ = write!(out, "&k={}", s.cluster);
     }
+    if s.label != 0 {
+        let _ = write!(out, "&y={}", s.label);
+    }
     out
 }
 
@@ -159,6 +169,7 @@ pub fn decode(fragment: &str, models: &[KnownModel]) -> (ShareState, Vec<String>
         name: String::new(),
         latent_dim: 2,
         clusters: 0,
+        conditional: 0,
     });
     let mut state = ShareState::defaults(&fallback);
     let mut problems = Vec::new();
@@ -268,7 +279,22 @@ pub fn decode(fragment: &str, models: &[KnownModel]) -> (ShareState, Vec<String>
             )),
         }
     }
-    let known = ["m", "c", "z", "a", "b", "n", "i", "p", "x", "k"];
+    if let Some(y) = get("y") {
+        match y
+            .parse::<u32>()
+            .ok()
+            .filter(|&y| (y as usize) < model.conditional)
+        {
+            Some(y) => state.label = y,
+            None if model.conditional == 0 => problems
+                .push("The link names a class, but this model is not conditional; ignored.".into()),
+            None => problems.push(format!(
+                "The link's class is not one of the model's {} classes; drawing the first.",
+                model.conditional
+            )),
+        }
+    }
+    let known = ["m", "c", "z", "a", "b", "n", "i", "p", "x", "k", "y"];
     if pairs.iter().any(|(k, _)| !known.contains(k)) {
         problems
             .push("The link has parts this page does not understand; they were ignored.".into());
@@ -287,16 +313,25 @@ mod tests {
                 name: "fmnist-2d".into(),
                 latent_dim: 2,
                 clusters: 0,
+                conditional: 0,
             },
             KnownModel {
                 name: "fmnist-16d".into(),
                 latent_dim: 16,
                 clusters: 0,
+                conditional: 0,
             },
             KnownModel {
                 name: "fmnist-clusters".into(),
                 latent_dim: 12,
                 clusters: 10,
+                conditional: 0,
+            },
+            KnownModel {
+                name: "fmnist-cvae".into(),
+                latent_dim: 2,
+                clusters: 0,
+                conditional: 10,
             },
         ]
     }
@@ -305,7 +340,7 @@ mod tests {
     fn round_trips_exactly() {
         let mut rng = Rng::new(9);
         for k in 0..500 {
-            let m = &models()[k % 3];
+            let m = &models()[k % 4];
             let mut p = || {
                 Some(
                     (0..m.latent_dim)
@@ -328,6 +363,7 @@ mod tests {
                 part: [Part::All, Part::Content, Part::Style][k % 3],
                 mix: 1 + (k as u32 * 7919) % MAX_MIX,
                 cluster: (k as u32 % 10) * u32::from(m.clusters > 0),
+                label: (k as u32 % 7) * u32::from(m.conditional > 0),
             };
             let (back, problems) = decode(&format!("#{}", encode(&s)), &models());
             assert!(problems.is_empty(), "{problems:?}");
@@ -361,6 +397,11 @@ mod tests {
             ("m=fmnist-clusters&k=-1", "one of the model's 10 clusters"),
             ("m=fmnist-clusters&k=<b>", "one of the model's 10 clusters"),
             ("m=fmnist-2d&k=3", "this model has none"),
+            ("m=fmnist-cvae&y=10", "one of the model's 10 classes"),
+            ("m=fmnist-cvae&y=-1", "one of the model's 10 classes"),
+            ("m=fmnist-cvae&y=1e9", "one of the model's 10 classes"),
+            ("m=fmnist-cvae&y=<script>", "one of the model's 10 classes"),
+            ("m=fmnist-2d&y=3", "not conditional"),
         ];
         for (link, needle) in cases {
             let (state, problems) = decode(link, &m);
@@ -382,6 +423,12 @@ mod tests {
             assert!(m.iter().any(|k| k.name == state.model));
             let clusters = m.iter().find(|k| k.name == state.model).unwrap().clusters;
             assert!(state.cluster == 0 || (state.cluster as usize) < clusters);
+            let classes = m
+                .iter()
+                .find(|k| k.name == state.model)
+                .unwrap()
+                .conditional;
+            assert!(state.label == 0 || (state.label as usize) < classes);
         }
         let (_, problems) = decode(&"a=1,".repeat(2000), &m);
         assert!(problems[0].contains("longer than"), "{problems:?}");

@@ -34,6 +34,9 @@ pub struct Args {
     /// likelihoods); a model trained with --binarize is always scored so
     #[arg(long)]
     binarized: bool,
+    /// Score only the first N test images (e.g. a long --draws estimate on a subset)
+    #[arg(long)]
+    test_limit: Option<usize>,
     /// A judge classifier file (from `latent-atlas judge`): add the Fréchet distance, the
     /// judged classes of samples and a conditional model's conditional accuracy
     #[arg(long)]
@@ -74,7 +77,14 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         draws: a.draws,
         seed: a.seed,
         binarized: a.binarized || binarized,
+        test_limit: a.test_limit,
     };
+    if a.draws == 0 || a.draws > 100_000 {
+        return Err(format!("--draws {} is outside 1..=100000", a.draws));
+    }
+    if a.test_limit == Some(0) {
+        return Err("--test-limit 0 leaves nothing to score".into());
+    }
     let mut report = report::evaluate(
         &model,
         &objective,

@@ -19,6 +19,8 @@ pub struct Options {
     /// Score the test images binarized once (`train::BINARIZE_SEED`), as the literature's
     /// likelihoods on binarized data are, instead of their grey levels.
     pub binarized: bool,
+    /// Score only the first N test images (a long importance-sampled estimate on a subset).
+    pub test_limit: Option<usize>,
 }
 
 impl Default for Options {
@@ -27,6 +29,7 @@ impl Default for Options {
             draws: 16,
             seed: 0,
             binarized: false,
+            test_limit: None,
         }
     }
 }
@@ -62,6 +65,9 @@ pub fn evaluate(
             let mut data = load_dataset(dataset, data_dir)?;
             if opts.binarized {
                 data.test = data.test.binarized(crate::train::BINARIZE_SEED);
+            }
+            if let Some(n) = opts.test_limit {
+                data.test = data.test.truncated(n);
             }
             let eval_opts = EvalOptions {
                 draws: opts.draws,

@@ -517,7 +517,7 @@ await test('adversarial models sample their own prior; a categorical code gets a
   await page.close();
 });
 
-await test('a conditional model draws the class picked: grid, samples and encodings follow it', async () => {
+await test('a conditional model draws the class picked: grid, samples, encodings and share links follow it', async () => {
   const { page, problems } = await openPage(cpu, server.url);
   const index = await page.evaluate(async () => (await (await fetch('pkg/index.json')).json()).models);
   const cvae = index.find((m) => m.conditional > 0);
@@ -567,6 +567,17 @@ await test('a conditional model draws the class picked: grid, samples and encodi
   };
   const own = await encodeAs(label), other = await encodeAs((label + 3) % 10);
   assert.ok(own < 0.05 && other > 5 * own, `distance to the stored encoding: ${own.toFixed(4)} as its class, ${other.toFixed(4)} as another`);
+  // A share link carries the class: reopened, it draws the same grid.
+  await page.selectOption('#class-pick', '4');
+  await page.evaluate(() => window.atlas.idle());
+  const fourth = await tiles();
+  await page.waitForFunction(() => location.hash.includes('y=4'));
+  const other4 = await openPage(cpu, page.url());
+  await other4.page.evaluate(() => window.atlas.idle());
+  assert.equal((await other4.page.evaluate(() => window.atlas.state)).label, 4);
+  assert.equal(await other4.page.inputValue('#class-pick'), '4');
+  assert.deepEqual(await other4.page.evaluate(() => Array.from(document.getElementById('tiles').getContext('2d').getImageData(0, 0, 200, 200).data)), fourth, 'the link restores the class\'s grid');
+  await other4.page.close();
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -173,6 +173,7 @@ async function pickClass(c) {
   engine.setLabel(c);
   $('class-pick').value = String(engine.label);
   replane();
+  scheduleShare();
   await updateInterpolation();
   if (!$('samples').hidden) await drawSamples();
 }
@@ -328,7 +329,7 @@ function shareState() {
     zoom: map.zoom,
     a: state.a, b: state.b,
     steps: state.steps, mode: state.mode,
-    part: state.part, mix: state.mixSeed, cluster: state.cluster,
+    part: state.part, mix: state.mixSeed, cluster: state.cluster, label: engine.label,
   };
 }
 
@@ -346,7 +347,7 @@ function knownModels() {
   // The first entry is what an unusable link falls back to: the default model.
   const def = engine.defaultModel();
   return [def, ...engine.models.filter((m) => m !== def)]
-    .map((m) => ({ name: m.name, latent_dim: m.latent_dim, clusters: m.clusters ?? 0 }));
+    .map((m) => ({ name: m.name, latent_dim: m.latent_dim, clusters: m.clusters ?? 0, conditional: m.conditional ?? 0 }));
 }
 
 async function applyLink(fragment) {
@@ -363,6 +364,11 @@ async function applyLink(fragment) {
     state.cluster = s.cluster;
     $('cluster').value = String(s.cluster);
     replane(); showCluster();
+  }
+  if (engine.session.conditionClasses && engine.label !== s.label) {
+    engine.setLabel(s.label);
+    $('class-pick').value = String(engine.label);
+    replane();
   }
   const remix = state.mixSeed !== s.mix;
   state.mixSeed = s.mix;
