@@ -35,18 +35,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<ExitCode, String> {
-    if !(1..=1000).contains(&a.epochs) {
-        return Err(format!("--epochs {} is outside 1..=1000", a.epochs));
-    }
-    if !(1..=65_536).contains(&a.batch_size) {
-        return Err(format!(
-            "--batch-size {} is outside 1..=65536",
-            a.batch_size
-        ));
-    }
-    if !(a.lr > 0.0 && a.lr <= 1.0) {
-        return Err(format!("--lr {} must be a number in (0, 1]", a.lr));
-    }
+    latent_atlas::train::check_optimisation(a.epochs, a.batch_size, a.lr)?;
     if a.train_limit == Some(0) {
         return Err("--train-limit 0 leaves nothing to train on".into());
     }

@@ -132,13 +132,12 @@ pub fn mix(contents: &[f32], styles: &[f32], dim: usize, content_dim: usize) -> 
 /// A conditional model's decoder input: each of the `dim`-wide codes in `z`, followed by the
 /// one-hot of its label among `classes` (labels cycle when there are fewer than codes).
 pub fn with_one_hot(z: &[f32], dim: usize, labels: &[usize], classes: usize) -> Vec<f32> {
-    let mut out = Vec::with_capacity(z.len() / dim.max(1) * (dim + classes));
-    for (row, code) in z.chunks_exact(dim).enumerate() {
-        out.extend_from_slice(code);
-        let label = labels[row % labels.len()];
-        out.extend((0..classes).map(|c| if c == label { 1.0 } else { 0.0 }));
+    let n = z.len() / dim.max(1);
+    let mut hot = vec![0.0; n * classes];
+    for row in 0..n {
+        hot[row * classes + labels[row % labels.len()]] = 1.0;
     }
-    out
+    with_labels(z, dim, &hot, classes).expect("one label vector per code")
 }
 
 /// A conditional model's decoder input from codes and labels given as vectors: `labels` is one

@@ -134,21 +134,7 @@ impl TrainConfig {
     pub fn check(&self) -> Result<(), String> {
         self.architecture.validate()?;
         self.objective.check_architecture(&self.architecture)?;
-        if !(1..=100_000).contains(&self.epochs) {
-            return Err(format!("--epochs {} is outside 1..=100000", self.epochs));
-        }
-        if !(1..=65_536).contains(&self.batch_size) {
-            return Err(format!(
-                "--batch-size {} is outside 1..=65536",
-                self.batch_size
-            ));
-        }
-        if !(self.learning_rate > 0.0 && self.learning_rate <= 1.0) {
-            return Err(format!(
-                "--lr {} must be a number in (0, 1]",
-                self.learning_rate
-            ));
-        }
+        check_optimisation(self.epochs, self.batch_size, self.learning_rate)?;
         if self.train_limit == Some(0) {
             return Err("--train-limit 0 leaves nothing to train on".into());
         }
@@ -174,6 +160,21 @@ pub enum Outcome {
 pub struct Stop<'a> {
     pub flag: &'a AtomicBool,
     pub after_steps: Option<usize>,
+}
+
+/// The flags every training run shares (the model kinds' and the judge's), each refused with its
+/// limit.
+pub fn check_optimisation(epochs: usize, batch_size: usize, lr: f64) -> Result<(), String> {
+    if !(1..=100_000).contains(&epochs) {
+        return Err(format!("--epochs {epochs} is outside 1..=100000"));
+    }
+    if !(1..=65_536).contains(&batch_size) {
+        return Err(format!("--batch-size {batch_size} is outside 1..=65536"));
+    }
+    if !(lr > 0.0 && lr <= 1.0) {
+        return Err(format!("--lr {lr} must be a number in (0, 1]"));
+    }
+    Ok(())
 }
 
 /// The seed of the fixed binarization held-out and test images are scored under.
