@@ -101,7 +101,7 @@ fn package(
     }))
     .expect("sidecar serialises");
     write_atomically(&sidecar, text.as_bytes()).map_err(|e| io(&sidecar, e))?;
-    update_index(out)?;
+    update_index(out.parent().unwrap_or(Path::new(".")))?;
     write_test_images(out, &bundle.manifest.dataset.name, test)
 }
 
@@ -124,35 +124,65 @@ fn write_test_images(out: &Path, dataset: &str, test: &ImageSet) -> Result<(), S
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// `index.json` beside the model files lists them for the page's model picker. It is rebuilt
-/// from every model file in the folder (so each entry has the current fields), `out` included;
-/// a file that does not read as a model is left out with a warning.
-fn update_index(out: &Path) -> Result<(), String> {
-    let dir = out.parent().unwrap_or(Path::new("."));
+/// `index.json` beside the model files lists them for the page's model picker, and the judges
+/// in `judge/` (the page's class guess for uploads). It is rebuilt from every file there (so
+/// each entry has the current fields); a file that does not read as a model or judge is left out
+/// with a warning.
+pub fn update_index(dir: &Path) -> Result<(), String> {
     let path = dir.join("index.json");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "safetensors"))
-        .collect();
-    files.sort();
     let mut entries = Vec::new();
-    for file in files {
+    for file in safetensors_in(dir)? {
         let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
         match Bundle::from_bytes(&bytes) {
             Ok(b) => entries.push(index_entry(&file, &b.manifest, bytes.len())),
             Err(e) => eprintln!("index.json leaves out {}: {e}", file.display()),
         }
     }
-    let text = serde_json::to_string_pretty(&serde_json::json!({ "models": entries }))
-        .expect("index serialises");
+    let mut judges = Vec::new();
+    let judge_dir = dir.join("judge");
+    if judge_dir.is_dir() {
+        for file in safetensors_in(&judge_dir)? {
+            let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            match crate::model::read_judge_manifest(&bytes) {
+                Ok(m) => judges.push(serde_json::json!({
+                    "file": format!("judge/{}", file_name(&file)),
+                    "dataset": m.dataset,
+                    "class_names": m.class_names,
+                    "test_accuracy": m.test_accuracy,
+                    "bytes": bytes.len(),
+                })),
+                Err(e) => eprintln!("index.json leaves out {}: {e}", file.display()),
+            }
+        }
+    }
+    let text = serde_json::to_string_pretty(&serde_json::json!({
+        "models": entries,
+        "judges": judges,
+    }))
+    .expect("index serialises");
     write_atomically(&path, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn safetensors_in(dir: &Path) -> Result<Vec<std::path::PathBuf>, String> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "safetensors"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn file_name(file: &Path) -> String {
+    file.file_name()
+        .map(|f| f.to_string_lossy().to_string())
+        .unwrap_or_default()
 }
 
 /// One model's line in `index.json`: what the picker shows and the page needs before loading.
 fn index_entry(file: &Path, m: &Manifest, bytes: usize) -> serde_json::Value {
     serde_json::json!({
-        "file": file.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default(),
+        "file": file_name(file),
         "name": m.name,
         "kind": m.kind,
         "dataset": m.dataset.name,

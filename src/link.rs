@@ -1,7 +1,8 @@
 //! Share links: the explorer's view and interpolation as a URL fragment, and back.
 //!
 //! `m=fmnist-2d&c=0.5,-1.25&z=2&a=0.1,0.2&b=-1,1.5&n=10&i=slerp` (and `k=3`, the cluster a
-//! model with a categorical code shows; `y=4`, the class a conditional model draws)
+//! model with a categorical code shows; `y=4`, the class a conditional model draws; `ya=`/`yb=`,
+//! the classes of its interpolation ends)
 //!
 //! Decoding never fails: a link is untrusted input, so every field is parsed on its own, checked
 //! against the known models and sane ranges, and replaced by its default when it is unusable.
@@ -22,8 +23,9 @@ pub enum Interpolation {
     Spherical,
 }
 
-/// Which coordinates an interpolation moves: all, or only a content/style model's content or
-/// style (the other part stays at A's).
+/// What an interpolation moves: everything, only a content/style model's content or style (the
+/// other part stays at A's), or only a conditional model's code or class (the other stays at
+/// A's).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Part {
@@ -31,6 +33,8 @@ pub enum Part {
     All,
     Content,
     Style,
+    Code,
+    Class,
 }
 
 pub const MAX_MIX: u32 = 1_000_000;
@@ -58,6 +62,11 @@ pub struct ShareState {
     /// The class (0-based) a conditional model draws and encodes as.
     #[serde(default)]
     pub label: u32,
+    /// A conditional model's classes at the interpolation ends (`None`: the drawn class).
+    #[serde(default)]
+    pub label_a: Option<u32>,
+    #[serde(default)]
+    pub label_b: Option<u32>,
 }
 
 fn one() -> u32 {
@@ -91,6 +100,8 @@ impl ShareState {
             mix: 1,
             cluster: 0,
             label: 0,
+            label_a: None,
+            label_b: None,
         }
     }
 }
@@ -136,6 +147,8 @@ pub fn encode(s: &ShareState) -> String {
         Part::All => {}
         Part::Content => out.push_str("&p=content"),
         Part::Style => out.push_str("&p=style"),
+        Part::Code => out.push_str("&p=code"),
+        Part::Class => out.push_str("&p=class"),
     }
     if s.mix != 1 {
         let _ = write!(out, "&x={}", s.mix);
@@ -145,6 +158,11 @@ pub fn encode(s: &ShareState) -> String {
     }
     if s.label != 0 {
         let _ = write!(out, "&y={}", s.label);
+    }
+    for (key, label) in [("ya", s.label_a), ("yb", s.label_b)] {
+        if let Some(y) = label {
+            let _ = write!(out, "&{key}={y}");
+        }
     }
     out
 }
@@ -252,6 +270,12 @@ pub fn decode(fragment: &str, models: &[KnownModel]) -> (ShareState, Vec<String>
         None | Some("all") => {}
         Some("content") => state.part = Part::Content,
         Some("style") => state.part = Part::Style,
+        Some("code" | "class") if model.conditional == 0 => problems.push(
+            "The link moves a class, but this model is not conditional; interpolating everything."
+                .into(),
+        ),
+        Some("code") => state.part = Part::Code,
+        Some("class") => state.part = Part::Class,
         Some(_) => problems
             .push("The link's interpolation part is unknown; interpolating everything.".into()),
     }
@@ -279,22 +303,31 @@ pub fn decode(fragment: &str, models: &[KnownModel]) -> (ShareState, Vec<String>
             )),
         }
     }
-    if let Some(y) = get("y") {
-        match y
+    // A class field: one of the model's classes, else a message and the default.
+    let mut class = |key: &str, what: &str| -> Option<u32> {
+        let text = get(key)?;
+        let y = text
             .parse::<u32>()
             .ok()
-            .filter(|&y| (y as usize) < model.conditional)
-        {
-            Some(y) => state.label = y,
-            None if model.conditional == 0 => problems
-                .push("The link names a class, but this model is not conditional; ignored.".into()),
+            .filter(|&y| (y as usize) < model.conditional);
+        match y {
+            None if model.conditional == 0 => problems.push(format!(
+                "The link names a {what}, but this model is not conditional; ignored."
+            )),
             None => problems.push(format!(
-                "The link's class is not one of the model's {} classes; drawing the first.",
+                "The link's {what} is not one of the model's {} classes; using the first.",
                 model.conditional
             )),
+            Some(_) => {}
         }
-    }
-    let known = ["m", "c", "z", "a", "b", "n", "i", "p", "x", "k", "y"];
+        y
+    };
+    state.label = class("y", "class").unwrap_or(0);
+    state.label_a = class("ya", "class for A");
+    state.label_b = class("yb", "class for B");
+    let known = [
+        "m", "c", "z", "a", "b", "n", "i", "p", "x", "k", "y", "ya", "yb",
+    ];
     if pairs.iter().any(|(k, _)| !known.contains(k)) {
         problems
             .push("The link has parts this page does not understand; they were ignored.".into());
@@ -360,10 +393,16 @@ mod tests {
                 } else {
                     Interpolation::Spherical
                 },
-                part: [Part::All, Part::Content, Part::Style][k % 3],
+                part: if m.conditional > 0 {
+                    [Part::All, Part::Code, Part::Class][k % 3]
+                } else {
+                    [Part::All, Part::Content, Part::Style][k % 3]
+                },
                 mix: 1 + (k as u32 * 7919) % MAX_MIX,
                 cluster: (k as u32 % 10) * u32::from(m.clusters > 0),
                 label: (k as u32 % 7) * u32::from(m.conditional > 0),
+                label_a: (m.conditional > 0 && k % 2 == 0).then_some(k as u32 % 10),
+                label_b: (m.conditional > 0 && k % 5 != 0).then_some(k as u32 % 3),
             };
             let (back, problems) = decode(&format!("#{}", encode(&s)), &models());
             assert!(problems.is_empty(), "{problems:?}");
@@ -402,6 +441,16 @@ mod tests {
             ("m=fmnist-cvae&y=1e9", "one of the model's 10 classes"),
             ("m=fmnist-cvae&y=<script>", "one of the model's 10 classes"),
             ("m=fmnist-2d&y=3", "not conditional"),
+            (
+                "m=fmnist-cvae&ya=10",
+                "class for A is not one of the model's 10",
+            ),
+            (
+                "m=fmnist-cvae&yb=<b>",
+                "class for B is not one of the model's 10",
+            ),
+            ("m=fmnist-2d&yb=1", "not conditional"),
+            ("m=fmnist-2d&p=class", "not conditional"),
         ];
         for (link, needle) in cases {
             let (state, problems) = decode(link, &m);
@@ -429,6 +478,10 @@ mod tests {
                 .unwrap()
                 .conditional;
             assert!(state.label == 0 || (state.label as usize) < classes);
+            for y in [state.label_a, state.label_b].into_iter().flatten() {
+                assert!((y as usize) < classes);
+            }
+            assert!(classes > 0 || !matches!(state.part, Part::Code | Part::Class));
         }
         let (_, problems) = decode(&"a=1,".repeat(2000), &m);
         assert!(problems[0].contains("longer than"), "{problems:?}");

@@ -29,6 +29,8 @@ enum Command {
     /// Package a run as a model file (weights + manifest + test-set codes) and list it in
     /// the folder's index.json
     Export(cli::export::Args),
+    /// Rebuild a model folder's index.json: its models and judges, as the page lists them
+    Index(cli::index::Args),
     /// Validate a model file and print its manifest
     Info(cli::info::Args),
     /// Decode latent points with a model file, as the page does (JSON bytes)
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Command::Train(a) => cli::train::run(*a),
         Command::Eval(a) => cli::eval::run(a),
         Command::Export(a) => cli::export::run(a),
+        Command::Index(a) => cli::index::run(a),
         Command::Info(a) => cli::info::run(a),
         Command::Decode(a) => cli::decode::run(a),
         Command::Judge(a) => cli::judge::run(a),

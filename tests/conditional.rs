@@ -136,7 +136,13 @@ fn the_judge_generalises_beyond_what_it_was_trained_on() {
 #[test]
 fn a_small_conditional_model_draws_the_class_it_is_asked_for() {
     let dir = scratch("cvae-small");
-    let (run_dir, judge) = (dir.join("run"), dir.join("judge.safetensors"));
+    // A judge written into a model folder's judge/ is listed in its index.json (the page's guess
+    // for uploads); a file there that is not a judge is left out.
+    let pkg = dir.join("pkg");
+    std::fs::create_dir_all(pkg.join("judge")).unwrap();
+    std::fs::write(pkg.join("index.json"), r#"{"models":[]}"#).unwrap();
+    std::fs::write(pkg.join("judge/junk.safetensors"), b"not a judge").unwrap();
+    let (run_dir, judge) = (dir.join("run"), pkg.join("judge/fashion-mnist.safetensors"));
     let o = run(&[
         "judge",
         "--train-limit",
@@ -147,6 +153,14 @@ fn a_small_conditional_model_draws_the_class_it_is_asked_for() {
         judge.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    let index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(pkg.join("index.json")).unwrap()).unwrap();
+    let judges = index["judges"].as_array().unwrap();
+    assert_eq!(judges.len(), 1, "{index}");
+    assert_eq!(judges[0]["file"], "judge/fashion-mnist.safetensors");
+    assert_eq!(judges[0]["dataset"], "fashion-mnist");
+    assert_eq!(judges[0]["class_names"].as_array().unwrap().len(), 10);
+    assert!(stderr(&o).contains("junk.safetensors"), "{}", stderr(&o));
     let o = run(&[
         "train",
         "--conditional",

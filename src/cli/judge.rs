@@ -5,7 +5,7 @@ use latent_atlas::data::load_dataset;
 use latent_atlas::device::Backend;
 use latent_atlas::model::JudgeManifest;
 use latent_atlas::train::judge::{JudgeTraining, train_judge};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
@@ -90,5 +90,15 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         out.display(),
         manifest.test_accuracy
     );
+    // A judge in a model folder's judge/ is listed in that folder's index.json (the page's
+    // class guess for uploads).
+    if let Some(models) = out
+        .parent()
+        .filter(|d| d.file_name().is_some_and(|n| n == "judge"))
+        .and_then(Path::parent)
+        .filter(|d| d.join("index.json").is_file())
+    {
+        latent_atlas::export::update_index(models)?;
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod decode;
 pub mod eval;
 pub mod export;
+pub mod index;
 pub mod info;
 pub mod judge;
 pub mod train;

@@ -162,6 +162,40 @@ pub fn with_labels(z: &[f32], dim: usize, labels: &[f32], classes: usize) -> Opt
     Some(out)
 }
 
+/// "Same style, every class": each code of `z` (rows of `dim`) decoded under every one of
+/// `classes` labels — the decoder inputs row by row, code-major (code 0 as class 0, 1, …, then
+/// code 1 …). `None` when `z` is not whole rows.
+pub fn every_class(z: &[f32], dim: usize, classes: usize) -> Option<Vec<f32>> {
+    if dim == 0 || classes == 0 || z.is_empty() || !z.len().is_multiple_of(dim) {
+        return None;
+    }
+    let rows = z.len() / dim;
+    let mut codes = Vec::with_capacity(rows * classes * dim);
+    let mut labels = Vec::with_capacity(rows * classes * classes);
+    for code in z.chunks_exact(dim) {
+        for c in 0..classes {
+            codes.extend_from_slice(code);
+            labels.extend((0..classes).map(|k| if k == c { 1.0 } else { 0.0 }));
+        }
+    }
+    with_labels(&codes, dim, &labels, classes)
+}
+
+/// Label vectors for `steps` frames moving from class `from` to class `to`: the one-hots
+/// blended linearly, exact one-hots at both ends. `None` when a class is out of range.
+pub fn class_blend(from: usize, to: usize, steps: usize, classes: usize) -> Option<Vec<f32>> {
+    if from >= classes || to >= classes || steps < 2 {
+        return None;
+    }
+    let mut out = vec![0.0; steps * classes];
+    for (k, row) in out.chunks_exact_mut(classes).enumerate() {
+        let t = k as f32 / (steps - 1) as f32;
+        row[from] += 1.0 - t;
+        row[to] += t;
+    }
+    Some(out)
+}
+
 /// Decoder output in [0, 1] to bytes, rounded to nearest: the one rounding rule the page and
 /// the native `decode` command share, so their images can be compared byte for byte.
 pub fn to_grey_bytes(pixels: &[f32]) -> Vec<u8> {
@@ -274,5 +308,31 @@ mod tests {
             interpolate(&[1.0, 1.0], &[2.0, 2.0], 3, true)[1],
             vec![1.5, 1.5]
         );
+    }
+
+    #[test]
+    fn every_class_decodes_each_code_under_each_label() {
+        let z = [1.0, 2.0, 3.0, 4.0];
+        let out = every_class(&z, 2, 3).unwrap();
+        assert_eq!(out.len(), 2 * 3 * (2 + 3));
+        let rows: Vec<&[f32]> = out.chunks_exact(5).collect();
+        assert_eq!(rows[0], &[1.0, 2.0, 1.0, 0.0, 0.0]);
+        assert_eq!(rows[2], &[1.0, 2.0, 0.0, 0.0, 1.0]);
+        assert_eq!(rows[4], &[3.0, 4.0, 0.0, 1.0, 0.0]);
+        assert_eq!(every_class(&z[..3], 2, 3), None);
+        assert_eq!(every_class(&[], 2, 3), None);
+    }
+
+    #[test]
+    fn class_blend_moves_from_one_hot_to_one_hot() {
+        let b = class_blend(0, 2, 3, 3).unwrap();
+        assert_eq!(b, vec![1.0, 0.0, 0.0, 0.5, 0.0, 0.5, 0.0, 0.0, 1.0]);
+        // The same class at both ends stays that class.
+        assert_eq!(
+            class_blend(1, 1, 2, 3).unwrap(),
+            vec![0.0, 1.0, 0.0, 0.0, 1.0, 0.0]
+        );
+        assert_eq!(class_blend(3, 0, 4, 3), None);
+        assert_eq!(class_blend(0, 1, 1, 3), None);
     }
 }

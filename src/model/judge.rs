@@ -99,26 +99,8 @@ impl Judge {
     /// A judge file, validated: its format, manifest and every weight's name and shape.
     pub fn from_bytes(bytes: &[u8], device: &Device) -> Result<(Self, JudgeManifest), String> {
         let mut f = TensorFile::from_bytes(bytes)?;
-        if f.metadata.get(META_FORMAT).map(String::as_str) != Some(JUDGE_FORMAT) {
-            return Err(format!("not a judge file (format is not '{JUDGE_FORMAT}')"));
-        }
-        let manifest: JudgeManifest = serde_json::from_str(
-            f.metadata
-                .get(META_MANIFEST)
-                .map(String::as_str)
-                .unwrap_or(""),
-        )
-        .map_err(|e| format!("judge manifest: {e}"))?;
-        let k = manifest.class_names.len();
-        if !(2..=256).contains(&k) {
-            return Err(format!("judge of {k} classes; expected 2..=256"));
-        }
-        let side = manifest.image_side;
-        if side == 0 || !side.is_multiple_of(4) || side > 256 {
-            return Err(format!(
-                "judge image side {side}; expected a multiple of 4 up to 256"
-            ));
-        }
+        let manifest = manifest_of(&f)?;
+        let (k, side) = (manifest.class_names.len(), manifest.image_side);
         let mut weights = Vec::new();
         for name in f.entries.keys().cloned().collect::<Vec<_>>() {
             let (shape, data) = f.take_f32(&name)?;
@@ -128,4 +110,34 @@ impl Judge {
             .map_err(|e| e.to_string())?;
         Ok((judge, manifest))
     }
+}
+
+/// What a judge file records, without its weights (for listings: `index.json`).
+pub fn read_manifest(bytes: &[u8]) -> Result<JudgeManifest, String> {
+    manifest_of(&TensorFile::from_bytes(bytes)?)
+}
+
+/// The manifest of a judge file, validated.
+fn manifest_of(f: &TensorFile) -> Result<JudgeManifest, String> {
+    if f.metadata.get(META_FORMAT).map(String::as_str) != Some(JUDGE_FORMAT) {
+        return Err(format!("not a judge file (format is not '{JUDGE_FORMAT}')"));
+    }
+    let manifest: JudgeManifest = serde_json::from_str(
+        f.metadata
+            .get(META_MANIFEST)
+            .map(String::as_str)
+            .unwrap_or(""),
+    )
+    .map_err(|e| format!("judge manifest: {e}"))?;
+    let k = manifest.class_names.len();
+    if !(2..=256).contains(&k) {
+        return Err(format!("judge of {k} classes; expected 2..=256"));
+    }
+    let side = manifest.image_side;
+    if side == 0 || !side.is_multiple_of(4) || side > 256 {
+        return Err(format!(
+            "judge image side {side}; expected a multiple of 4 up to 256"
+        ));
+    }
+    Ok(manifest)
 }

@@ -11,7 +11,10 @@ mod vae;
 
 pub use config::{Preset, VaeConfig};
 pub use critic::{AdversarialNet, Critic};
-pub use judge::{FEATURES as JUDGE_FEATURES, JUDGE_FORMAT, Judge, JudgeManifest};
+pub use judge::{
+    FEATURES as JUDGE_FEATURES, JUDGE_FORMAT, Judge, JudgeManifest,
+    read_manifest as read_judge_manifest,
+};
 pub use params::{NamedTensor, ParamError, load_params, named_params};
 pub use prior::Prior;
 pub use vae::{Decoder, Encoder, Posterior, Vae, one_hot, with_label};

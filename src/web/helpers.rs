@@ -130,6 +130,30 @@ pub fn with_labels(
         .ok_or_else(|| JsError::new("codes and labels do not match the model's sizes"))
 }
 
+/// Decoder inputs for each code of `z` under every class (see `explorer::every_class`): the
+/// "same style, every class" table, code-major.
+#[wasm_bindgen(js_name = everyClass)]
+pub fn every_class(z: &[f32], dim: usize, classes: usize) -> Result<Vec<f32>, JsError> {
+    if z.len() / dim.max(1) * classes > super::session::MAX_BATCH {
+        return Err(JsError::new("too many codes for one table"));
+    }
+    explorer::every_class(z, dim, classes)
+        .ok_or_else(|| JsError::new("codes do not match the model's latent size"))
+}
+
+/// Label vectors for an interpolation that moves the class (see `explorer::class_blend`).
+#[wasm_bindgen(js_name = classBlend)]
+pub fn class_blend(
+    from: usize,
+    to: usize,
+    steps: usize,
+    classes: usize,
+) -> Result<Vec<f32>, JsError> {
+    let steps = steps.clamp(*link::STEPS.start() as usize, *link::STEPS.end() as usize);
+    explorer::class_blend(from, to, steps, classes)
+        .ok_or_else(|| JsError::new("the interpolation's classes are not the model's"))
+}
+
 /// RGBA pixels of an upload or drawing -> one `side` x `side` model input in [0, 1], ink bright,
 /// cropped to the drawing and scaled so its longer side spans `fit` pixels.
 #[wasm_bindgen(js_name = prepareImage)]

@@ -1,14 +1,17 @@
 //! The wasm-bindgen surface the page calls: a model session on WebGPU or the CPU, and the pure
-//! explorer helpers (share links, planes, interpolation, upload preprocessing).
+//! explorer helpers (share links, planes, interpolation, upload preprocessing), and the judge
+//! that guesses an upload's class.
 //!
 //! Everything heavy returns a promise: WebGPU reads are asynchronous, and the page must stay
 //! responsive while a batch decodes. Errors come back as `Error` objects with a message written
 //! here, never as panics.
 
 mod helpers;
+mod judge;
 mod session;
 
 pub use helpers::*;
+pub use judge::*;
 pub use session::*;
 
 use wasm_bindgen::prelude::*;

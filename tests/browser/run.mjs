@@ -582,6 +582,115 @@ await test('a conditional model draws the class picked: grid, samples, encodings
   await page.close();
 });
 
+await test('a conditional model: one code as every class, interpolation that moves the class, the judge guessing an upload', async () => {
+  const { page, problems } = await openPage(cpu, server.url);
+  const index = await page.evaluate(async () => (await (await fetch('pkg/index.json')).json()).models);
+  const cvae = index.filter((m) => m.conditional > 0).sort((a, b) => a.latent_dim - b.latent_dim)[0];
+  const k = cvae.conditional, d = cvae.latent_dim;
+  const hot = (c) => Array.from({ length: k }, (_, j) => (j === c ? 1 : 0));
+  await page.selectOption('#model', cvae.name);
+  await page.waitForFunction((n) => window.atlas.state.model === n, cvae.name);
+  await page.evaluate(() => window.atlas.idle());
+  assert.equal(await page.isVisible('#every-card'), true);
+  // Row A of the table is A's code decoded under each class: the native decode, column by column.
+  const A = Array.from({ length: d }, (_, j) => [0.4, -0.7][j % 2]), B = Array.from({ length: d }, (_, j) => [-0.9, 0.5][j % 2]);
+  await page.evaluate(([a, b]) => window.atlas.setEnds(a, b, 1, 7), [A, B]);
+  await page.waitForFunction(() => window.atlas.everyClass()?.marks[0] === 'A');
+  const table = await page.evaluate(() => window.atlas.everyClass());
+  assert.equal(table.classes, k);
+  assert.deepEqual(table.marks, ['A', '·', '·', '·'], 'A, then random codes');
+  // What the canvas shows, cell by cell (row r, column c).
+  const shown = await page.evaluate(() => {
+    const c = document.getElementById('every');
+    return { w: c.width, h: c.height, px: Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).filter((_, i) => i % 4 === 0) };
+  });
+  assert.deepEqual([shown.w, shown.h], [28 * k, 28 * table.marks.length]);
+  const cell = (r, c) => Array.from({ length: 784 }, (_, i) => shown.px[(r * 28 + Math.floor(i / 28)) * shown.w + c * 28 + (i % 28)]);
+  const native = nativeDecode(cvae.file, Array.from({ length: k }, (_, c) => [...A, ...hot(c)]));
+  for (let c = 0; c < k; c++) {
+    assert.ok(cell(0, c).every((v, i) => Math.abs(v - native[c][i]) <= 1), `column ${c} is A decoded as class ${c}`);
+  }
+  // Every two columns of a row show different garments.
+  let closest = Infinity;
+  for (let r = 0; r < table.marks.length; r++) {
+    for (let c = 0; c < k; c++) {
+      for (let e = c + 1; e < k; e++) {
+        const a = cell(r, c), b = cell(r, e);
+        closest = Math.min(closest, a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / 784);
+      }
+    }
+  }
+  assert.ok(closest > 3, `two columns of one row differ by only ${closest.toFixed(2)} grey levels on average`);
+  // A class header draws the map as that class.
+  await page.click('#every-head button[data-c="5"]');
+  await page.waitForFunction(() => window.atlas.state.label === 5);
+  assert.equal(await page.inputValue('#class-pick'), '5');
+  assert.equal(await page.getAttribute('#every-head button[data-c="5"]', 'aria-pressed'), 'true');
+  // Interpolation from A as class 1 to B as class 7: the ends are those decodes; 'class only'
+  // keeps A's code and blends the one-hots (3 steps: the middle frame is half and half).
+  const frames = async () => {
+    await page.waitForFunction(() => window.atlas.stripReady());
+    return page.evaluate(() => {
+      const c = document.getElementById('strip');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const n = c.width / 28, out = [];
+      for (let f = 0; f < n; f++) {
+        const img = [];
+        for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) img.push(d[4 * (y * c.width + f * 28 + x)]);
+        out.push(img);
+      }
+      return out;
+    });
+  };
+  const near = (a, b) => a.every((v, i) => Math.abs(v - b[i]) <= 1);
+  await page.fill('#steps', '3');
+  await page.dispatchEvent('#steps', 'change');
+  await page.waitForFunction(() => window.atlas.state.steps === 3);
+  let f = await frames();
+  const [a1, b7, aMid, a7] = nativeDecode(cvae.file, [[...A, ...hot(1)], [...B, ...hot(7)],
+    [...A, ...hot(1).map((v, j) => 0.5 * v + 0.5 * hot(7)[j])], [...A, ...hot(7)]]);
+  assert.ok(near(f[0], a1) && near(f[2], b7), 'code and class: from A as class 1 to B as class 7');
+  await page.click('#part-class');
+  await page.waitForFunction(() => window.atlas.state.part === 'class');
+  f = await frames();
+  assert.ok(near(f[0], a1) && near(f[1], aMid) && near(f[2], a7), 'class only: A\'s code, the class blended from 1 to 7');
+  await page.click('#part-code');
+  await page.waitForFunction(() => window.atlas.state.part === 'code');
+  f = await frames();
+  const [b1] = nativeDecode(cvae.file, [[...B, ...hot(1)]]);
+  assert.ok(near(f[2], b1), 'code only: B\'s code, still A\'s class');
+  // The link restores the ends' classes and what moves.
+  await page.click('#part-class');
+  await page.waitForFunction(() => location.hash.includes('p=class') && location.hash.includes('yb=7'));
+  const again = await openPage(cpu, page.url());
+  const st = await again.page.evaluate(() => window.atlas.state);
+  assert.deepEqual([st.classA, st.classB, st.part, st.label], [1, 7, 'class', 5]);
+  await again.page.close();
+  await shot(page, '18-cvae-every-class');
+  // The judge's guess: a test image of a trouser, encoded with the judge, switches the class to
+  // trouser and joins the table as its first row.
+  const labels = await page.evaluate(() => window.atlas.testLabels());
+  const trouser = labels.indexOf(1);
+  await page.selectOption('#enc-class', 'judge');
+  const src = images.image(trouser), rgba = Buffer.alloc(28 * 28 * 4);
+  for (let j = 0; j < 784; j++) { rgba.fill(src[j], 4 * j, 4 * j + 3); rgba[4 * j + 3] = 255; }
+  await uploadFile(page, 'judged.png', png(28, 28, rgba));
+  await page.waitForFunction(() => window.atlas.lastEncoding !== null, null, { timeout: 60_000 });
+  assert.equal((await page.evaluate(() => window.atlas.state)).label, 1, 'the judge calls the trouser a trouser');
+  assert.match(await page.textContent('#judge-text'), /Trouser/);
+  await page.waitForFunction(() => window.atlas.everyClass()?.marks[0] === '✎');
+  // Without the judge's guess, the upload is encoded as the picked class.
+  await page.selectOption('#enc-class', 'picked');
+  await page.selectOption('#class-pick', '4');
+  await uploadFile(page, 'picked.png', png(28, 28, rgba));
+  await page.waitForFunction(() => window.atlas.lastEncoding !== null, null, { timeout: 60_000 });
+  assert.equal((await page.evaluate(() => window.atlas.state)).label, 4);
+  assert.equal(await page.isVisible('#judge-text'), false);
+  await shot(page, '19-cvae-judged-upload');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 await test('hostile share links show a message, fall back to defaults and inject nothing', async () => {
   const hostile = [
     '#m=fmnist-2d&c=NaN,NaN&z=1e308&n=10&i=lerp',

@@ -7,6 +7,7 @@ import { LatentMap, PALETTE, greyCanvas, paintGrey } from './map.js';
 import { DrawingPad, readImageFile } from './pad.js';
 import { downloadPng } from './images.js';
 import { MixingGrid } from './mix.js';
+import { ClassControls } from './conditional.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -14,10 +15,10 @@ const state = {
   a: null, b: null, steps: 10, mode: 'linear',
   planeMode: 'pca', axisI: 0, axisJ: 1, anchor: null, pca: null, cluster: 0,
   encoded: null, encodedImage: null, sampleSeed: 1, nextEnd: 'a',
-  part: 'all', mixSeed: 1,
+  part: 'all', mixSeed: 1, classA: null, classB: null, everySeed: 1,
 };
 
-let wasm, engine, map, pad, manifest, mixGrid;
+let wasm, engine, map, pad, manifest, mixGrid, classes;
 const metrics = { firstGridMs: null };
 
 function notice(text) {
@@ -50,7 +51,7 @@ async function openModel(entry, backend) {
   $('plane-controls').hidden = dim <= 2 || clusterCount() > 0;
   fillAxisPickers(dim);
   fillClusterPicker();
-  fillClassPicker();
+  await classes.fill();
   map.setModel(session, currentPlane(), session.side);
   showCluster();
   // A new model opens on the square that holds its prior (a mixture's islands sit further out).
@@ -60,9 +61,10 @@ async function openModel(entry, backend) {
   refreshBackendUi();
   const split = contentDim() != null;
   $('mix-card').hidden = !split;
-  $('part-row').hidden = !split;
-  if (!split) state.part = 'all';
-  setPartUi();
+  const parts = partsOf();
+  $('part-row').hidden = !parts;
+  if (!parts || !parts.some(([p]) => p === state.part)) state.part = 'all';
+  setPartUi(true);
   if (split) await renderMix();
   // Samples already on screen came from the previous model.
   if (!$('samples').hidden) await drawSamples();
@@ -81,8 +83,25 @@ async function renderMix() {
   await mixGrid.render(state.mixSeed, own);
 }
 
-function setPartUi() {
-  for (const p of ['all', 'content', 'style']) $(`part-${p}`).setAttribute('aria-pressed', String(state.part === p));
+/** What an interpolation can move besides everything: a content/style model's parts, or a
+ * conditional model's code and class; null for other models. */
+function partsOf() {
+  if (contentDim() != null) return [['all', 'everything'], ['content', 'content only'], ['style', 'style only']];
+  if (engine.session.conditionClasses) return [['all', 'code and class'], ['code', 'code only'], ['class', 'class only']];
+  return null;
+}
+
+function setPartUi(rebuild = false) {
+  const parts = partsOf() ?? [];
+  if (rebuild) {
+    $('part-seg').replaceChildren(...parts.map(([p, text]) => {
+      const b = document.createElement('button');
+      b.type = 'button'; b.id = `part-${p}`; b.textContent = text;
+      b.addEventListener('click', guard(async () => { state.part = p; setPartUi(); await updateInterpolation(); }));
+      return b;
+    }));
+  }
+  for (const [p] of parts) $(`part-${p}`).setAttribute('aria-pressed', String(state.part === p));
 }
 
 function refreshBackendUi() {
@@ -158,20 +177,8 @@ function showCluster() {
   $('cluster-status').textContent = `${count} of ${cats.length} test images fall in this cluster; the grid varies their style`;
 }
 
-/** A conditional model's class picker: the map, samples, strip and uploads use that class. */
-function fillClassPicker() {
-  const k = engine.session.conditionClasses;
-  $('class-controls').hidden = !k;
-  if (!k) return;
-  $('class-pick').replaceChildren(...manifest.dataset.class_names.slice(0, k).map((name, c) => {
-    const o = document.createElement('option'); o.value = String(c); o.textContent = name; return o;
-  }));
-  $('class-pick').value = String(engine.label);
-}
-
-async function pickClass(c) {
-  engine.setLabel(c);
-  $('class-pick').value = String(engine.label);
+/** The drawn class changed: the map, strip and samples follow. */
+async function classChanged() {
   replane();
   scheduleShare();
   await updateInterpolation();
@@ -268,8 +275,10 @@ function setEnd(which, z) {
   const lim = wasm.linkLimits().maxCoord;
   if (z && Array.from(z).some((v) => Math.abs(v) > lim)) notice(`Interpolation ends are kept within ±${lim} so that share links can hold them.`);
   state[which] = z ? Array.from(z, (v) => Math.max(-lim, Math.min(lim, v))) : null;
+  classes.endSet(which);
   state.nextEnd = which === 'a' ? 'b' : 'a';
   updateInterpolation();
+  if (which === 'a') classes.renderTable().catch((e) => notice(e.message || String(e)));
 }
 
 function updateMarks() {
@@ -283,12 +292,13 @@ function updateMarks() {
 
 let stripToken = 0;
 async function updateInterpolation() {
-  $('a-text').textContent = fmt(state.a);
-  $('b-text').textContent = fmt(state.b);
+  $('a-text').textContent = fmt(state.a) + (state.a ? classes.endText('a') : '');
+  $('b-text').textContent = fmt(state.b) + (state.b ? classes.endText('b') : '');
   updateMarks();
   scheduleShare();
   const strip = $('strip');
   const token = ++stripToken;
+  strip.dataset.ready = 'false'; // until this strip's last frame is painted
   if (!state.a || !state.b) {
     map.path = []; map.drawOverlay();
     strip.hidden = true;
@@ -300,15 +310,16 @@ async function updateInterpolation() {
   const cd = contentDim();
   const flat = cd != null && state.part !== 'all'
     ? wasm.interpolatePart(ea, eb, steps, slerp, state.part === 'content' ? 0 : cd, state.part === 'content' ? cd : dim)
-    : wasm.interpolate(ea, eb, steps, slerp);
+    : wasm.interpolate(ea, state.part === 'class' ? ea : eb, steps, slerp);
+  // A conditional model's frames move the class too (a blend of one-hots), unless 'code only'.
+  const labels = classes.interpolationLabels(steps);
   map.path = Array.from({ length: steps }, (_, k) => Array.from(flat.subarray(k * dim, (k + 1) * dim)));
   map.drawOverlay();
-  const bytes = await engine.decode(flat);
+  const bytes = await engine.decode(flat, labels);
   if (token !== stripToken) return;
   strip.width = side * steps; strip.height = side;
   const ctx = strip.getContext('2d');
   ctx.fillStyle = '#000'; ctx.fillRect(0, 0, strip.width, strip.height);
-  strip.dataset.ready = 'false';
   // Frames appear left to right while the map's marker walks the path.
   for (let k = 0; k < steps; k++) {
     if (token !== stripToken) return;
@@ -316,6 +327,7 @@ async function updateInterpolation() {
     map.cursorFrame = k; map.drawOverlay();
     await new Promise((r) => setTimeout(r, 35));
   }
+  if (token !== stripToken) return; // a newer strip started during the last frame's pause
   map.cursorFrame = null; map.drawOverlay();
   strip.dataset.ready = 'true';
 }
@@ -330,6 +342,7 @@ function shareState() {
     a: state.a, b: state.b,
     steps: state.steps, mode: state.mode,
     part: state.part, mix: state.mixSeed, cluster: state.cluster, label: engine.label,
+    label_a: state.a ? state.classA : null, label_b: state.b ? state.classB : null,
   };
 }
 
@@ -359,7 +372,8 @@ async function applyLink(fragment) {
     await openModel(entry, engine.backend);
   }
   state.a = s.a; state.b = s.b; state.steps = s.steps; state.mode = s.mode;
-  state.part = contentDim() != null ? s.part : 'all';
+  state.part = (partsOf() ?? []).some(([p]) => p === s.part) ? s.part : 'all';
+  state.classA = s.label_a; state.classB = s.label_b;
   if (clusterCount() && state.cluster !== s.cluster) {
     state.cluster = s.cluster;
     $('cluster').value = String(s.cluster);
@@ -368,6 +382,7 @@ async function applyLink(fragment) {
   if (engine.session.conditionClasses && engine.label !== s.label) {
     engine.setLabel(s.label);
     $('class-pick').value = String(engine.label);
+    classes.table.showPicked(engine.label);
     replane();
   }
   const remix = state.mixSeed !== s.mix;
@@ -378,6 +393,7 @@ async function applyLink(fragment) {
   if (remix) await renderMix();
   map.setView(s.center[0], s.center[1], 3 / s.zoom);
   await updateInterpolation();
+  await classes.renderTable();
 }
 
 function setModeUi() {
@@ -417,7 +433,9 @@ async function encodePixels({ rgba, width, height }) {
     notice(e.message || String(e));
     return;
   }
-  const z = Array.from(await engine.encode(x));
+  // A conditional model encodes with the picked class, or the judge's guess.
+  const label = await classes.labelFor(x);
+  const z = Array.from(await engine.encode(x, label));
   state.encoded = z;
   const input = new Uint8Array(x.length);
   x.forEach((v, i) => { input[i] = Math.round(Math.min(1, Math.max(0, v)) * 255); });
@@ -429,6 +447,7 @@ async function encodePixels({ rgba, width, height }) {
   state.encodedImage = input;
   updateMarks();
   await renderMix();
+  await classes.renderTable();
   window.atlas.lastEncoding = z;
 }
 
@@ -478,7 +497,12 @@ function wire() {
   $('reset-view').addEventListener('click', () => map.setView(0, 0, engine.session.priorExtent));
   $('export-grid').addEventListener('click', exportGrid);
   $('export-strip').addEventListener('click', exportStrip);
-  $('class-pick').addEventListener('change', guard(() => pickClass(Number($('class-pick').value))));
+  $('class-pick').addEventListener('change', guard(() => classes.pick(Number($('class-pick').value))));
+  $('every-shuffle').addEventListener('click', guard(async () => {
+    state.everySeed = (state.everySeed % 1000000) + 1;
+    await classes.renderTable();
+  }));
+  $('every-export').addEventListener('click', () => downloadPng([$('every')], `${engine.entry.name}-every-class.png`, 4));
   $('cluster').addEventListener('change', () => {
     state.cluster = Number($('cluster').value);
     replane(); showCluster(); scheduleShare();
@@ -498,9 +522,6 @@ function wire() {
   }));
   $('mode-lerp').addEventListener('click', guard(async () => { state.mode = 'linear'; setModeUi(); await updateInterpolation(); }));
   $('mode-slerp').addEventListener('click', guard(async () => { state.mode = 'spherical'; setModeUi(); await updateInterpolation(); }));
-  for (const p of ['all', 'content', 'style']) {
-    $(`part-${p}`).addEventListener('click', guard(async () => { state.part = p; setPartUi(); await updateInterpolation(); }));
-  }
   $('mix-shuffle').addEventListener('click', guard(async () => {
     state.mixSeed = (state.mixSeed % 1000000) + 1;
     scheduleShare();
@@ -555,8 +576,10 @@ async function main() {
   });
   pad = new DrawingPad($('pad'));
   mixGrid = new MixingGrid(engine, wasm, $('mix'), $('mix-status'));
+  classes = new ClassControls(engine, wasm, state, classChanged);
   wire();
   const [models] = await Promise.all([engine.loadIndex(), engine.startWorkers()]);
+  classes.judge.setIndex(engine.judges);
   $('model').replaceChildren(...models.map((m) => {
     const o = document.createElement('option');
     o.value = m.name; o.textContent = `${m.name} (${m.latent_dim}-d${m.kind === 'aae' ? ', adversarial' : ''}${m.conditional ? ', conditional' : ''})`;
@@ -579,7 +602,7 @@ async function main() {
 window.atlas = {
   metrics,
   get state() {
-    return { model: engine?.entry?.name, backend: engine?.backend, view: map && { ...map.view }, a: state.a, b: state.b, steps: state.steps, mode: state.mode, part: state.part, mixSeed: state.mixSeed, path: map?.path, webgpuBroken: engine?.webgpuBroken, cluster: state.cluster, label: engine?.label, lastSamples: state.lastSamples && Array.from(state.lastSamples) };
+    return { model: engine?.entry?.name, backend: engine?.backend, view: map && { ...map.view }, a: state.a, b: state.b, steps: state.steps, mode: state.mode, part: state.part, mixSeed: state.mixSeed, path: map?.path, webgpuBroken: engine?.webgpuBroken, cluster: state.cluster, label: engine?.label, classA: state.classA, classB: state.classB, lastSamples: state.lastSamples && Array.from(state.lastSamples) };
   },
   decode: async (points, pooled = false) => {
     const side = engine.session.side, z = new Float32Array(points.flat());
@@ -598,7 +621,17 @@ window.atlas = {
   get _state() { return state; },
   stripReady: () => $('strip').dataset.ready === 'true',
   mix: () => ($('mix').dataset.ready === 'true' ? mixGrid.last : null),
-  setEnds: async (a, b) => { state.a = a; state.b = b; await updateInterpolation(); },
+  everyClass: () => ($('every').dataset.ready === 'true' && !$('every-card').hidden ? classes.table.last : null),
+  pickClass: (c) => classes.pick(c),
+  /** Sets both ends (a conditional model's ends as classes `ya`, `yb`, else the drawn class). */
+  setEnds: async (a, b, ya, yb) => {
+    state.a = a; state.b = b;
+    classes.endSet('a'); classes.endSet('b');
+    if (ya != null) state.classA = ya;
+    if (yb != null) state.classB = yb;
+    await updateInterpolation();
+    await classes.renderTable();
+  },
   workers: () => engine.workers,
   /** Times `reps` decodes of n prior samples: on the page's session, or (`pooled`) the way the
    * grid decodes them (spread over the CPU workers when there are any). */

@@ -128,6 +128,7 @@ export class Engine {
     if (!index || !Array.isArray(index.models) || index.models.length === 0) {
       throw new Error('The model list (pkg/index.json) names no models.');
     }
+    this.judges = index.judges ?? [];
     this.models = index.models.filter((m) => typeof m.name === 'string' && typeof m.file === 'string'
       && Number.isInteger(m.latent_dim) && /^[\w.-]+$/.test(m.file));
     return this.models;
@@ -233,11 +234,15 @@ export class Engine {
   /** Decode latent rows (flat Float32Array) to side*side grey bytes each; `labels` as in codes. */
   decode(z, labels) { return this.withFallback((s) => s.decode(this.codes(z, labels))); }
 
-  /** Encode side*side images (flat, in [0, 1]) to their latent means (with the current class). */
-  encode(x) {
+  /** Decode rows that already carry their labels (rows of `codeDim`, e.g. from everyClass). */
+  decodeCodes(codes) { return this.withFallback((s) => s.decode(codes)); }
+
+  /** Encode side*side images (flat, in [0, 1]) to their latent means (a conditional model's
+   * with class `label`, else the current class). */
+  encode(x, label = this.label) {
     return this.withFallback((s) => {
       const n = x.length / (s.side * s.side);
-      return s.encode(x, s.conditionClasses ? new Uint32Array(n).fill(this.label) : undefined);
+      return s.encode(x, s.conditionClasses ? new Uint32Array(n).fill(label) : undefined);
     });
   }
 

@@ -1,0 +1,17 @@
+//! `latent-atlas index`: rebuild a model folder's index.json (its models and judges).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The folder of model files (and judge/) to list
+    #[arg(default_value = "pkg")]
+    dir: PathBuf,
+}
+
+pub fn run(a: Args) -> Result<ExitCode, String> {
+    latent_atlas::export::update_index(&a.dir)?;
+    println!("wrote {}", a.dir.join("index.json").display());
+    Ok(ExitCode::SUCCESS)
+}
