@@ -588,6 +588,7 @@ await test('a conditional model: one code as every class, interpolation that mov
   const cvae = index.filter((m) => m.conditional > 0).sort((a, b) => a.latent_dim - b.latent_dim)[0];
   const k = cvae.conditional, d = cvae.latent_dim;
   const hot = (c) => Array.from({ length: k }, (_, j) => (j === c ? 1 : 0));
+  const near = (a, b) => a.every((v, i) => Math.abs(v - b[i]) <= 1);
   await page.selectOption('#model', cvae.name);
   await page.waitForFunction((n) => window.atlas.state.model === n, cvae.name);
   await page.evaluate(() => window.atlas.idle());
@@ -626,6 +627,29 @@ await test('a conditional model: one code as every class, interpolation that mov
   await page.waitForFunction(() => window.atlas.state.label === 5);
   assert.equal(await page.inputValue('#class-pick'), '5');
   assert.equal(await page.getAttribute('#every-head button[data-c="5"]', 'aria-pressed'), 'true');
+  // Hovering a test image of another class shows its reconstruction with its own class.
+  await page.evaluate(() => window.atlas.idle());
+  const testLabels = await page.evaluate(() => window.atlas.testLabels());
+  let hovered = null;
+  for (let i = 0; i < 40 && hovered === null; i++) {
+    if (testLabels[i] === 5) continue;
+    const pos = await page.evaluate((i) => {
+      const m = window.atlas._map, [x, y] = m.points.xy.subarray(2 * i, 2 * i + 2);
+      const [sx, sy] = m.toScreen(x, y), r = m.overlay.getBoundingClientRect(), q = r.width / m.overlay.width;
+      return [r.left + sx * q, r.top + sy * q];
+    }, i);
+    await page.mouse.move(pos[0], pos[1]);
+    await page.waitForTimeout(400);
+    const text = await page.evaluate(() => (document.getElementById('hover').hidden ? '' : document.getElementById('hover-label').textContent));
+    const idx = Number((text.match(/^#(\d+)/) || [])[1]);
+    if (Number.isInteger(idx) && testLabels[idx] !== 5) hovered = idx;
+  }
+  assert.ok(hovered !== null, 'no test point of another class could be hovered');
+  const means = await page.evaluate(([i, d]) => Array.from(window.atlas.testMeans().slice(i * d, (i + 1) * d)), [hovered, d]);
+  const [ownRecon] = nativeDecode(cvae.file, [[...means, ...hot(testLabels[hovered])]]);
+  const hoverRecon = await page.evaluate(() => Array.from(document.getElementById('hover-recon').getContext('2d').getImageData(0, 0, 28, 28).data).filter((_, i) => i % 4 === 0));
+  assert.ok(near(hoverRecon, ownRecon), `hover of #${hovered} decodes its code with its own class`);
+  await page.mouse.move(5, 5);
   // Interpolation from A as class 1 to B as class 7: the ends are those decodes; 'class only'
   // keeps A's code and blends the one-hots (3 steps: the middle frame is half and half).
   const frames = async () => {
@@ -642,7 +666,6 @@ await test('a conditional model: one code as every class, interpolation that mov
       return out;
     });
   };
-  const near = (a, b) => a.every((v, i) => Math.abs(v - b[i]) <= 1);
   await page.fill('#steps', '3');
   await page.dispatchEvent('#steps', 'change');
   await page.waitForFunction(() => window.atlas.state.steps === 3);

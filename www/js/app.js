@@ -3,11 +3,12 @@
 // nothing from a link, a file or a manifest is ever inserted as HTML (textContent only).
 
 import { Engine, wasmReady, yieldToBrowser } from './engine.js';
-import { LatentMap, PALETTE, greyCanvas, paintGrey } from './map.js';
+import { LatentMap, paintGrey } from './map.js';
 import { DrawingPad, readImageFile } from './pad.js';
 import { downloadPng } from './images.js';
 import { MixingGrid } from './mix.js';
 import { ClassControls } from './conditional.js';
+import { describeModel, buildLegend, HoverCard } from './panels.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -18,7 +19,7 @@ const state = {
   part: 'all', mixSeed: 1, classA: null, classB: null, everySeed: 1,
 };
 
-let wasm, engine, map, pad, manifest, mixGrid, classes;
+let wasm, engine, map, pad, manifest, mixGrid, classes, hover;
 const metrics = { firstGridMs: null };
 
 function notice(text) {
@@ -56,8 +57,8 @@ async function openModel(entry, backend) {
   showCluster();
   // A new model opens on the square that holds its prior (a mixture's islands sit further out).
   if (newModel) map.setView(0, 0, session.priorExtent);
-  buildLegend();
-  describeModel(entry);
+  buildLegend(manifest.dataset.class_names, map);
+  describeModel(entry, manifest, engine.session.regularisation);
   refreshBackendUi();
   const split = contentDim() != null;
   $('mix-card').hidden = !split;
@@ -119,31 +120,6 @@ async function switchBackend(backend) {
   await openModel(engine.entry, backend);
   localStorage.setItem('atlas-backend', engine.backend);
   await updateInterpolation();
-}
-
-function describeModel(entry) {
-  const m = manifest.metrics || {};
-  const cd = contentDim();
-  const num = (v, d = 3) => (v != null ? v.toFixed(d) : '—');
-  const rows = [
-    ['model', entry.name], ['dataset', manifest.dataset.name],
-    ['trained as', engine.session.regularisation],
-    ['latent dims', cd != null ? `${manifest.architecture.latent_dim} (content ${cd}, style ${manifest.architecture.latent_dim - cd})` : String(manifest.architecture.latent_dim)],
-    ['test NELBO', m.nelbo != null ? `${m.nelbo.toFixed(1)} nats` : '—'],
-    ...(cd != null ? [
-      ['one-shot error', m.oneshot_error != null ? `${(100 * m.oneshot_error).toFixed(1)}% (20-way, unseen alphabets)` : '—'],
-      ['clustering acc.', `content ${num(m.content_cluster_acc)}, style ${num(m.style_cluster_acc)} (chance ${num(m.chance_cluster_acc)})`],
-    ] : [['k-means acc.', num(m.kmeans_acc)]]),
-    ['trained', `${manifest.training.epochs} epochs, batch ${manifest.training.batch_size}`],
-    ['command', manifest.training.command],
-  ];
-  const dl = document.createElement('dl');
-  for (const [k, v] of rows) {
-    const dt = document.createElement('dt'); dt.textContent = k;
-    const dd = document.createElement('dd'); dd.textContent = v;
-    dl.append(dt, dd);
-  }
-  $('about').replaceChildren(dl);
 }
 
 // ---- plane (latents above 2-D) -------------------------------------------------------------
@@ -223,49 +199,6 @@ function currentPlane() {
 function replane() {
   map.setPlane(currentPlane());
   updateMarks();
-}
-
-// ---- legend -------------------------------------------------------------------------------
-
-function buildLegend() {
-  const items = manifest.dataset.class_names.map((name, c) => {
-    const li = document.createElement('li');
-    const btn = document.createElement('button');
-    btn.type = 'button';
-    btn.setAttribute('aria-pressed', String(!map.hidden.has(c)));
-    const sw = document.createElement('span'); sw.className = 'swatch'; sw.style.background = PALETTE[c % PALETTE.length];
-    const label = document.createElement('span'); label.textContent = name;
-    btn.append(sw, label);
-    btn.addEventListener('click', () => {
-      if (map.hidden.has(c)) map.hidden.delete(c); else map.hidden.add(c);
-      btn.setAttribute('aria-pressed', String(!map.hidden.has(c)));
-      map.drawOverlay();
-    });
-    li.append(btn);
-    return li;
-  });
-  $('legend').replaceChildren(...items);
-}
-
-// ---- hover --------------------------------------------------------------------------------
-
-let hoverToken = 0;
-async function showHover(point, clientX, clientY) {
-  const box = $('hover');
-  if (!point) { box.hidden = true; return; }
-  const token = ++hoverToken;
-  const wrap = $('map-wrap').getBoundingClientRect();
-  box.hidden = false;
-  box.style.left = `${Math.min(wrap.width - 170, Math.max(0, clientX - wrap.left + 14))}px`;
-  box.style.top = `${Math.min(wrap.height - 100, Math.max(0, clientY - wrap.top + 14))}px`;
-  $('hover-label').textContent = `#${point.index}: ${manifest.dataset.class_names[point.label] ?? point.label}`;
-  const side = engine.session.side;
-  const [recon, images] = await Promise.all([engine.decode(new Float32Array(point.z)), engine.testImages(manifest.dataset.name)]);
-  if (token !== hoverToken) return;
-  paintGrey($('hover-recon').getContext('2d'), recon, side, 0, 0, 0);
-  const ctx = $('hover-orig').getContext('2d');
-  if (images && images.side === side && point.index < images.n) paintGrey(ctx, images.pixels, side, point.index * side * side, 0, 0);
-  else { ctx.fillStyle = '#333'; ctx.fillRect(0, 0, side, side); }
 }
 
 // ---- interpolation ------------------------------------------------------------------------
@@ -564,13 +497,14 @@ async function main() {
   wasm = await wasmReady();
   engine = new Engine(wasm, notice);
   engine.onChange(refreshBackendUi);
+  hover = new HoverCard(engine);
   map = new LatentMap(engine, $('tiles'), $('overlay'), {
     onClick: guard(async (xy, point, shift) => {
       const z = point ? point.z : map.point(xy[0], xy[1]);
       setEnd(shift ? 'b' : state.nextEnd, z);
     }),
     onKeyEnd: (key, xy) => setEnd(key, map.point(xy[0], xy[1])),
-    onHover: (p, x, y) => showHover(p, x, y).catch(() => {}),
+    onHover: (p, x, y) => hover.show(p, x, y).catch(() => {}),
     onView: scheduleShare,
     onError: (e) => notice(e.message || String(e)),
   });

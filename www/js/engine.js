@@ -220,6 +220,11 @@ export class Engine {
     this.label = Number.isInteger(c) && c >= 0 && c < k ? c : 0;
   }
 
+  /** A conditional model's label vector for class `c`. */
+  oneHot(c) {
+    return Float32Array.from({ length: this.session.conditionClasses }, (_, j) => (j === c ? 1 : 0));
+  }
+
   /** What the decoder reads for latent rows `z`: a conditional model's label appended (in Rust,
    * `withLabels`); other models' rows as they are. `labels` (optional): one label vector per row,
    * else the current class for all. */
@@ -227,7 +232,7 @@ export class Engine {
     const s = this.session;
     const k = s.conditionClasses;
     if (!k) return z;
-    const own = labels ?? Float32Array.from({ length: k }, (_, c) => (c === this.label ? 1 : 0));
+    const own = labels ?? this.oneHot(this.label);
     return this.wasm.withLabels(z, s.latentDim, own, k);
   }
 

@@ -1,0 +1,83 @@
+// Thin read-only panels: the model's card ("about"), the class legend under the map, and the
+// hover card of a test point. Nothing here computes; the numbers come from the model file.
+
+import { PALETTE, paintGrey } from './map.js';
+
+const $ = (id) => document.getElementById(id);
+
+/** The "about this model" card from the model file's manifest and metrics. */
+export function describeModel(entry, manifest, regularisation) {
+  const m = manifest.metrics || {};
+  const judge = m.judge || {};
+  const cd = manifest.architecture.content_dim ?? null;
+  const num = (v, d = 3) => (v != null ? v.toFixed(d) : '—');
+  const rows = [
+    ['model', entry.name], ['dataset', manifest.dataset.name],
+    ['trained as', regularisation],
+    ['latent dims', cd != null ? `${manifest.architecture.latent_dim} (content ${cd}, style ${manifest.architecture.latent_dim - cd})` : String(manifest.architecture.latent_dim)],
+    ['test NELBO', m.nelbo != null ? `${m.nelbo.toFixed(1)} nats${manifest.architecture.conditional ? ' (of x given its class)' : ''}` : '—'],
+    ...(cd != null ? [
+      ['one-shot error', m.oneshot_error != null ? `${(100 * m.oneshot_error).toFixed(1)}% (20-way, unseen alphabets)` : '—'],
+      ['clustering acc.', `content ${num(m.content_cluster_acc)}, style ${num(m.style_cluster_acc)} (chance ${num(m.chance_cluster_acc)})`],
+    ] : [['k-means acc.', num(m.kmeans_acc)]]),
+    ...(judge.frechet != null ? [['Fréchet dist.', `${judge.frechet.toFixed(1)} (judge features, ${judge.samples} samples)`]] : []),
+    ...(judge.conditional_accuracy != null ? [['conditional acc.', `${num(judge.conditional_accuracy)} (weakest class ${num(Math.min(...judge.conditional_per_class))})`]] : []),
+    ['trained', `${manifest.training.epochs} epochs, batch ${manifest.training.batch_size}`],
+    ['command', manifest.training.command],
+  ];
+  const dl = document.createElement('dl');
+  for (const [k, v] of rows) {
+    const dt = document.createElement('dt'); dt.textContent = k;
+    const dd = document.createElement('dd'); dd.textContent = v;
+    dl.append(dt, dd);
+  }
+  $('about').replaceChildren(dl);
+}
+
+/** The class legend: a button per class shows or hides its test points on the map. */
+export function buildLegend(classNames, map) {
+  const items = classNames.map((name, c) => {
+    const li = document.createElement('li');
+    const btn = document.createElement('button');
+    btn.type = 'button';
+    btn.setAttribute('aria-pressed', String(!map.hidden.has(c)));
+    const sw = document.createElement('span'); sw.className = 'swatch'; sw.style.background = PALETTE[c % PALETTE.length];
+    const label = document.createElement('span'); label.textContent = name;
+    btn.append(sw, label);
+    btn.addEventListener('click', () => {
+      if (map.hidden.has(c)) map.hidden.delete(c); else map.hidden.add(c);
+      btn.setAttribute('aria-pressed', String(!map.hidden.has(c)));
+      map.drawOverlay();
+    });
+    li.append(btn);
+    return li;
+  });
+  $('legend').replaceChildren(...items);
+}
+
+/** The card beside a hovered test point: the image and its reconstruction. */
+export class HoverCard {
+  constructor(engine) { this.engine = engine; this.token = 0; }
+
+  async show(point, clientX, clientY) {
+    const box = $('hover');
+    if (!point) { box.hidden = true; return; }
+    const token = ++this.token;
+    const { engine } = this;
+    const manifest = engine.session.manifest();
+    const wrap = $('map-wrap').getBoundingClientRect();
+    box.hidden = false;
+    box.style.left = `${Math.min(wrap.width - 170, Math.max(0, clientX - wrap.left + 14))}px`;
+    box.style.top = `${Math.min(wrap.height - 100, Math.max(0, clientY - wrap.top + 14))}px`;
+    $('hover-label').textContent = `#${point.index}: ${manifest.dataset.class_names[point.label] ?? point.label}`;
+    const side = engine.session.side;
+    // A conditional model's test codes were encoded with their own class: decoded with it too.
+    const labels = engine.session.conditionClasses ? engine.oneHot(point.label) : undefined;
+    const [recon, images] = await Promise.all([engine.decode(new Float32Array(point.z), labels), engine.testImages(manifest.dataset.name)]);
+    if (token !== this.token) return;
+    paintGrey($('hover-recon').getContext('2d'), recon, side, 0, 0, 0);
+    const ctx = $('hover-orig').getContext('2d');
+    if (images && images.side === side && point.index < images.n) paintGrey(ctx, images.pixels, side, point.index * side * side, 0, 0);
+    else { ctx.fillStyle = '#333'; ctx.fillRect(0, 0, side, side); }
+  }
+}
