@@ -2,11 +2,12 @@
 # Paired throughput comparison with the Keras/TensorFlow reference on this machine:
 # A B A B ... rounds of `latent-atlas bench` and keras_vae.py (2 epochs on 12,800 images, the
 # second epoch timed), then medians and their ratio. Usage: bench/paired.sh [ROUNDS] [KERAS_PY]
-# Needs a Python with keras + tensorflow-cpu (see ../shared/reference/README.md).
+# Needs a Python with keras + tensorflow-cpu:
+#   python3 -m venv /tmp/kvenv && /tmp/kvenv/bin/pip install keras tensorflow-cpu scikit-learn scipy matplotlib
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
-keras_py=${2:-../shared/reference/keras_vae.py}
+keras_py=${2:-bench/keras_vae.py}
 python=${PYTHON:-/tmp/kvenv/bin/python}
 out=${OUT:-target/bench}
 mkdir -p "$out"
