@@ -9,6 +9,8 @@ import { downloadPng } from './images.js';
 import { MixingGrid } from './mix.js';
 import { ClassControls } from './conditional.js';
 import { describeModel, buildLegend, HoverCard } from './panels.js';
+import { Planes } from './planes.js';
+import { fmt } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -19,7 +21,7 @@ const state = {
   part: 'all', mixSeed: 1, classA: null, classB: null, everySeed: 1,
 };
 
-let wasm, engine, map, pad, manifest, mixGrid, classes, hover;
+let wasm, engine, map, pad, manifest, mixGrid, classes, hover, planes;
 const metrics = { firstGridMs: null };
 
 function notice(text) {
@@ -27,11 +29,6 @@ function notice(text) {
   $('notice').hidden = !text;
 }
 
-function fmt(z) {
-  if (!z) return '—';
-  const shown = z.slice(0, 4).map((v) => v.toFixed(2)).join(', ');
-  return `(${shown}${z.length > 4 ? ', …' : ''})`;
-}
 
 // ---- model and backend ------------------------------------------------------------------
 
@@ -46,15 +43,10 @@ async function openModel(entry, backend) {
   if (state.a && state.a.length !== session.latentDim) state.a = null;
   if (state.b && state.b.length !== session.latentDim) state.b = null;
   manifest = session.manifest();
-  const dim = session.latentDim;
-  state.pca = dim > 2 ? wasm.pcaPlane(session.testMeans(), dim) : null;
-  state.anchor = null;
-  $('plane-controls').hidden = dim <= 2 || clusterCount() > 0;
-  fillAxisPickers(dim);
-  fillClusterPicker();
+  planes.fill(wasm);
   await classes.fill();
-  map.setModel(session, currentPlane(), session.side);
-  showCluster();
+  map.setModel(session, planes.current(), session.side);
+  planes.showCluster();
   // A new model opens on the square that holds its prior (a mixture's islands sit further out).
   if (newModel) map.setView(0, 0, session.priorExtent);
   buildLegend(manifest.dataset.class_names, map);
@@ -122,37 +114,6 @@ async function switchBackend(backend) {
   await updateInterpolation();
 }
 
-// ---- plane (latents above 2-D) -------------------------------------------------------------
-
-function fillAxisPickers(dim) {
-  for (const [id, sel] of [['axis-i', state.axisI], ['axis-j', state.axisJ]]) {
-    const el = $(id);
-    el.replaceChildren(...Array.from({ length: dim }, (_, k) => {
-      const o = document.createElement('option'); o.value = String(k); o.textContent = `z${k}`; return o;
-    }));
-    el.value = String(Math.min(sel, dim - 1));
-  }
-  $('plane-mode').value = state.planeMode;
-  $('axis-i').disabled = $('axis-j').disabled = state.planeMode !== 'axes';
-}
-
-/** The number of categories of a model with a categorical code, else 0. */
-function clusterCount() {
-  const prior = manifest?.architecture?.prior;
-  return prior?.kind === 'categorical' ? prior.classes : 0;
-}
-
-/** A categorical model's map: the style plane of one cluster, with that cluster's test images. */
-function showCluster() {
-  const k = clusterCount();
-  if (!k) { map.showOnly(null); return; }
-  const cats = engine.session.testCategories();
-  const shown = cats.map((c) => (c === state.cluster ? 1 : 0));
-  map.showOnly(shown);
-  const count = shown.reduce((a, b) => a + b, 0);
-  $('cluster-status').textContent = `${count} of ${cats.length} test images fall in this cluster; the grid varies their style`;
-}
-
 /** The drawn class changed: the map, strip and samples follow. */
 async function classChanged() {
   replane();
@@ -161,43 +122,8 @@ async function classChanged() {
   if (!$('samples').hidden) await drawSamples();
 }
 
-function fillClusterPicker() {
-  const k = clusterCount();
-  $('cluster-controls').hidden = !k;
-  if (!k) return;
-  if (state.cluster >= k) state.cluster = 0;
-  $('cluster').replaceChildren(...Array.from({ length: k }, (_, c) => {
-    const o = document.createElement('option'); o.value = String(c); o.textContent = `cluster ${c + 1}`; return o;
-  }));
-  $('cluster').value = String(state.cluster);
-}
-
-function currentPlane() {
-  const dim = engine.session.latentDim;
-  if (clusterCount()) {
-    map.axisNames = ['style 1', 'style 2'];
-    return engine.session.clusterPlane(state.cluster);
-  }
-  if (dim === 2) { map.axisNames = ['z0', 'z1']; return { origin: [0, 0], u: [1, 0], v: [0, 1] }; }
-  const unit = (k) => Array.from({ length: dim }, (_, d) => (d === k ? 1 : 0));
-  let u, v, base;
-  if (state.planeMode === 'pca') {
-    ({ u, v } = state.pca);
-    base = state.anchor ?? Array.from(state.pca.mean);
-    map.axisNames = ['PC1', 'PC2'];
-  } else {
-    u = unit(state.axisI); v = unit(state.axisJ);
-    base = state.anchor ?? new Array(dim).fill(0);
-    map.axisNames = [`z${state.axisI}`, `z${state.axisJ}`];
-  }
-  // The plane passes through the fixed point; coordinates are measured from it.
-  $('anchor-status').textContent = state.anchor ? `other coordinates fixed at ${fmt(state.anchor)}`
-    : (state.planeMode === 'pca' ? 'other coordinates: mean of the test encodings' : 'other coordinates: 0');
-  return { origin: Array.from(base), u: Array.from(u), v: Array.from(v) };
-}
-
 function replane() {
-  map.setPlane(currentPlane());
+  map.setPlane(planes.current());
   updateMarks();
 }
 
@@ -307,10 +233,10 @@ async function applyLink(fragment) {
   state.a = s.a; state.b = s.b; state.steps = s.steps; state.mode = s.mode;
   state.part = (partsOf() ?? []).some(([p]) => p === s.part) ? s.part : 'all';
   state.classA = s.label_a; state.classB = s.label_b;
-  if (clusterCount() && state.cluster !== s.cluster) {
+  if (planes.clusterCount() && state.cluster !== s.cluster) {
     state.cluster = s.cluster;
     $('cluster').value = String(s.cluster);
-    replane(); showCluster();
+    replane(); planes.showCluster();
   }
   if (engine.session.conditionClasses && engine.label !== s.label) {
     engine.setLabel(s.label);
@@ -438,9 +364,9 @@ function wire() {
   $('every-export').addEventListener('click', () => downloadPng([$('every')], `${engine.entry.name}-every-class.png`, 4));
   $('cluster').addEventListener('change', () => {
     state.cluster = Number($('cluster').value);
-    replane(); showCluster(); scheduleShare();
+    replane(); planes.showCluster(); scheduleShare();
   });
-  $('plane-mode').addEventListener('change', () => { state.planeMode = $('plane-mode').value; fillAxisPickers(engine.session.latentDim); replane(); });
+  $('plane-mode').addEventListener('change', () => { state.planeMode = $('plane-mode').value; planes.fillAxisPickers(); replane(); });
   $('axis-i').addEventListener('change', () => { state.axisI = Number($('axis-i').value); replane(); });
   $('axis-j').addEventListener('change', () => { state.axisJ = Number($('axis-j').value); replane(); });
   $('anchor-reset').addEventListener('click', () => { state.anchor = null; replane(); });
@@ -511,6 +437,7 @@ async function main() {
   pad = new DrawingPad($('pad'));
   mixGrid = new MixingGrid(engine, wasm, $('mix'), $('mix-status'));
   classes = new ClassControls(engine, wasm, state, classChanged);
+  planes = new Planes(state, engine, map);
   wire();
   const [models] = await Promise.all([engine.loadIndex(), engine.startWorkers()]);
   classes.judge.setIndex(engine.judges);
