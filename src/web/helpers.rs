@@ -134,7 +134,7 @@ pub fn with_labels(
 /// "same style, every class" table, code-major.
 #[wasm_bindgen(js_name = everyClass)]
 pub fn every_class(z: &[f32], dim: usize, classes: usize) -> Result<Vec<f32>, JsError> {
-    if z.len() / dim.max(1) * classes > super::session::MAX_BATCH {
+    if z.len() / dim.max(1) * classes > super::MAX_BATCH {
         return Err(JsError::new("too many codes for one table"));
     }
     explorer::every_class(z, dim, classes)

@@ -56,10 +56,10 @@ async fn probabilities(
     x: Vec<f32>,
 ) -> Result<Vec<f32>, JsError> {
     let n = x.len() / (s * s);
-    if n == 0 || n * s * s != x.len() || n > super::session::MAX_BATCH {
+    if n == 0 || n * s * s != x.len() || n > super::MAX_BATCH {
         return Err(JsError::new(&format!(
             "expected 1..={} whole {s}x{s} images",
-            super::session::MAX_BATCH
+            super::MAX_BATCH
         )));
     }
     if x.iter().any(|v| !v.is_finite()) {

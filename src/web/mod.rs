@@ -16,6 +16,10 @@ pub use session::*;
 
 use wasm_bindgen::prelude::*;
 
+/// The most images one call decodes or classifies: bounds memory on both backends (a 64x64
+/// grid fits).
+pub const MAX_BATCH: usize = 4096;
+
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();

@@ -9,8 +9,7 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-/// The most images one call decodes: bounds memory on both backends (a 64x64 grid fits).
-pub const MAX_BATCH: usize = 4096;
+use super::MAX_BATCH;
 
 struct Inner {
     bundle: Bundle,
