@@ -95,6 +95,29 @@ async function pageStillWorks(page) {
   assert.ok(Math.max(...out[0]) > 100, 'decode after a bad input returned a blank image');
 }
 
+/** The map's top-left 200x200 tile pixels (a grid's fingerprint). */
+function tilePixels(page) {
+  return page.evaluate(() => Array.from(document.getElementById('tiles').getContext('2d').getImageData(0, 0, 200, 200).data));
+}
+
+/** Test image `i` as an opaque 28x28 RGBA PNG, as a user would upload it. */
+function testImagePng(i) {
+  const src = images.image(i), rgba = Buffer.alloc(28 * 28 * 4);
+  for (let k = 0; k < 784; k++) { rgba.fill(src[k], 4 * k, 4 * k + 3); rgba[4 * k + 3] = 255; }
+  return png(28, 28, rgba);
+}
+
+/** The page's share link, reopened in a new page, restores `key` = `value` in its state, the
+ * picker `select` and the grid `grid`. */
+async function assertLinkRestores(page, key, value, select, grid, what) {
+  const other = await openPage(cpu, page.url());
+  await other.page.evaluate(() => window.atlas.idle());
+  assert.equal((await other.page.evaluate(() => window.atlas.state))[key], value);
+  assert.equal(await other.page.inputValue(select), String(value));
+  assert.deepEqual(await tilePixels(other.page), grid, `the link restores the ${what}'s grid`);
+  await other.page.close();
+}
+
 const server = await serveDist();
 const images = testImages();
 console.log(`serving dist/ at ${server.url}`);
@@ -485,7 +508,7 @@ await test('adversarial models sample their own prior; a categorical code gets a
   await page.evaluate(() => window.atlas.idle());
   assert.equal(await page.isVisible('#cluster-controls'), true);
   assert.equal(await page.isVisible('#plane-controls'), false);
-  const tiles = () => page.evaluate(() => Array.from(document.getElementById('tiles').getContext('2d').getImageData(0, 0, 200, 200).data));
+  const tiles = () => tilePixels(page);
   const first = await tiles();
   await page.selectOption('#cluster', '3');
   await page.evaluate(() => window.atlas.idle());
@@ -507,12 +530,7 @@ await test('adversarial models sample their own prior; a categorical code gets a
   }
   await shot(page, '15-aae-clusters');
   await page.waitForFunction(() => location.hash.includes('k=3'));
-  const other = await openPage(cpu, page.url());
-  await other.page.evaluate(() => window.atlas.idle());
-  assert.equal((await other.page.evaluate(() => window.atlas.state)).cluster, 3);
-  assert.equal(await other.page.inputValue('#cluster'), '3');
-  assert.deepEqual(await other.page.evaluate(() => Array.from(document.getElementById('tiles').getContext('2d').getImageData(0, 0, 200, 200).data)), third, 'the link restores the cluster\'s grid');
-  await other.page.close();
+  await assertLinkRestores(page, 'cluster', 3, '#cluster', third, 'cluster');
   assert.deepEqual(problems, []);
   await page.close();
 });
@@ -528,7 +546,7 @@ await test('a conditional model draws the class picked: grid, samples, encodings
   assert.equal(await page.isVisible('#class-controls'), true);
   const names = await page.$$eval('#class-pick option', (os) => os.map((o) => o.textContent));
   assert.equal(names.length, cvae.conditional);
-  const tiles = () => page.evaluate(() => Array.from(document.getElementById('tiles').getContext('2d').getImageData(0, 0, 200, 200).data));
+  const tiles = () => tilePixels(page);
   const first = await tiles();
   await page.selectOption('#class-pick', '7');
   await page.evaluate(() => window.atlas.idle());
@@ -556,9 +574,7 @@ await test('a conditional model draws the class picked: grid, samples, encodings
   const encodeAs = async (c) => {
     await page.selectOption('#class-pick', String(c));
     await page.evaluate(() => { window.atlas.lastEncoding = null; });
-    const src = images.image(0), rgba = Buffer.alloc(28 * 28 * 4);
-    for (let k = 0; k < 784; k++) { rgba.fill(src[k], 4 * k, 4 * k + 3); rgba[4 * k + 3] = 255; }
-    await uploadFile(page, `cvae-${c}.png`, png(28, 28, rgba));
+    await uploadFile(page, `cvae-${c}.png`, testImagePng(0));
     await page.waitForFunction(() => window.atlas.lastEncoding !== null, null, { timeout: 30_000 });
     return page.evaluate(() => {
       const z = window.atlas.lastEncoding, m = window.atlas.testMeans();
@@ -572,12 +588,7 @@ await test('a conditional model draws the class picked: grid, samples, encodings
   await page.evaluate(() => window.atlas.idle());
   const fourth = await tiles();
   await page.waitForFunction(() => location.hash.includes('y=4'));
-  const other4 = await openPage(cpu, page.url());
-  await other4.page.evaluate(() => window.atlas.idle());
-  assert.equal((await other4.page.evaluate(() => window.atlas.state)).label, 4);
-  assert.equal(await other4.page.inputValue('#class-pick'), '4');
-  assert.deepEqual(await other4.page.evaluate(() => Array.from(document.getElementById('tiles').getContext('2d').getImageData(0, 0, 200, 200).data)), fourth, 'the link restores the class\'s grid');
-  await other4.page.close();
+  await assertLinkRestores(page, 'label', 4, '#class-pick', fourth, 'class');
   assert.deepEqual(problems, []);
   await page.close();
 });
@@ -695,9 +706,7 @@ await test('a conditional model: one code as every class, interpolation that mov
   const labels = await page.evaluate(() => window.atlas.testLabels());
   const trouser = labels.indexOf(1);
   await page.selectOption('#enc-class', 'judge');
-  const src = images.image(trouser), rgba = Buffer.alloc(28 * 28 * 4);
-  for (let j = 0; j < 784; j++) { rgba.fill(src[j], 4 * j, 4 * j + 3); rgba[4 * j + 3] = 255; }
-  await uploadFile(page, 'judged.png', png(28, 28, rgba));
+  await uploadFile(page, 'judged.png', testImagePng(trouser));
   await page.waitForFunction(() => window.atlas.lastEncoding !== null, null, { timeout: 60_000 });
   assert.equal((await page.evaluate(() => window.atlas.state)).label, 1, 'the judge calls the trouser a trouser');
   assert.match(await page.textContent('#judge-text'), /Trouser/);
@@ -705,7 +714,7 @@ await test('a conditional model: one code as every class, interpolation that mov
   // Without the judge's guess, the upload is encoded as the picked class.
   await page.selectOption('#enc-class', 'picked');
   await page.selectOption('#class-pick', '4');
-  await uploadFile(page, 'picked.png', png(28, 28, rgba));
+  await uploadFile(page, 'picked.png', testImagePng(trouser));
   await page.waitForFunction(() => window.atlas.lastEncoding !== null, null, { timeout: 60_000 });
   assert.equal((await page.evaluate(() => window.atlas.state)).label, 4);
   assert.equal(await page.isVisible('#judge-text'), false);
