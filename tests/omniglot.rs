@@ -145,3 +145,75 @@ fn one_shot_runs_and_the_pixel_baseline() {
     let e = latent_atlas::eval::oneshot::pixel_baseline_error(&runs);
     assert!((e - 0.3875).abs() < 1e-9, "pixel baseline error {e}");
 }
+
+/// A PNG of a header (IHDR) claiming `width x height`, then an empty IDAT and IEND, each chunk
+/// with a correct checksum.
+fn png_header(width: u32, height: u32) -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]); // 8-bit greyscale
+    for (kind, data) in [(&b"IHDR"[..], ihdr), (b"IDAT", vec![]), (b"IEND", vec![])] {
+        let mut crc = flate2::Crc::new();
+        crc.update(kind);
+        crc.update(&data);
+        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        png.extend_from_slice(kind);
+        png.extend_from_slice(&data);
+        png.extend_from_slice(&crc.sum().to_be_bytes());
+    }
+    png
+}
+
+/// Hostile archives cost bounded memory and are named: an entry that inflates past the limit (a
+/// zip bomb), an archive larger than any Omniglot file (sparse, so the test writes nothing), and
+/// a drawing whose header claims a huge image (refused before its frame is allocated).
+#[test]
+fn bombs_and_huge_claims_are_refused_by_size_before_reading() {
+    use std::io::Write;
+    let dir = common::scratch("omniglot-bombs");
+    let zip_path = dir.join("images_background_small1.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+    let deflate = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file(
+        "images_background_small1/Latin/character01/0001_01.png",
+        deflate,
+    )
+    .unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..64 {
+        zip.write_all(&zeros).unwrap(); // 64 MiB of zeros deflate to ~64 kB
+    }
+    zip.finish().unwrap();
+    assert!(std::fs::metadata(&zip_path).unwrap().len() < 1 << 20);
+    let err = omniglot::load(std::slice::from_ref(&dir), Split::Small1)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("0001_01.png is larger than 1048576 bytes"),
+        "{err}"
+    );
+
+    std::fs::File::create(&zip_path)
+        .unwrap()
+        .set_len(omniglot::MAX_ARCHIVE_BYTES + 1)
+        .unwrap();
+    let err = omniglot::load(std::slice::from_ref(&dir), Split::Small1)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("images_background_small1.zip")
+            && err.contains("archives up to 268435456 bytes"),
+        "{err}"
+    );
+
+    let err = omniglot::decode_drawing(&png_header(100_000, 100_000)).unwrap_err();
+    assert!(
+        err.contains("100000x100000") || err.contains("limit"),
+        "{err}"
+    );
+    let err = omniglot::decode_drawing(&png_header(105, 104)).unwrap_err();
+    assert_eq!(err, "image is 105x104, expected 105x105");
+}

@@ -97,11 +97,21 @@ fn locate(dirs: &[PathBuf]) -> Result<[PathBuf; 4], FashionError> {
     Err(FashionError::NotFound { tried })
 }
 
+/// The file's bytes, refusing (before reading) one larger than any IDX file can be.
 fn read(path: &Path) -> Result<Vec<u8>, FashionError> {
-    std::fs::read(path).map_err(|source| FashionError::Io {
+    let io = |source| FashionError::Io {
         path: path.to_path_buf(),
         source,
-    })
+    };
+    if std::fs::metadata(path).map_err(io)?.len() > idx::MAX_IDX_BYTES as u64 {
+        return Err(FashionError::Malformed {
+            path: path.to_path_buf(),
+            source: idx::IdxError::TooLarge {
+                limit: idx::MAX_IDX_BYTES,
+            },
+        });
+    }
+    std::fs::read(path).map_err(io)
 }
 
 fn load_split(images: &Path, labels: &Path) -> Result<ImageSet, FashionError> {

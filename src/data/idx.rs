@@ -5,12 +5,19 @@ use std::io::Read;
 
 const IMAGES_MAGIC: u32 = 0x0000_0803; // unsigned byte, 3 dimensions
 const LABELS_MAGIC: u32 = 0x0000_0801; // unsigned byte, 1 dimension
+/// The most bytes an IDX file may hold once inflated: the MNIST family's largest file (60,000
+/// images of 28x28) is 47 MB, so a stream that inflates past this is damaged or a bomb.
+pub const MAX_IDX_BYTES: usize = 128 << 20;
 
 /// A parse failure, phrased for a person who is looking at the file.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum IdxError {
     #[error("not valid gzip data: {0}")]
     Gzip(String),
+    #[error(
+        "the data is larger than {limit} bytes (uncompressed), more than any IDX file this reads"
+    )]
+    TooLarge { limit: usize },
     #[error("file is {len} bytes, too short for an IDX header of {need} bytes")]
     ShortHeader { len: usize, need: usize },
     #[error("magic number is 0x{found:08x}, expected 0x{expected:08x} ({what})")]
@@ -54,14 +61,24 @@ pub struct IdxImages {
     pub pixels: Vec<u8>,
 }
 
-/// Inflate `bytes` when they start with the gzip magic; pass them through otherwise.
+/// Inflate `bytes` when they start with the gzip magic; pass them through otherwise. Either way
+/// the result is at most `MAX_IDX_BYTES`: inflation stops one byte past the limit.
 pub fn maybe_gunzip(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, IdxError> {
+    let too_large = IdxError::TooLarge {
+        limit: MAX_IDX_BYTES,
+    };
     if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(bytes.len() * 4);
+        let mut out = Vec::with_capacity((bytes.len() * 4).min(MAX_IDX_BYTES));
         flate2::read::GzDecoder::new(bytes)
+            .take(MAX_IDX_BYTES as u64 + 1)
             .read_to_end(&mut out)
             .map_err(|e| IdxError::Gzip(e.to_string()))?;
+        if out.len() > MAX_IDX_BYTES {
+            return Err(too_large);
+        }
         Ok(out.into())
+    } else if bytes.len() > MAX_IDX_BYTES {
+        Err(too_large)
     } else {
         Ok(bytes.into())
     }
@@ -204,6 +221,42 @@ mod tests {
             parse_labels(&encode_labels(&[3, 1, 4])).unwrap(),
             vec![3, 1, 4]
         );
+    }
+
+    /// A gzip stream that inflates without end (here: a header claiming 2^32-1 images, then
+    /// zeros for 129 MiB) stops at the limit; a header's claim alone allocates nothing.
+    #[test]
+    fn compressed_bombs_and_huge_claims_are_refused_before_they_cost_memory() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let header = [IMAGES_MAGIC, u32::MAX, 28, 28];
+        for v in header {
+            gz.write_all(&v.to_be_bytes()).unwrap();
+        }
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..129 {
+            gz.write_all(&zeros).unwrap();
+        }
+        let bomb = gz.finish().unwrap();
+        assert!(bomb.len() < 1 << 20, "the bomb is small: {}", bomb.len());
+        assert_eq!(
+            parse_images(&bomb, (28, 28)),
+            Err(IdxError::TooLarge {
+                limit: MAX_IDX_BYTES
+            })
+        );
+        let mut claim = Vec::new();
+        for v in header {
+            claim.extend_from_slice(&v.to_be_bytes());
+        }
+        assert!(matches!(
+            parse_images(&claim, (28, 28)),
+            Err(IdxError::Truncated { have: 0, .. })
+        ));
+        let labels_claim = [LABELS_MAGIC.to_be_bytes(), u32::MAX.to_be_bytes()].concat();
+        assert!(matches!(
+            parse_labels(&labels_claim),
+            Err(IdxError::Truncated { have: 0, .. })
+        ));
     }
 
     #[test]

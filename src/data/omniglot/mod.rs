@@ -4,9 +4,14 @@
 //! ink = 1 (the files draw black ink on white). The structure (alphabets, characters, 20 drawers
 //! each) is validated and every problem is reported, so a damaged download is named precisely.
 
-use md5::{Digest, Md5};
+mod files;
+mod one_shot;
+
+pub use files::{MAX_ARCHIVE_BYTES, MAX_ENTRY_BYTES, decode_drawing};
+pub use one_shot::{OneShotRun, load_one_shot_runs, load_one_shot_runs_from};
+
+use files::read_files;
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub const SOURCE_SIDE: usize = 105;
@@ -16,35 +21,6 @@ pub const ENV_VAR: &str = "LATENT_ATLAS_OMNIGLOT";
 const HOW_TO_GET: &str = "Download the zips from https://github.com/brendenlake/omniglot/raw/master/python/<file>.zip \
 (images_background, images_evaluation, images_background_small1/2; one-shot-classification/all_runs.zip) into one \
 directory and pass --data DIR or set LATENT_ATLAS_OMNIGLOT=DIR.";
-
-/// md5 of the zips this reader knows: the official release and the pixel-identical rebuild in
-/// the repository's `data/omniglot`. Other bytes are accepted when the structure is right.
-const KNOWN_MD5: [(&str, &str); 6] = [
-    (
-        "68d2efa1b9178cc56df9314c21c6e718",
-        "official images_background.zip",
-    ),
-    (
-        "6b91aef0f799c5bb55b94e3f2daec811",
-        "official images_evaluation.zip",
-    ),
-    (
-        "d7e20e44667cf577d6453acb3b393c59",
-        "rebuilt images_background.zip",
-    ),
-    (
-        "f1d61c014351b03477e7cdae1874f115",
-        "rebuilt images_evaluation.zip",
-    ),
-    (
-        "e704a628b5459e08445c13499850abc4",
-        "official images_background_small1.zip",
-    ),
-    (
-        "b75a71a51d3b13f821f212756fe481fd",
-        "official images_background_small2.zip",
-    ),
-];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Split {
@@ -175,30 +151,6 @@ pub fn search_dirs(explicit: Option<&Path>) -> Vec<PathBuf> {
     dirs
 }
 
-/// A drawing decoded from PNG: `SOURCE_SIDE`² booleans, true = ink.
-pub fn decode_drawing(png_bytes: &[u8]) -> Result<Vec<bool>, String> {
-    let mut decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
-    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
-    let mut reader = decoder
-        .read_info()
-        .map_err(|e| format!("not a readable PNG ({e})"))?;
-    let mut buf = vec![0; reader.output_buffer_size()];
-    let info = reader
-        .next_frame(&mut buf)
-        .map_err(|e| format!("not a readable PNG ({e})"))?;
-    if (info.width as usize, info.height as usize) != (SOURCE_SIDE, SOURCE_SIDE) {
-        return Err(format!(
-            "image is {}x{}, expected {SOURCE_SIDE}x{SOURCE_SIDE}",
-            info.width, info.height
-        ));
-    }
-    let channels = info.color_type.samples();
-    Ok(buf[..info.buffer_size()]
-        .chunks_exact(channels)
-        .map(|px| px[0] < 128)
-        .collect())
-}
-
 /// Area-average a 105x105 drawing to 28x28 (each output pixel covers 3.75 source pixels a side).
 pub fn downsample(ink: &[bool]) -> Vec<u8> {
     let scale = SOURCE_SIDE as f64 / SIDE as f64;
@@ -226,83 +178,6 @@ pub fn downsample(ink: &[bool]) -> Vec<u8> {
         }
     }
     out
-}
-
-/// Where a split was read from, its PNG files as (path inside the split, bytes), and a note on
-/// the source (the checksum verdict for zips).
-type SplitFiles = (PathBuf, Vec<(String, Vec<u8>)>, String);
-
-/// The PNG files of a split, from a zip or a folder.
-fn read_files(dir: &Path, split: Split) -> Result<SplitFiles, OmniglotError> {
-    let zip_path = dir.join(format!("{}.zip", split.stem()));
-    let folder = dir.join(split.stem());
-    if zip_path.is_file() {
-        let bytes = std::fs::read(&zip_path).map_err(|e| OmniglotError::Unreadable {
-            path: zip_path.clone(),
-            message: e.to_string(),
-        })?;
-        let md5 = format!("{:x}", Md5::digest(&bytes));
-        let verdict = KNOWN_MD5.iter().find(|(h, _)| *h == md5).map_or(
-            format!("unrecognised md5 {md5}, structure checked"),
-            |(_, what)| format!("md5 matches the {what}"),
-        );
-        let unreadable = |message: String| OmniglotError::Unreadable {
-            path: zip_path.clone(),
-            message,
-        };
-        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-            .map_err(|e| unreadable(format!("not a readable zip ({e})")))?;
-        let mut files = Vec::new();
-        for i in 0..zip.len() {
-            let mut entry = zip
-                .by_index(i)
-                .map_err(|e| unreadable(format!("entry {i}: {e}")))?;
-            let name = entry.name().to_string();
-            if let Some(rest) = name
-                .strip_prefix(&format!("{}/", split.stem()))
-                .filter(|n| n.ends_with(".png"))
-            {
-                let mut data = Vec::with_capacity(entry.size() as usize);
-                entry
-                    .read_to_end(&mut data)
-                    .map_err(|e| unreadable(format!("{name}: {e}")))?;
-                files.push((rest.to_string(), data));
-            }
-        }
-        return Ok((
-            zip_path.clone(),
-            files,
-            format!("{} ({verdict})", zip_path.display()),
-        ));
-    }
-    if folder.is_dir() {
-        let mut files = Vec::new();
-        let unreadable = |p: &Path, e: std::io::Error| OmniglotError::Unreadable {
-            path: p.to_path_buf(),
-            message: e.to_string(),
-        };
-        let mut stack = vec![folder.clone()];
-        while let Some(d) = stack.pop() {
-            for entry in std::fs::read_dir(&d).map_err(|e| unreadable(&d, e))? {
-                let p = entry.map_err(|e| unreadable(&d, e))?.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|e| e == "png") {
-                    let rel = p
-                        .strip_prefix(&folder)
-                        .expect("below the folder")
-                        .to_string_lossy()
-                        .replace('\\', "/");
-                    files.push((rel, std::fs::read(&p).map_err(|e| unreadable(&p, e))?));
-                }
-            }
-        }
-        return Ok((folder.clone(), files, folder.display().to_string()));
-    }
-    Err(OmniglotError::NotFound {
-        split: split.stem(),
-        tried: vec![format!("{} or {}/", zip_path.display(), folder.display())],
-    })
 }
 
 /// Load a split from the first of `dirs` that has it (zip preferred over folder).
@@ -420,103 +295,4 @@ fn build(
         }
     }
     Ok(out)
-}
-
-/// One run of the official 20-way one-shot benchmark: 20 training drawings (one per class) and
-/// 20 test drawings, each of which belongs to exactly one training class.
-#[derive(Debug, Clone)]
-pub struct OneShotRun {
-    pub name: String,
-    /// 105x105 ink masks, `training[j]` is class j.
-    pub training: Vec<Vec<bool>>,
-    pub test: Vec<Vec<bool>>,
-    /// `answer[i]` = the training class of test item i.
-    pub answer: Vec<usize>,
-}
-
-/// The official one-shot runs from the first of `dirs` that has them.
-pub fn load_one_shot_runs_from(dirs: &[PathBuf]) -> Result<Vec<OneShotRun>, OmniglotError> {
-    let candidates: Vec<PathBuf> = dirs
-        .iter()
-        .map(|d| d.join("one-shot-classification").join("all_runs.zip"))
-        .collect();
-    match candidates.iter().find(|p| p.is_file()) {
-        Some(path) => load_one_shot_runs(path),
-        None => Err(OmniglotError::NotFound {
-            split: "one-shot runs",
-            tried: candidates.iter().map(|p| p.display().to_string()).collect(),
-        }),
-    }
-}
-
-/// Read `all_runs.zip` (`runNN/{training/classKK.png,test/itemKK.png,class_labels.txt}`).
-pub fn load_one_shot_runs(zip_path: &Path) -> Result<Vec<OneShotRun>, OmniglotError> {
-    let err = |message: String| OmniglotError::Unreadable {
-        path: zip_path.to_path_buf(),
-        message,
-    };
-    let bytes = std::fs::read(zip_path).map_err(|e| err(format!("{e}. {HOW_TO_GET}")))?;
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|e| err(format!("not a readable zip ({e})")))?;
-    let mut read = |name: &str| -> Result<Vec<u8>, OmniglotError> {
-        let mut entry = zip.by_name(name).map_err(|e| err(format!("{name}: {e}")))?;
-        let mut data = Vec::new();
-        entry
-            .read_to_end(&mut data)
-            .map_err(|e| err(format!("{name}: {e}")))?;
-        Ok(data)
-    };
-    let mut runs = Vec::new();
-    for r in 1..=20 {
-        let name = format!("run{r:02}");
-        let labels = String::from_utf8(read(&format!("{name}/class_labels.txt"))?)
-            .map_err(|e| err(format!("{name}/class_labels.txt: {e}")))?;
-        let mut run = OneShotRun {
-            name: name.clone(),
-            training: vec![],
-            test: vec![],
-            answer: vec![],
-        };
-        for k in 1..=20 {
-            for (dir, out) in [
-                ("training/class", &mut run.training),
-                ("test/item", &mut run.test),
-            ] {
-                let file = format!("{name}/{dir}{k:02}.png");
-                out.push(decode_drawing(&read(&file)?).map_err(|e| err(format!("{file}: {e}")))?);
-            }
-        }
-        // Lines are "runNN/test/itemKK.png runNN/training/classMM.png".
-        let number = |s: &str, prefix: &str| {
-            s.strip_prefix(prefix)
-                .and_then(|s| s.strip_suffix(".png"))
-                .and_then(|s| s.parse::<usize>().ok())
-        };
-        let mut answer = vec![usize::MAX; 20];
-        for line in labels.lines().filter(|l| !l.trim().is_empty()) {
-            let parsed = line.split_once(' ').and_then(|(t, c)| {
-                Some((
-                    number(t.trim(), &format!("{name}/test/item"))?,
-                    number(c.trim(), &format!("{name}/training/class"))?,
-                ))
-            });
-            match parsed {
-                Some((t @ 1..=20, c @ 1..=20)) => answer[t - 1] = c - 1,
-                _ => {
-                    return Err(err(format!(
-                        "{name}/class_labels.txt: cannot read line '{line}'"
-                    )));
-                }
-            }
-        }
-        if let Some(t) = answer.iter().position(|&a| a == usize::MAX) {
-            return Err(err(format!(
-                "{name}/class_labels.txt names no class for test item {}",
-                t + 1
-            )));
-        }
-        run.answer = answer;
-        runs.push(run);
-    }
-    Ok(runs)
 }
