@@ -11,6 +11,11 @@ use serde::{Deserialize, Serialize};
 
 pub const FORMAT: &str = "latent-atlas";
 pub const FORMAT_VERSION: u32 = 1;
+/// What `preprocessing` says today: the page's upload path implements exactly this.
+pub const SCALE: &str = "pixel / 255";
+pub const POLARITY: &str = "light-on-dark";
+/// The longest model name and class name the page shows.
+const MAX_NAME_CHARS: usize = 64;
 const META_FORMAT: &str = "format";
 const META_VERSION: &str = "format_version";
 const META_MANIFEST: &str = "manifest";
@@ -106,6 +111,73 @@ pub struct Manifest {
     pub crate_version: String,
 }
 
+/// A model's name: what index.json, the picker and share links (`m=`) carry, so only characters
+/// that a link and a file name keep as they are.
+pub fn check_model_name(name: &str) -> Result<(), String> {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || !name.chars().all(ok_char)
+        || !name.starts_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        return Err(format!(
+            "model name {:?} must be 1 to {MAX_NAME_CHARS} letters, digits, '-', '_' or '.', starting with a letter or digit",
+            name.chars().take(80).collect::<String>()
+        ));
+    }
+    Ok(())
+}
+
+impl Manifest {
+    /// Every manifest number and name the page and the CLI read, in range (the architecture is
+    /// checked by `VaeConfig::validate`).
+    fn check(&self) -> Result<(), String> {
+        check_model_name(&self.name)?;
+        let p = &self.preprocessing;
+        let side = self.architecture.image_side;
+        if p.side != side {
+            return Err(format!(
+                "preprocessing.side {} differs from the architecture's image_side {side}",
+                p.side
+            ));
+        }
+        if let Some(fit) = p.fit
+            && !(1..=side).contains(&fit)
+        {
+            return Err(format!("preprocessing.fit {fit} is outside 1..={side}"));
+        }
+        if p.scale != SCALE || p.polarity != POLARITY {
+            return Err(format!(
+                "preprocessing is scale {:?}, polarity {:?}; this build reads {SCALE:?}, {POLARITY:?}",
+                p.scale, p.polarity
+            ));
+        }
+        let classes = &self.dataset.class_names;
+        if classes.is_empty() || classes.len() > 256 {
+            return Err(format!("{} class names; expected 1..=256", classes.len()));
+        }
+        if let Some(c) = classes
+            .iter()
+            .find(|c| c.trim().is_empty() || c.chars().count() > MAX_NAME_CHARS)
+        {
+            return Err(format!(
+                "class name {:?} must be 1 to {MAX_NAME_CHARS} characters",
+                c.chars().take(80).collect::<String>()
+            ));
+        }
+        if self.dataset.name.trim().is_empty() || self.dataset.name.chars().count() > MAX_NAME_CHARS
+        {
+            return Err(format!(
+                "dataset name must be 1 to {MAX_NAME_CHARS} characters"
+            ));
+        }
+        if self.metrics.as_ref().is_some_and(|m| !m.is_object()) {
+            return Err("metrics must be an object".into());
+        }
+        Ok(())
+    }
+}
+
 /// A validated model file, not yet turned into a module on a device.
 #[derive(Debug, Clone)]
 pub struct Bundle {
@@ -187,6 +259,7 @@ impl Bundle {
             .architecture
             .validate()
             .map_err(BundleError::Manifest)?;
+        manifest.check().map_err(BundleError::Manifest)?;
         // The kind names what the page offers; it must be the kind the model was trained as,
         // and the architecture must suit it (a content/style model declares its content part).
         let kind = manifest.training.objective.name();
@@ -203,11 +276,6 @@ impl Bundle {
             .check_architecture(&manifest.architecture)
             .map_err(BundleError::Manifest)?;
         let n_classes = manifest.dataset.class_names.len();
-        if n_classes == 0 || n_classes > 256 {
-            return Err(BundleError::Manifest(format!(
-                "{n_classes} class names; expected 1..=256"
-            )));
-        }
         if let Some(k) = manifest.architecture.conditional
             && k != n_classes
         {

@@ -109,6 +109,13 @@ impl VaeConfig {
         {
             return Err("layer widths must be in 1..=4096".into());
         }
+        // 0 means no decoder hidden layer (the Keras preset).
+        if self.dec_hidden > 4096 {
+            return Err(format!(
+                "dec_hidden {} is outside 0..=4096",
+                self.dec_hidden
+            ));
+        }
         if let Some(c) = self.content_dim
             && (c == 0 || c >= self.latent_dim)
         {
