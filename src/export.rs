@@ -1,7 +1,7 @@
 //! Packaging a trained run as a model file in `pkg/`, with a JSON sidecar (manifest and
 //! metrics, for people and the page's model picker) and an updated `index.json`.
 
-use crate::bundle::{Bundle, DatasetInfo, Manifest, Preprocessing, TrainingInfo};
+use crate::bundle::{self, Bundle, DatasetInfo, Manifest, Preprocessing, TrainingInfo};
 use crate::data::ImageSet;
 use crate::eval::report::{self, Report};
 use crate::files::write_atomically;
@@ -21,6 +21,9 @@ pub fn export(
     judge: Option<&Path>,
     device: &Device,
 ) -> Result<Report, String> {
+    // Refused before the (minutes-long) evaluation: a name links can't carry, a damaged index.
+    bundle::check_model_name(name).map_err(|e| format!("--name: {e}"))?;
+    check_index(out.parent().unwrap_or(Path::new(".")))?;
     let (config, model, history) = train::load_trained(run, device)?;
     let mut report = report::evaluate(
         &model,
@@ -49,8 +52,8 @@ pub fn export(
         preprocessing: Preprocessing {
             fit: report.fit(),
             side: report.images().side,
-            scale: "pixel / 255".into(),
-            polarity: "light-on-dark".into(),
+            scale: bundle::SCALE.into(),
+            polarity: bundle::POLARITY.into(),
         },
         training: TrainingInfo {
             command: config.command.clone(),
@@ -101,7 +104,7 @@ fn package(
     }))
     .expect("sidecar serialises");
     write_atomically(&sidecar, text.as_bytes()).map_err(|e| io(&sidecar, e))?;
-    update_index(out.parent().unwrap_or(Path::new(".")))?;
+    update_index(out.parent().unwrap_or(Path::new(".")), false)?;
     write_test_images(out, &bundle.manifest.dataset.name, test)
 }
 
@@ -124,11 +127,40 @@ fn write_test_images(out: &Path, dataset: &str, test: &ImageSet) -> Result<(), S
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// An existing `index.json` in `dir` that does not read as an index is an error (the page could
+/// not have been using it; `latent-atlas index` rebuilds it), never silently replaced.
+pub fn check_index(dir: &Path) -> Result<(), String> {
+    let path = dir.join("index.json");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return if path.exists() {
+            Err(format!("{} cannot be read as text", path.display()))
+        } else {
+            Ok(())
+        };
+    };
+    let models = serde_json::from_str::<serde_json::Value>(&text)
+        .map_err(|e| e.to_string())
+        .and_then(|v| match v.get("models") {
+            Some(serde_json::Value::Array(_)) => Ok(()),
+            _ => Err("it has no \"models\" list".into()),
+        });
+    models.map_err(|why| {
+        format!(
+            "{} is not a model index ({why}); nothing was written. Rebuild it from the model files beside it with: latent-atlas index {}",
+            path.display(),
+            dir.display()
+        )
+    })
+}
+
 /// `index.json` beside the model files lists them for the page's model picker, and the judges
 /// in `judge/` (the page's class guess for uploads). It is rebuilt from every file there (so
 /// each entry has the current fields); a file that does not read as a model or judge is left out
-/// with a warning.
-pub fn update_index(dir: &Path) -> Result<(), String> {
+/// with a warning. A damaged index is refused (see `check_index`) unless `rebuild`.
+pub fn update_index(dir: &Path, rebuild: bool) -> Result<(), String> {
+    if !rebuild {
+        check_index(dir)?;
+    }
     let path = dir.join("index.json");
     let mut entries = Vec::new();
     for file in safetensors_in(dir)? {

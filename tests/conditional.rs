@@ -162,7 +162,7 @@ fn a_small_conditional_model_draws_the_class_it_is_asked_for() {
     assert_eq!(judges[0]["class_names"].as_array().unwrap().len(), 10);
     assert!(stderr(&o).contains("junk.safetensors"), "{}", stderr(&o));
     // `latent-atlas index` rebuilds the same listing from the folder alone.
-    std::fs::write(pkg.join("index.json"), r#"{"models":[]}"#).unwrap();
+    std::fs::write(pkg.join("index.json"), "{ damaged").unwrap();
     let o = run(&["index", pkg.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let rebuilt: serde_json::Value =

@@ -72,7 +72,69 @@ fn train_eval_export_and_reload() {
         );
     }
 
+    // A folder holding only another run's config (stopped before its first checkpoint), or a
+    // config that does not read, is never overwritten by a fresh run.
+    let half = root.join("half");
+    std::fs::create_dir_all(&half).unwrap();
+    let stored = std::fs::read_to_string(run_dir.join("config.json")).unwrap();
+    for (config, needle) in [
+        (stored.as_str(), "holds the config.json of another run"),
+        ("{garbage", "it is not replaced"),
+    ] {
+        std::fs::write(half.join("config.json"), config).unwrap();
+        let o = run(&[
+            "train",
+            "--latent-dim",
+            "2",
+            "--epochs",
+            "1",
+            "--train-limit",
+            "256",
+            "--out",
+            half.to_str().unwrap(),
+        ]);
+        assert!(
+            !o.status.success() && stderr(&o).contains(needle),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(
+            std::fs::read_to_string(half.join("config.json")).unwrap(),
+            config
+        );
+    }
+
     let model = root.join("pkg").join("tiny.safetensors");
+    std::fs::create_dir_all(root.join("pkg")).unwrap();
+    // Refused before evaluating, nothing written: a name a share link can't carry, an index.json
+    // that does not read (`latent-atlas index` rebuilds it).
+    let o = run(&[
+        "export",
+        r,
+        "--out",
+        model.to_str().unwrap(),
+        "--name",
+        "my model&x",
+    ]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("--name: model name \"my model&x\" must be"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(root.join("pkg/index.json"), "{\"models\": [").unwrap();
+    let o = run(&["export", r, "--out", model.to_str().unwrap()]);
+    assert!(
+        !o.status.success()
+            && stderr(&o).contains("index.json is not a model index")
+            && stderr(&o).contains("latent-atlas index"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("pkg/index.json")).unwrap(),
+        "{\"models\": ["
+    );
+    assert!(!model.exists());
     // The index is rebuilt from the model files: a stale entry goes, a junk file is left out.
     std::fs::create_dir_all(root.join("pkg")).unwrap();
     std::fs::write(

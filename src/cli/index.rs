@@ -1,4 +1,5 @@
-//! `latent-atlas index`: rebuild a model folder's index.json (its models and judges).
+//! `latent-atlas index`: rebuild a model folder's index.json (its models and judges), also one
+//! that is damaged (which `export` and `judge` refuse to replace).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,7 +12,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<ExitCode, String> {
-    latent_atlas::export::update_index(&a.dir)?;
+    latent_atlas::export::update_index(&a.dir, true)?;
     println!("wrote {}", a.dir.join("index.json").display());
     Ok(ExitCode::SUCCESS)
 }

@@ -98,7 +98,7 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         .and_then(Path::parent)
         .filter(|d| d.join("index.json").is_file())
     {
-        latent_atlas::export::update_index(models)?;
+        latent_atlas::export::update_index(models, false)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -37,8 +37,21 @@ pub fn open_run(dir: &Path, fresh: Option<TrainConfig>) -> Result<TrainConfig, S
                     dir.display()
                 ));
             }
-            std::fs::create_dir_all(dir).map_err(io)?;
+            // A run stopped before its first checkpoint leaves only its config: a different
+            // one is not replaced silently (resuming starts that run from its config).
             let text = serde_json::to_string_pretty(&config).expect("config serialises");
+            if dir.join(CONFIG_FILE).exists() {
+                let stored = read_config(dir)
+                    .map(|c| serde_json::to_string_pretty(&c).expect("config serialises"))
+                    .map_err(|e| format!("{e}; it is not replaced: choose another --out"))?;
+                if stored != text {
+                    return Err(format!(
+                        "{} holds the config.json of another run that has no checkpoint yet; pass --resume to start that run, or choose another --out (or remove the folder)",
+                        dir.display()
+                    ));
+                }
+            }
+            std::fs::create_dir_all(dir).map_err(io)?;
             write_atomically(&dir.join(CONFIG_FILE), text.as_bytes()).map_err(io)?;
             Ok(config)
         }
