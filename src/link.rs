@@ -13,6 +13,9 @@ use std::fmt::Write;
 
 pub const MAX_FRAGMENT: usize = 4096;
 pub const MAX_COORD: f32 = 10.0;
+/// The map's centre, in either plane coordinate: the page pans no farther, so every view it
+/// shows fits in a link.
+pub const MAX_CENTRE: f32 = 100.0;
 pub const STEPS: std::ops::RangeInclusive<u32> = 2..=64;
 pub const ZOOM: std::ops::RangeInclusive<f32> = 0.05..=50.0;
 
@@ -221,7 +224,7 @@ pub fn decode(fragment: &str, models: &[KnownModel]) -> (ShareState, Vec<String>
     };
     state = ShareState::defaults(&model);
     if let Some(c) = get("c") {
-        match parse_floats(c, 2, 1e4) {
+        match parse_floats(c, 2, MAX_CENTRE) {
             Some(v) => state.center = [v[0], v[1]],
             None => problems.push(
                 "The link's map centre is not two finite numbers in range; centring the map."
@@ -369,6 +372,17 @@ mod tests {
         ]
     }
 
+    /// The page pans exactly as far as a link holds: the bound itself is a valid centre.
+    #[test]
+    fn the_centre_bound_is_a_valid_centre() {
+        let (state, problems) = decode(
+            &format!("m=fmnist-2d&c={MAX_CENTRE},-{MAX_CENTRE}"),
+            &models(),
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(state.center, [MAX_CENTRE, -MAX_CENTRE]);
+    }
+
     #[test]
     fn round_trips_exactly() {
         let mut rng = Rng::new(9);
@@ -427,6 +441,7 @@ mod tests {
             ("m=fmnist-2d&z=0", "zoom"),
             ("m=fmnist-2d&z=1e30", "zoom"),
             ("m=fmnist-2d&c=1", "centre"),
+            ("m=fmnist-2d&c=100.5,0", "centre"),
             ("m=fmnist-2d&i=<img src=x onerror=alert(1)>", "mode"),
             ("m=fmnist-2d&<b>=1", "does not understand"),
             ("m=fmnist-2d&p=<b>", "interpolation part"),

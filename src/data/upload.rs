@@ -6,6 +6,29 @@ use super::ImageSet;
 
 pub const MAX_UPLOAD_PIXELS: usize = 40_000_000;
 
+/// The message for an image of `width x height` that is too large, `None` when it is not.
+fn too_large(width: usize, height: usize) -> Option<String> {
+    (width.saturating_mul(height) > MAX_UPLOAD_PIXELS).then(|| {
+        format!(
+            "The image is {width}x{height}; images up to {} megapixels are accepted.",
+            MAX_UPLOAD_PIXELS / 1_000_000
+        )
+    })
+}
+
+/// An uploaded file's size as its header states it (PNG, JPEG, GIF, WebP), refused when larger
+/// than `MAX_UPLOAD_PIXELS`: checked before the browser decodes anything, so a small file that
+/// claims gigapixels (a decompression bomb) never allocates them.
+pub fn check_upload_header(bytes: &[u8]) -> Result<(usize, usize), String> {
+    let size = imagesize::blob_size(bytes).map_err(|_| {
+        "The file could not be read as an image (it may be damaged or not an image).".to_string()
+    })?;
+    match too_large(size.width, size.height) {
+        Some(message) => Err(message),
+        None => Ok((size.width, size.height)),
+    }
+}
+
 /// Turn an RGBA image (any size) into the model's input: `side x side` floats in [0, 1], bright
 /// ink on a dark background like the training data. Transparent pixels count as background; a
 /// light background is inverted; the ink's bounding box is scaled (keeping its aspect ratio, area
@@ -20,11 +43,8 @@ pub fn prepare_image(
     if width == 0 || height == 0 {
         return Err("The image is empty.".into());
     }
-    if width.saturating_mul(height) > MAX_UPLOAD_PIXELS {
-        return Err(format!(
-            "The image is {width}x{height}; images up to {} megapixels are accepted.",
-            MAX_UPLOAD_PIXELS / 1_000_000
-        ));
+    if let Some(message) = too_large(width, height) {
+        return Err(message);
     }
     if rgba.len() != width * height * 4 {
         return Err("The image data is incomplete.".into());
@@ -139,6 +159,37 @@ pub fn ink_box<T: Copy>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A header claiming 60000 x 60000 (a few hundred bytes in all) is refused by its size; a
+    /// real small PNG passes with its size; bytes that are no image are named as such.
+    #[test]
+    fn upload_headers_are_checked_before_decoding() {
+        let mut ihdr = b"IHDR".to_vec();
+        for v in [60_000u32, 60_000] {
+            ihdr.extend_from_slice(&v.to_be_bytes());
+        }
+        ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+        let mut bomb = b"\x89PNG\r\n\x1a\n\0\0\0\x0d".to_vec();
+        bomb.extend_from_slice(&ihdr);
+        bomb.extend_from_slice(&[0; 4]); // the checksum is not what the size check reads
+        assert_eq!(
+            check_upload_header(&bomb),
+            Err("The image is 60000x60000; images up to 40 megapixels are accepted.".into())
+        );
+        let mut small = Vec::new();
+        let mut enc = png::Encoder::new(&mut small, 30, 20);
+        enc.set_color(png::ColorType::Grayscale);
+        enc.write_header()
+            .unwrap()
+            .write_image_data(&[0; 600])
+            .unwrap();
+        assert_eq!(check_upload_header(&small), Ok((30, 20)));
+        assert!(
+            check_upload_header(b"plain text, no image")
+                .unwrap_err()
+                .contains("could not be read")
+        );
+    }
 
     #[test]
     fn a_photographed_test_image_comes_back_close_to_itself() {

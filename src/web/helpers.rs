@@ -154,6 +154,14 @@ pub fn class_blend(
         .ok_or_else(|| JsError::new("the interpolation's classes are not the model's"))
 }
 
+/// An uploaded file's bytes -> its `[width, height]` from the header; throws the page's message
+/// when the file is not a readable PNG, JPEG, GIF or WebP or claims more than 40 megapixels.
+#[wasm_bindgen(js_name = checkUploadHeader)]
+pub fn check_upload_header(bytes: &[u8]) -> Result<Vec<u32>, JsError> {
+    let (w, h) = crate::data::upload::check_upload_header(bytes).map_err(|e| JsError::new(&e))?;
+    Ok(vec![w as u32, h as u32])
+}
+
 /// RGBA pixels of an upload or drawing -> one `side` x `side` model input in [0, 1], ink bright,
 /// cropped to the drawing and scaled so its longer side spans `fit` pixels.
 #[wasm_bindgen(js_name = prepareImage)]
@@ -172,6 +180,7 @@ pub fn prepare_image(
 pub fn link_limits() -> Result<JsValue, JsError> {
     to_js(&serde_json::json!({
         "maxCoord": link::MAX_COORD,
+        "maxCentre": link::MAX_CENTRE,
         "steps": [link::STEPS.start(), link::STEPS.end()],
         "zoom": [link::ZOOM.start(), link::ZOOM.end()],
     }))

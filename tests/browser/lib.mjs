@@ -57,7 +57,11 @@ export async function openPage(context, url, { timeout = 120_000 } = {}) {
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('dialog', (d) => { problems.push(`dialog opened: ${d.message()}`); d.dismiss(); });
-  page.on('console', (m) => { if (process.env.ATLAS_VERBOSE) console.log(`  [console] ${m.text()}`); });
+  page.on('console', (m) => {
+    if (process.env.ATLAS_VERBOSE) console.log(`  [console] ${m.text()}`);
+    // Anything the page's Content-Security-Policy blocks is a problem in every test.
+    if (/Content Security Policy/.test(m.text())) problems.push(`CSP: ${m.text().slice(0, 200)}`);
+  });
   await page.goto(url);
   await page.waitForFunction(() => document.body.dataset.ready === 'true' || document.body.dataset.ready === 'error', null, { timeout });
   return { page, problems };
@@ -95,6 +99,17 @@ export function png(width, height, pixels, channels = 4) {
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** A PNG that claims `width x height` but holds one row of data (a decompression-bomb shape). */
+export function pngHeaderOnly(width, height) {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0); ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; ihdr[9] = 0;
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(Buffer.alloc(width + 1))), chunk('IEND', Buffer.alloc(0)),
   ]);
 }
 

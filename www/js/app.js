@@ -2,7 +2,7 @@
 // uploads and share links together. Numerical work happens in Rust (window.wasmBindings);
 // nothing from a link, a file or a manifest is ever inserted as HTML (textContent only).
 
-import { Engine, wasmReady, yieldToBrowser } from './engine.js';
+import { Engine, LIMITS, loadWasm, yieldToBrowser } from './engine.js';
 import { LatentMap, paintGrey } from './map.js';
 import { DrawingPad, readImageFile } from './pad.js';
 import { downloadPng } from './images.js';
@@ -110,7 +110,8 @@ function refreshBackendUi() {
 async function switchBackend(backend) {
   if (engine.backend === backend) return;
   await openModel(engine.entry, backend);
-  localStorage.setItem('atlas-backend', engine.backend);
+  // Remembered only when it worked: a failed WebGPU start does not pin later visits to the CPU.
+  if (engine.backend === backend) localStorage.setItem('atlas-backend', backend);
   await updateInterpolation();
 }
 
@@ -225,7 +226,11 @@ function knownModels() {
 async function applyLink(fragment) {
   const { state: s, problems } = wasm.decodeLink(fragment, knownModels());
   if (problems.length) notice(problems.join(' '));
-  const entry = engine.models.find((m) => m.name === s.model) ?? engine.defaultModel();
+  let entry = engine.models.find((m) => m.name === s.model) ?? engine.defaultModel();
+  if (engine.broken.has(entry.name)) {
+    notice(`The link's model ${entry.name} could not be opened; showing ${engine.entry.name}.`);
+    entry = engine.entry;
+  }
   if (!engine.entry || engine.entry.name !== entry.name) {
     $('model').value = entry.name;
     await openModel(entry, engine.backend);
@@ -340,8 +345,13 @@ function wire() {
   $('notice-close').addEventListener('click', () => notice(''));
   $('model').addEventListener('change', guard(async () => {
     const entry = engine.models.find((m) => m.name === $('model').value);
+    try {
+      await openModel(entry, engine.backend); // opens on the new model's prior extent
+    } catch (e) {
+      $('model').value = engine.entry.name; // the open model stays, and the picker says so
+      throw e;
+    }
     state.a = state.b = state.encoded = null;
-    await openModel(entry, engine.backend); // opens on the new model's prior extent
     await updateInterpolation();
   }));
   $('be-webgpu').addEventListener('click', guard(() => switchBackend('webgpu')));
@@ -409,7 +419,7 @@ function wire() {
     $('upload').value = '';
     if (!file) return;
     let pixels;
-    try { pixels = await readImageFile(file); } catch (e) { notice(e.message); return; }
+    try { pixels = await readImageFile(file, (bytes) => wasm.checkUploadHeader(bytes)); } catch (e) { notice(e.message); return; }
     await encodePixels(pixels);
   }));
   $('enc-as-a').addEventListener('click', () => state.encoded && setEnd('a', state.encoded));
@@ -417,10 +427,28 @@ function wire() {
   addEventListener('hashchange', guard(() => applyLink(location.hash)));
 }
 
+/** Opens `first`, or when its file is missing or damaged the default among the models not yet
+ * tried, and says which failed and why. */
+async function openFirst(first, backend) {
+  const failed = [];
+  for (let entry = first; entry; entry = engine.defaultModel()) {
+    try {
+      $('model').value = entry.name;
+      await openModel(entry, backend);
+      if (failed.length) notice(`${failed.join(' ')} Showing ${entry.name}.`);
+      return;
+    } catch (e) {
+      engine.broken.add(entry.name);
+      failed.push(`${entry.name} could not be opened: ${e.message || e}.`);
+    }
+  }
+  throw new Error(`No model could be opened. ${failed.join(' ')}`);
+}
+
 async function main() {
   // Read before anything draws: opening the first model moves the view, which rewrites the hash.
   const link = location.hash;
-  wasm = await wasmReady();
+  wasm = await loadWasm();
   engine = new Engine(wasm, notice);
   engine.onChange(refreshBackendUi);
   hover = new HoverCard(engine);
@@ -433,6 +461,7 @@ async function main() {
     onHover: (p, x, y) => hover.show(p, x, y).catch(() => {}),
     onView: scheduleShare,
     onError: (e) => notice(e.message || String(e)),
+    limits: wasm.linkLimits(),
   });
   pad = new DrawingPad($('pad'));
   mixGrid = new MixingGrid(engine, wasm, $('mix'), $('mix-status'));
@@ -448,8 +477,7 @@ async function main() {
     return o;
   }));
   const first = engine.models.find((m) => link.includes(`m=${m.name}&`)) ?? engine.defaultModel();
-  $('model').value = first.name;
-  await openModel(first, await engine.chooseBackend(askedBackend()));
+  await openFirst(first, await engine.chooseBackend(askedBackend()));
   await applyLink(link);
   await map.idle();
   metrics.firstGridMs = performance.now();
@@ -471,6 +499,10 @@ window.atlas = {
     return points.map((_, k) => Array.from(bytes.subarray(k * side * side, (k + 1) * side * side)));
   },
   idle: () => map.idle(),
+  limits: LIMITS,
+  linkLimits: () => wasm.linkLimits(),
+  /** The wasm instance's memory (it only grows; the soak test watches it). */
+  wasmMemoryBytes: () => wasm.wasmMemory().buffer.byteLength,
   setBackend: (b) => switchBackend(b),
   setView: (cx, cy, half) => map.setView(cx, cy, half),
   clearTiles: () => map.clearTiles(),

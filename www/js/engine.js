@@ -1,12 +1,51 @@
 // The compute side of the page: the model index, model files, one wasm Session on WebGPU or the
 // CPU, and the fallback from WebGPU to the CPU when the GPU fails to start or breaks later.
 
-/** Resolves with the wasm-bindgen module once trunk's loader has initialised it. */
-export function wasmReady() {
-  if (window.wasmBindings) return Promise.resolve(window.wasmBindings);
-  return new Promise((resolve) => {
-    addEventListener('TrunkApplicationStarted', () => resolve(window.wasmBindings), { once: true });
+/** How long each step may take before the page gives up on it and says so (ms). Tests shorten
+ * them through `window.atlas.limits`. */
+export const LIMITS = {
+  wasm: 60_000, // download and compile the engine (3.6 MB)
+  index: 20_000, // pkg/index.json
+  model: 120_000, // one model file (up to 8 MB)
+  adapter: 10_000, // navigator.gpu.requestAdapter()
+  openGpu: 60_000, // a WebGPU session: device, weights, first kernels
+  decodeGpu: 30_000, // one WebGPU decode or encode
+  worker: 30_000, // one CPU worker call
+};
+
+/** `promise`, or a rejection saying what did not finish within `ms` (the work itself goes on;
+ * its result is dropped). */
+export function withTimeout(promise, ms, what) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${Math.round(ms / 1000)} s`)), ms);
   });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** The engine's URLs: trunk's preload links name the hashed glue module and wasm binary (the
+ * page starts the engine itself, so no inline script is needed and a strict CSP holds). */
+export function wasmUrls() {
+  const glue = document.querySelector('link[rel=modulepreload][href$=".js"]');
+  const bin = document.querySelector('link[rel=preload][href$=".wasm"]');
+  return glue && bin ? { glue: glue.href, bin: bin.href } : null;
+}
+
+/** Loads and initialises the wasm-bindgen module; rejects with a message a person can act on
+ * when a file is missing, damaged or too slow. */
+export async function loadWasm() {
+  const urls = wasmUrls();
+  if (!urls) throw new Error('The page is missing its engine (no wasm preload links in index.html); rebuild it with trunk build.');
+  const start = (async () => {
+    const bindings = await import(urls.glue);
+    const exports = await bindings.default({ module_or_path: urls.bin });
+    return { ...bindings, wasmMemory: () => exports.memory };
+  })();
+  try {
+    return await withTimeout(start, LIMITS.wasm, 'Loading the engine');
+  } catch (e) {
+    throw new Error(`The page's engine (${urls.bin.split('/').pop()}) could not be loaded: ${errorText(e)}. Reload the page; if it persists, the server is not serving the built files.`);
+  }
 }
 
 /** Lets the browser paint and handle input between chunks of heavy work. */
@@ -44,9 +83,15 @@ class WorkerPool {
 
   call(worker, msg) {
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
+    const call = new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, worker });
       worker.postMessage({ ...msg, id });
+    });
+    return withTimeout(call, LIMITS.worker, `A decode worker's ${msg.op}`).catch((e) => {
+      // A worker that does not answer is as good as broken: the page decodes without the pool.
+      this.pending.delete(id);
+      this.broken ??= e.message;
+      throw e;
     });
   }
 
@@ -75,6 +120,7 @@ export class Engine {
     this.session = null;
     this.entry = null;
     this.webgpuBroken = null; // why WebGPU is unusable in this page, once known
+    this.broken = new Set(); // models whose file failed to open: never the default
     this.listeners = new Set();
     this.label = 0; // a conditional model's class: what codes are decoded and encoded as
   }
@@ -83,14 +129,12 @@ export class Engine {
    * chunks. Needs the wasm module's URLs, which trunk's preload links name. */
   async startWorkers() {
     try {
-      const glue = document.querySelector('link[rel=modulepreload][href$=".js"]');
-      const bin = document.querySelector('link[rel=preload][href$=".wasm"]');
-      if (!glue || !bin || typeof Worker !== 'function') return;
-      const module = await WebAssembly.compileStreaming(fetch(bin.href));
+      const urls = wasmUrls();
+      if (!urls || typeof Worker !== 'function') return;
+      const module = await withTimeout(WebAssembly.compileStreaming(fetch(urls.bin)), LIMITS.wasm, 'Compiling the workers\' engine');
       const size = Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2));
       const pool = new WorkerPool(size);
-      const init = pool.all({ op: 'init', glue: new URL(glue.href, location.href).href, module });
-      await Promise.race([init, new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), 20_000))]);
+      await pool.all({ op: 'init', glue: urls.glue, module });
       this.pool = pool;
       this.poolModel = null;
     } catch (e) {
@@ -101,7 +145,7 @@ export class Engine {
 
   /** Grid batches: on the CPU, spread over the workers (when they hold the current model). */
   async decodeMany(z) {
-    if (this.pool && this.pool.broken) {
+    if (this.pool?.broken) {
       this.onNotice(`Decoding on the main thread: ${this.pool.broken}.`);
       this.pool = null;
     }
@@ -113,7 +157,13 @@ export class Engine {
       }
       if (this.entry === entry) {
         const side = this.session.side;
-        return this.pool.decode(this.codes(z), this.session.codeDim, side * side);
+        try {
+          return await this.pool.decode(this.codes(z), this.session.codeDim, side * side);
+        } catch (e) {
+          if (!this.pool?.broken) throw e;
+          this.onNotice(`Decoding on the main thread: ${this.pool.broken}.`);
+          this.pool = null;
+        }
       }
     }
     return this.decode(z);
@@ -122,9 +172,13 @@ export class Engine {
   get workers() { return this.pool ? this.pool.workers.length : 0; }
 
   async loadIndex() {
-    const res = await fetch('pkg/index.json');
-    if (!res.ok) throw new Error(`The model list (pkg/index.json) could not be loaded: HTTP ${res.status}.`);
-    const index = await res.json();
+    const index = await withTimeout((async () => {
+      const res = await fetch('pkg/index.json');
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      return res.json();
+    })(), LIMITS.index, 'Loading it').catch((e) => {
+      throw new Error(`The model list (pkg/index.json) could not be loaded: ${errorText(e)}.`);
+    });
     if (!index || !Array.isArray(index.models) || index.models.length === 0) {
       throw new Error('The model list (pkg/index.json) names no models.');
     }
@@ -137,17 +191,23 @@ export class Engine {
   /** The model a first visit opens: the smallest 2-D model, so the first grid comes quickly. */
   defaultModel() {
     // The smallest 2-D VAE: the study's own kind of model, and the least to download.
-    const vae = this.models.filter((m) => (m.kind ?? 'gaussian-vae') === 'gaussian-vae');
-    const twoD = (vae.length ? vae : this.models).filter((m) => m.latent_dim === 2);
-    const pool = twoD.length ? twoD : this.models;
+    const usable = this.models.filter((m) => !this.broken.has(m.name));
+    const vae = usable.filter((m) => (m.kind ?? 'gaussian-vae') === 'gaussian-vae');
+    const twoD = (vae.length ? vae : usable).filter((m) => m.latent_dim === 2);
+    const pool = twoD.length ? twoD : usable;
     return pool.slice().sort((a, b) => (a.bytes ?? Infinity) - (b.bytes ?? Infinity))[0];
   }
 
   async modelBytes(entry) {
     if (!this.bytes.has(entry.file)) {
-      const res = await fetch(`pkg/${entry.file}`);
-      if (!res.ok) throw new Error(`The model file ${entry.file} could not be loaded: HTTP ${res.status}.`);
-      this.bytes.set(entry.file, new Uint8Array(await res.arrayBuffer()));
+      const bytes = await withTimeout((async () => {
+        const res = await fetch(`pkg/${entry.file}`);
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        return new Uint8Array(await res.arrayBuffer());
+      })(), LIMITS.model, 'The download').catch((e) => {
+        throw new Error(`The model file ${entry.file} could not be loaded: ${errorText(e)}.`);
+      });
+      this.bytes.set(entry.file, bytes);
     }
     return this.bytes.get(entry.file);
   }
@@ -163,10 +223,14 @@ export class Engine {
       return 'cpu';
     }
     let adapter = null;
-    try { adapter = await navigator.gpu.requestAdapter(); } catch { adapter = null; }
+    try {
+      adapter = await withTimeout(navigator.gpu.requestAdapter(), LIMITS.adapter, 'requestAdapter()');
+      if (!adapter) this.webgpuBroken = 'the browser offers no WebGPU adapter';
+    } catch (e) {
+      this.webgpuBroken = errorText(e);
+    }
     if (!adapter) {
-      this.webgpuBroken = 'the browser offers no WebGPU adapter';
-      this.onNotice(`WebGPU is not available (${this.webgpuBroken}); using the CPU.`);
+      this.onNotice(`WebGPU is not available (${this.webgpuBroken}); using the CPU. The WebGPU button tries again.`);
       return 'cpu';
     }
     if (asked !== 'webgpu' && adapter.info && adapter.info.isFallbackAdapter) {
@@ -187,16 +251,28 @@ export class Engine {
       if (!navigator.gpu) {
         this.webgpuBroken = 'this browser offers no WebGPU';
       } else {
+        // A session that opens after its time is up is freed, not leaked.
+        const opening = this.wasm.openSession(bytes, 'webgpu');
         try {
-          session = await this.wasm.openSession(bytes, 'webgpu');
+          session = await withTimeout(opening, LIMITS.openGpu, 'Starting WebGPU');
         } catch (e) {
+          opening.then((late) => late.free(), () => {});
           const why = errorText(e);
           this.webgpuBroken = /no adapters|AdapterUnavailable/.test(why) ? 'the browser offers no WebGPU adapter' : why;
         }
       }
-      if (!session) this.onNotice(`WebGPU is not available (${this.webgpuBroken}); using the CPU.`);
+      if (!session) this.onNotice(`WebGPU is not available (${this.webgpuBroken}); using the CPU. The WebGPU button tries again.`);
     }
-    if (!session) session = await this.wasm.openSession(bytes, 'cpu');
+    if (!session) {
+      try {
+        session = await this.wasm.openSession(bytes, 'cpu');
+      } catch (e) {
+        // A damaged download is not kept: choosing the model again fetches it again.
+        this.bytes.delete(entry.file);
+        this.broken.add(entry.name);
+        throw e;
+      }
+    }
     if (ticket !== this.opens) {
       session.free();
       return null;
@@ -256,7 +332,9 @@ export class Engine {
   async withFallback(op) {
     const s = this.session;
     try {
-      return await op(s);
+      // A WebGPU call that never answers (a hung device) counts as a failure; CPU calls run
+      // in wasm on this thread and always end.
+      return await (s.backend === 'webgpu' ? withTimeout(op(s), LIMITS.decodeGpu, 'A WebGPU decode') : op(s));
     } catch (e) {
       if (s.backend !== 'webgpu') throw e;
       await this.gpuFailed(e);
@@ -267,7 +345,7 @@ export class Engine {
   async gpuFailed(e) {
     if (this.session && this.session.backend === 'webgpu') {
       this.webgpuBroken = errorText(e).split('\n')[0];
-      this.onNotice(`WebGPU stopped working (${this.webgpuBroken}); switched to the CPU.`);
+      this.onNotice(`WebGPU stopped working (${this.webgpuBroken}); switched to the CPU. The WebGPU button tries again.`);
       await this.open(this.entry, 'cpu');
     }
   }

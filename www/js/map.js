@@ -10,6 +10,10 @@ import { yieldToBrowser } from './engine.js';
 export const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f',
   '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 const DEFAULT_HALF = 3;
+// At most this many cells are visible: a wider window or a denser grid gets coarser cells, so
+// every view decodes a bounded number of images and all of them fit in the cache below (a view
+// with more cells than the cache holds would evict its own tiles and decode forever).
+export const MAX_VISIBLE = 4096;
 const MAX_TILES = 6000;
 const HOVER_PX = 7;
 
@@ -43,7 +47,9 @@ export class LatentMap {
     this.engine = engine;
     this.tiles = tilesCanvas;
     this.overlay = overlayCanvas;
-    this.h = handlers; // { onClick(planeXY, point|null), onHover(point|null, px, py), onView() }
+    // { onClick(planeXY, point|null), onHover(point|null, px, py), onView(), onError(e),
+    //   limits: what a share link holds (wasm linkLimits: maxCentre, zoom range) }
+    this.h = handlers;
     this.cache = new Map();
     this.epoch = 0;
     this.density = 20;
@@ -124,13 +130,22 @@ export class LatentMap {
     this.render();
   }
 
-  clampHalf(half) { return Math.min(60, Math.max(0.06, half)); }
+  /** Zoom and pan stay within what a share link holds, so every view can be shared. */
+  clampHalf(half) {
+    const [lo, hi] = this.h.limits.zoom;
+    return Math.min(DEFAULT_HALF / lo, Math.max(DEFAULT_HALF / hi, half));
+  }
+
+  clampCentre(v) {
+    const m = this.h.limits.maxCentre;
+    return Number.isFinite(v) ? Math.max(-m, Math.min(m, v)) : 0;
+  }
 
   setView(cx, cy, half) {
     // Kept at f32 precision (zoom as the stored quantity), so that a share link, which holds
     // f32 numbers, restores exactly the same view and hence the same tiles.
     const zoom = Math.fround(DEFAULT_HALF / this.clampHalf(half));
-    this.view = { cx: Math.fround(cx), cy: Math.fround(cy), half: DEFAULT_HALF / zoom };
+    this.view = { cx: Math.fround(this.clampCentre(cx)), cy: Math.fround(this.clampCentre(cy)), half: DEFAULT_HALF / zoom };
     this.render();
     this.h.onView?.();
   }
@@ -153,7 +168,15 @@ export class LatentMap {
 
   // ---- tiles ----------------------------------------------------------------------------
 
-  cellSize() { return (2 * this.view.half) / this.density; }
+  /** The density's cell size, coarser where the window would show more than MAX_VISIBLE. */
+  cellSize() {
+    let step = (2 * this.view.half) / this.density;
+    const [x0, y1] = this.toPlane(0, 0), [x1, y0] = this.toPlane(this.tiles.width, this.tiles.height);
+    // An upper bound of the cells visibleCells() lists for `s`.
+    const count = (s) => (Math.floor((x1 - x0) / s) + 2) * (Math.floor((y1 - y0) / s) + 2);
+    while (count(step) > MAX_VISIBLE) step *= 1.1;
+    return step;
+  }
 
   visibleCells() {
     const step = this.cellSize();
@@ -232,6 +255,8 @@ export class LatentMap {
   async pump() {
     const t0 = performance.now();
     let decodedAny = false;
+    // Ends: a view has at most MAX_VISIBLE cells (cellSize), fewer than the cache holds, so
+    // decoding them never evicts the last of them.
     for (;;) {
       const { step, key, cells } = this.missing();
       if (!cells.length || !this.showGrid) break;

@@ -2,7 +2,6 @@
 // RGBA pixels. Preprocessing to model input happens in Rust (prepareImage).
 
 const MAX_FILE_BYTES = 25 * 1024 * 1024;
-const MAX_PIXELS = 40e6;
 // Big photos are scaled down before reading pixels; cropping to the drawing comes later.
 const MAX_SIDE = 1024;
 
@@ -63,13 +62,16 @@ export class DrawingPad {
   }
 }
 
-/** A File -> { rgba, width, height }, or throws an Error whose message the page shows. */
-export async function readImageFile(file) {
+/** A File -> { rgba, width, height }, or throws an Error whose message the page shows.
+ * `checkHeader(bytes)` (wasm's checkUploadHeader) reads the size the file's header states and
+ * throws for unreadable files or more than 40 megapixels, before the browser decodes anything. */
+export async function readImageFile(file, checkHeader) {
   if (!file || file.size === 0) throw new Error('The file is empty.');
   if (file.size > MAX_FILE_BYTES) throw new Error(`The file is ${(file.size / 1048576).toFixed(1)} MB; files up to 25 MB are accepted.`);
   if (file.type && !/^image\/(png|jpeg|webp|gif)$/.test(file.type)) {
     throw new Error('Only PNG, JPEG, WebP and GIF images can be encoded.');
   }
+  checkHeader(new Uint8Array(await file.arrayBuffer()));
   let bitmap;
   try {
     // For an animated GIF this is its first frame.
@@ -78,9 +80,6 @@ export async function readImageFile(file) {
     throw new Error('The file could not be read as an image (it may be damaged or not an image).');
   }
   try {
-    if (bitmap.width * bitmap.height > MAX_PIXELS) {
-      throw new Error(`The image is ${bitmap.width}x${bitmap.height}; images up to 40 megapixels are accepted.`);
-    }
     const k = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
     const width = Math.max(1, Math.round(bitmap.width * k)), height = Math.max(1, Math.round(bitmap.height * k));
     const c = document.createElement('canvas');
