@@ -15,11 +15,20 @@ cargo fmt --all --check
 cargo clippy --release --all-targets --features ndarray -- -D warnings
 cargo clippy --release --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
 
+# Every step has a time limit (about twice what it takes on a fresh 2-core machine), so a hang
+# fails the run with the step's name instead of stalling it.
+limited() {
+  local limit=$1 rc=0
+  shift
+  timeout "$limit" "$@" || rc=$?
+  if [ "$rc" = 124 ]; then echo "test.sh: '$*' did not finish within $limit s" >&2; fi
+  return "$rc"
+}
 echo "== native tests (release profile, burn-flex + burn-ndarray)"
-cargo test --release --features ndarray
+limited 3600 cargo test --release --features ndarray
 
 echo "== the page: trunk build (wasm32, burn-wgpu + burn-flex)"
-trunk build
+limited 2400 trunk build
 
 echo "== browser tests (headless Chromium)"
-node tests/browser/run.mjs
+limited 1800 node tests/browser/run.mjs

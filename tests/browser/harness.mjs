@@ -17,11 +17,22 @@ export const results = [];
 // ATLAS_ONLY=<regex> runs only the matching tests (while working on one; the suite runs all).
 const only = process.env.ATLAS_ONLY ? new RegExp(process.env.ATLAS_ONLY) : null;
 
+// No test waits forever: one that has not finished in this time fails with its name (its page is
+// left behind), and the suite goes on. The longest, the soak, takes about 3.5 minutes here.
+const TEST_LIMIT_MS = 10 * 60_000;
+
+/** `promise`, or a failure saying what did not answer within `ms`. */
+export function within(ms, promise, what) {
+  let timer;
+  return Promise.race([promise, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms); })])
+    .finally(() => clearTimeout(timer));
+}
+
 export async function test(name, fn) {
   if (only && !only.test(name)) return;
   const t0 = Date.now();
   try {
-    await fn();
+    await within(TEST_LIMIT_MS, fn(), 'the test');
     results.push({ name, ok: true });
     console.log(`ok    ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   } catch (e) {

@@ -41,6 +41,8 @@ export async function launch({ webgpu, viewport = { width: 1280, height: 900 } }
   const args = [
     '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync',
+    // window.gc(): the soak measures the heap that survives a collection, not garbage.
+    '--js-flags=--expose-gc',
   ];
   if (webgpu) args.push('--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader');
   else args.push('--disable-gpu', '--disable-features=WebGPU');

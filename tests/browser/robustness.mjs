@@ -4,14 +4,7 @@
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { openPage, launch } from './lib.mjs';
-import { ctx, test, shot, SHOTS, assertRealGrid, gridStats, noticeText, uploadFile, testImagePng } from './harness.mjs';
-
-/** `promise`, or a failure saying what hung. */
-function within(ms, promise, what) {
-  let timer;
-  return Promise.race([promise, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms); })])
-    .finally(() => clearTimeout(timer));
-}
+import { ctx, test, within, shot, SHOTS, assertRealGrid, gridStats, noticeText, uploadFile, testImagePng } from './harness.mjs';
 
 /** A fresh page whose requests matching `pattern` get `status` and `body`; resolves once the
  * page has started or given up, with how long that took. */
@@ -72,6 +65,7 @@ export async function robustnessTests() {
     assert.match(await noticeText(page), new RegExp(`fmnist-2d-keras could not be opened: .*not a Latent Atlas model file.* Showing ${st.model}`));
     assert.equal(await page.inputValue('#model'), st.model);
     assertRealGrid(await gridStats(page));
+    await shot(page, '20-damaged-model');
     // Picking the broken model again keeps the open one, and the picker says which is open.
     await page.selectOption('#model', 'fmnist-2d-keras');
     await page.waitForFunction(() => /could not be loaded|not a Latent Atlas/.test(document.getElementById('notice-text').textContent));
@@ -136,6 +130,7 @@ export async function robustnessTests() {
     await within(10_000, page.evaluate(() => window.atlas.idle()), 'idle again');
     assert.equal(await page.evaluate(() => window.atlas._map.stats.decoded), decoded, 'the view keeps decoding');
     assert.equal(await page.evaluate(() => window.atlas._map.missing().cells.length), 0);
+    await shot(page, '21-extreme-view');
     // Panning far away stops at the link's bound, and the link restores that view exactly.
     await page.evaluate(() => window.atlas.setView(1e6, -1e9, 1));
     const view = (await page.evaluate(() => window.atlas.state)).view;
@@ -223,7 +218,8 @@ export async function robustnessTests() {
     const { page, problems } = await openPage(gpu, server.url);
     const models = await page.evaluate(async () => (await (await fetch('pkg/index.json')).json()).models
       .filter((m) => m.content_dim == null).map((m) => m.name));
-    const memory = () => page.evaluate(() => ({ heap: performance.memory.usedJSHeapSize, wasm: window.atlas.wasmMemoryBytes() }));
+    // What survives a full collection (launch() exposes window.gc).
+    const memory = () => page.evaluate(() => { window.gc(); return { heap: performance.memory.usedJSHeapSize, wasm: window.atlas.wasmMemoryBytes() }; });
     const OPS = 2000, BATCH = 250;
     const t0 = Date.now();
     let warm = null, slowestFrame = 0, switches = 0, uploads = 0;

@@ -2,7 +2,8 @@
 // uploads and share links together. Numerical work happens in Rust (window.wasmBindings);
 // nothing from a link, a file or a manifest is ever inserted as HTML (textContent only).
 
-import { Engine, LIMITS, loadWasm, yieldToBrowser } from './engine.js';
+import { Engine, loadWasm, yieldToBrowser } from './engine.js';
+import { installHooks } from './hooks.js';
 import { LatentMap, paintGrey } from './map.js';
 import { DrawingPad, readImageFile } from './pad.js';
 import { downloadPng } from './images.js';
@@ -487,56 +488,11 @@ async function main() {
   yieldToBrowser().then(() => engine.testImages(manifest.dataset.name));
 }
 
-// Hooks for the browser tests and the benchmark; they drive the same code paths as the UI.
-window.atlas = {
-  metrics,
-  get state() {
-    return { model: engine?.entry?.name, backend: engine?.backend, view: map && { ...map.view }, a: state.a, b: state.b, steps: state.steps, mode: state.mode, part: state.part, mixSeed: state.mixSeed, path: map?.path, webgpuBroken: engine?.webgpuBroken, cluster: state.cluster, label: engine?.label, classA: state.classA, classB: state.classB, lastSamples: state.lastSamples && Array.from(state.lastSamples) };
-  },
-  decode: async (points, pooled = false) => {
-    const side = engine.session.side, z = new Float32Array(points.flat());
-    const bytes = await (pooled ? engine.decodeMany(z) : engine.decode(z));
-    return points.map((_, k) => Array.from(bytes.subarray(k * side * side, (k + 1) * side * side)));
-  },
-  idle: () => map.idle(),
-  limits: LIMITS,
-  linkLimits: () => wasm.linkLimits(),
-  /** The wasm instance's memory (it only grows; the soak test watches it). */
-  wasmMemoryBytes: () => wasm.wasmMemory().buffer.byteLength,
-  setBackend: (b) => switchBackend(b),
-  setView: (cx, cy, half) => map.setView(cx, cy, half),
-  clearTiles: () => map.clearTiles(),
-  lastEncoding: null,
-  testMeans: () => engine.session.testMeans(),
-  testLabels: () => Array.from(engine.session.testLabels()),
-  get _map() { return map; },
-  get _pad() { return pad; },
-  get _state() { return state; },
-  stripReady: () => $('strip').dataset.ready === 'true',
-  mix: () => ($('mix').dataset.ready === 'true' ? mixGrid.last : null),
-  everyClass: () => ($('every').dataset.ready === 'true' && !$('every-card').hidden ? classes.table.last : null),
-  pickClass: (c) => classes.pick(c),
-  /** Sets both ends (a conditional model's ends as classes `ya`, `yb`, else the drawn class). */
-  setEnds: async (a, b, ya, yb) => {
-    state.a = a; state.b = b;
-    classes.endSet('a'); classes.endSet('b');
-    if (ya != null) state.classA = ya;
-    if (yb != null) state.classB = yb;
-    await updateInterpolation();
-    await classes.renderTable();
-  },
-  workers: () => engine.workers,
-  /** Times `reps` decodes of n prior samples: on the page's session, or (`pooled`) the way the
-   * grid decodes them (spread over the CPU workers when there are any). */
-  benchDecode: async (n, reps, pooled = false) => {
-    const times = [];
-    const z = engine.session.samplePrior(n, 7);
-    const run = () => (pooled ? engine.decodeMany(z) : engine.decode(z));
-    await run();
-    for (let r = 0; r < reps; r++) { const t = performance.now(); await run(); times.push(performance.now() - t); }
-    return times;
-  },
-};
+installHooks({
+  state, metrics, switchBackend, updateInterpolation,
+  get engine() { return engine; }, get map() { return map; }, get wasm() { return wasm; },
+  get pad() { return pad; }, get mixGrid() { return mixGrid; }, get classes() { return classes; },
+});
 
 main().catch((e) => {
   console.error(e);

@@ -70,6 +70,7 @@ class WorkerPool {
     for (const w of this.workers) {
       w.onmessage = ({ data }) => {
         const p = this.pending.get(data.id);
+        if (!p) return; // an answer that came after its time limit
         this.pending.delete(data.id);
         if (data.ok) p.resolve(data.out); else p.reject(new Error(data.error));
       };
