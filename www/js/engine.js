@@ -146,10 +146,7 @@ export class Engine {
 
   /** Grid batches: on the CPU, spread over the workers (when they hold the current model). */
   async decodeMany(z) {
-    if (this.pool?.broken) {
-      this.onNotice(`Decoding on the main thread: ${this.pool.broken}.`);
-      this.pool = null;
-    }
+    if (this.pool?.broken) this.dropPool();
     if (this.pool && this.session.backend === 'cpu') {
       const entry = this.entry;
       if (this.poolModel !== entry.file) {
@@ -162,12 +159,17 @@ export class Engine {
           return await this.pool.decode(this.codes(z), this.session.codeDim, side * side);
         } catch (e) {
           if (!this.pool?.broken) throw e;
-          this.onNotice(`Decoding on the main thread: ${this.pool.broken}.`);
-          this.pool = null;
+          this.dropPool();
         }
       }
     }
     return this.decode(z);
+  }
+
+  /** A worker failed or stopped answering: decode on the main thread from now on, and say so. */
+  dropPool() {
+    this.onNotice(`Decoding on the main thread: ${this.pool.broken}.`);
+    this.pool = null;
   }
 
   get workers() { return this.pool ? this.pool.workers.length : 0; }

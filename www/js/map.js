@@ -13,7 +13,7 @@ const DEFAULT_HALF = 3;
 // At most this many cells are visible: a wider window or a denser grid gets coarser cells, so
 // every view decodes a bounded number of images and all of them fit in the cache below (a view
 // with more cells than the cache holds would evict its own tiles and decode forever).
-export const MAX_VISIBLE = 4096;
+const MAX_VISIBLE = 4096;
 const MAX_TILES = 6000;
 const HOVER_PX = 7;
 

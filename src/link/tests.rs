@@ -1,0 +1,197 @@
+//! Share-link round trips and hostile links, field by field.
+
+use super::*;
+use crate::rng::Rng;
+
+fn models() -> Vec<KnownModel> {
+    vec![
+        KnownModel {
+            name: "fmnist-2d".into(),
+            latent_dim: 2,
+            clusters: 0,
+            conditional: 0,
+        },
+        KnownModel {
+            name: "fmnist-16d".into(),
+            latent_dim: 16,
+            clusters: 0,
+            conditional: 0,
+        },
+        KnownModel {
+            name: "fmnist-clusters".into(),
+            latent_dim: 12,
+            clusters: 10,
+            conditional: 0,
+        },
+        KnownModel {
+            name: "fmnist-cvae".into(),
+            latent_dim: 2,
+            clusters: 0,
+            conditional: 10,
+        },
+    ]
+}
+
+/// The page pans exactly as far as a link holds: the bound itself is a valid centre.
+#[test]
+fn the_centre_bound_is_a_valid_centre() {
+    let (state, problems) = decode(
+        &format!("m=fmnist-2d&c={MAX_CENTRE},-{MAX_CENTRE}"),
+        &models(),
+    );
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(state.center, [MAX_CENTRE, -MAX_CENTRE]);
+}
+
+#[test]
+fn round_trips_exactly() {
+    let mut rng = Rng::new(9);
+    for k in 0..500 {
+        let m = &models()[k % 4];
+        let mut p = || {
+            Some(
+                (0..m.latent_dim)
+                    .map(|_| rng.normal() * 2.0)
+                    .collect::<Vec<f32>>(),
+            )
+        };
+        let s = ShareState {
+            model: m.name.clone(),
+            center: [1.0 / 3.0, -2.5e-3],
+            zoom: 0.3 + k as f32 * 0.01,
+            a: p(),
+            b: if k % 3 == 0 { None } else { p() },
+            steps: 2 + (k as u32 % 63),
+            mode: if k % 2 == 0 {
+                Interpolation::Linear
+            } else {
+                Interpolation::Spherical
+            },
+            part: if m.conditional > 0 {
+                [Part::All, Part::Code, Part::Class][k % 3]
+            } else {
+                [Part::All, Part::Content, Part::Style][k % 3]
+            },
+            mix: 1 + (k as u32 * 7919) % MAX_MIX,
+            cluster: (k as u32 % 10) * u32::from(m.clusters > 0),
+            label: (k as u32 % 7) * u32::from(m.conditional > 0),
+            label_a: (m.conditional > 0 && k % 2 == 0).then_some(k as u32 % 10),
+            label_b: (m.conditional > 0 && k % 5 != 0).then_some(k as u32 % 3),
+        };
+        let (back, problems) = decode(&format!("#{}", encode(&s)), &models());
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(back, s, "bit-exact floats after a round trip");
+    }
+}
+
+#[test]
+fn hostile_links_fall_back_with_messages_that_quote_nothing() {
+    let m = models();
+    let cases: &[(&str, &str)] = &[
+        ("m=fmnist-2d&a=NaN,1", "point A"),
+        ("m=fmnist-2d&a=1e308,0", "point A"),
+        ("m=fmnist-2d&b=inf,0", "point B"),
+        ("m=fmnist-2d&a=1,2,3", "point A"),
+        (
+            "m=<script>alert(1)</script>",
+            "model this page does not have",
+        ),
+        ("m=fmnist-2d&n=100000000000", "step count"),
+        ("m=fmnist-2d&n=-3", "step count"),
+        ("m=fmnist-2d&z=0", "zoom"),
+        ("m=fmnist-2d&z=1e30", "zoom"),
+        ("m=fmnist-2d&c=1", "centre"),
+        ("m=fmnist-2d&c=100.5,0", "centre"),
+        ("m=fmnist-2d&i=<img src=x onerror=alert(1)>", "mode"),
+        ("m=fmnist-2d&<b>=1", "does not understand"),
+        ("m=fmnist-2d&p=<b>", "interpolation part"),
+        ("m=fmnist-2d&x=0", "mixing-grid number"),
+        ("m=fmnist-2d&x=99999999999999", "mixing-grid number"),
+        ("m=fmnist-clusters&k=10", "one of the model's 10 clusters"),
+        ("m=fmnist-clusters&k=-1", "one of the model's 10 clusters"),
+        ("m=fmnist-clusters&k=<b>", "one of the model's 10 clusters"),
+        ("m=fmnist-2d&k=3", "this model has none"),
+        ("m=fmnist-cvae&y=10", "one of the model's 10 classes"),
+        ("m=fmnist-cvae&y=-1", "one of the model's 10 classes"),
+        ("m=fmnist-cvae&y=1e9", "one of the model's 10 classes"),
+        ("m=fmnist-cvae&y=<script>", "one of the model's 10 classes"),
+        ("m=fmnist-2d&y=3", "not conditional"),
+        (
+            "m=fmnist-cvae&ya=10",
+            "class for A is not one of the model's 10",
+        ),
+        (
+            "m=fmnist-cvae&yb=<b>",
+            "class for B is not one of the model's 10",
+        ),
+        ("m=fmnist-2d&yb=1", "not conditional"),
+        ("m=fmnist-2d&p=class", "not conditional"),
+    ];
+    for (link, needle) in cases {
+        let (state, problems) = decode(link, &m);
+        assert!(
+            problems.iter().any(|p| p.contains(needle)),
+            "{link}: {problems:?}"
+        );
+        for p in &problems {
+            assert!(
+                !p.contains('<') && !p.contains("script") && !p.contains("NaN"),
+                "{link}: message quotes the link: {p}"
+            );
+        }
+        assert!(
+            state.center.iter().all(|v| v.is_finite())
+                && STEPS.contains(&state.steps)
+                && ZOOM.contains(&state.zoom)
+        );
+        assert!(m.iter().any(|k| k.name == state.model));
+        let clusters = m.iter().find(|k| k.name == state.model).unwrap().clusters;
+        assert!(state.cluster == 0 || (state.cluster as usize) < clusters);
+        let classes = m
+            .iter()
+            .find(|k| k.name == state.model)
+            .unwrap()
+            .conditional;
+        assert!(state.label == 0 || (state.label as usize) < classes);
+        for y in [state.label_a, state.label_b].into_iter().flatten() {
+            assert!((y as usize) < classes);
+        }
+        assert!(classes > 0 || !matches!(state.part, Part::Code | Part::Class));
+    }
+    let (_, problems) = decode(&"a=1,".repeat(2000), &m);
+    assert!(problems[0].contains("longer than"), "{problems:?}");
+}
+
+#[test]
+fn random_garbage_never_panics_and_always_gives_a_usable_state() {
+    let alphabet: Vec<char> = "m=&abcinz,.-+eE0123456789#%<>\"'/ ;fmnist-2d16NaN\u{0}\u{202e}é"
+        .chars()
+        .collect();
+    let mut rng = Rng::new(1);
+    for _ in 0..20_000 {
+        let len = rng.below(60);
+        let text: String = (0..len)
+            .map(|_| alphabet[rng.below(alphabet.len())])
+            .collect();
+        let (s, _) = decode(&text, &models());
+        let dim = models()
+            .iter()
+            .find(|m| m.name == s.model)
+            .unwrap()
+            .latent_dim;
+        assert!(s.a.as_ref().is_none_or(
+            |v| v.len() == dim && v.iter().all(|x| x.is_finite() && x.abs() <= MAX_COORD)
+        ));
+        assert!(STEPS.contains(&s.steps));
+    }
+}
+
+#[test]
+fn points_must_match_the_named_models_latent_size() {
+    let (s, problems) = decode("m=fmnist-16d&a=1,2", &models());
+    assert_eq!(s.model, "fmnist-16d");
+    assert!(
+        s.a.is_none() && problems[0].contains("16 finite numbers"),
+        "{problems:?}"
+    );
+}
