@@ -9,7 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-export const DIST = path.join(ROOT, 'dist');
+// ATLAS_DIST: another build of the page (the benchmark compares builds side by side).
+export const DIST = path.resolve(process.env.ATLAS_DIST ?? path.join(ROOT, 'dist'));
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
