@@ -319,7 +319,6 @@ async function encodePixels({ rgba, width, height }) {
 // ---- export -------------------------------------------------------------------------------
 
 function exportGrid() {
-  map.flush();
   downloadPng([map.tiles, map.overlay], `${engine.entry.name}-grid.png`);
 }
 

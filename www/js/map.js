@@ -191,15 +191,7 @@ export class LatentMap {
     return { step, key: `${this.epoch}:${step.toPrecision(9)}`, cells };
   }
 
-  /** Draws at the next frame: view changes that come faster than frames (a wheel, a drag, a
-   * scripted tour) cost one drawing per frame, not one each. */
   render() {
-    this.frame ||= requestAnimationFrame(() => { this.frame = 0; this.flush(); });
-  }
-
-  /** Draws now what a pending frame would draw (before reading the canvases). */
-  flush() {
-    if (this.frame) { cancelAnimationFrame(this.frame); this.frame = 0; }
     if (!this.plane) return;
     this.drawTiles();
     this.drawOverlay();
@@ -298,7 +290,6 @@ export class LatentMap {
 
   /** Resolves when every visible tile is decoded and drawn. */
   idle() {
-    if (this.frame) this.flush();
     if (!this.pending && (!this.showGrid || this.missing().cells.length === 0)) return Promise.resolve(this.stats);
     return new Promise((resolve) => { this.idleWaiters.push(resolve); this.schedule(); });
   }
