@@ -5,10 +5,6 @@ use std::process::ExitCode;
 
 mod cli;
 
-// glibc returns large tensor buffers to the kernel after every op; mimalloc keeps them (~1.6x).
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "latent-atlas",

@@ -85,6 +85,33 @@ await test('pan and zoom decode new tiles; hover shows the original and its reco
   assert.ok(bright[0] > 5 && bright[1] > 5, `hover images blank: ${bright}`);
   await shot(page, '02-hover');
   await page.mouse.move(5, 5);
+
+  // The scatter: where a class's test points lie, the overlay has that class's colour at 75%
+  // opacity or more; its legend button hides them (and only them).
+  const scatter = () => page.evaluate(() => {
+    const m = window.atlas._map, ctx = m.overlay.getContext('2d'), { xy, labels } = m.points;
+    const out = [];
+    for (let i = 0; i < 400; i++) {
+      const [sx, sy] = m.toScreen(xy[2 * i], xy[2 * i + 1]);
+      const p = ctx.getImageData(Math.round(sx), Math.round(sy), 1, 1).data;
+      out.push({ label: labels[i], rgba: Array.from(p) });
+    }
+    return out;
+  });
+  const hex = (c) => [1, 3, 5].map((k) => parseInt(c.slice(k, k + 2), 16));
+  const palette = (await page.evaluate(() => import('./js/map.js').then((m) => m.PALETTE))).map(hex);
+  const near = (p, c) => p[3] >= 185 && p.slice(0, 3).every((v, k) => Math.abs(v - c[k]) <= 40);
+  const before = await scatter();
+  const coloured = before.filter((s) => near(s.rgba, palette[s.label])).length;
+  assert.ok(coloured >= 300, `only ${coloured} of 400 test points show their class colour on the overlay`);
+  await page.click('#legend button >> nth=1');
+  const after = await scatter();
+  await page.click('#legend button >> nth=1');
+  const trousers = after.filter((s) => s.label === 1);
+  assert.ok(trousers.length > 10 && trousers.every((s) => !near(s.rgba, palette[1])),
+    `hidden class 1 still drawn: ${JSON.stringify(trousers.slice(0, 3))}`);
+  assert.ok(after.filter((s) => s.label !== 1 && near(s.rgba, palette[s.label])).length >= 0.9 * before.filter((s) => s.label !== 1 && near(s.rgba, palette[s.label])).length,
+    'hiding one class hid others');
 });
 
 await test('uploading a test-set image encodes close to its native encoding', async () => {

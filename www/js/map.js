@@ -300,22 +300,7 @@ export class LatentMap {
     const ctx = this.overlay.getContext('2d');
     const W = this.overlay.width, H = this.overlay.height, dpr = window.devicePixelRatio || 1;
     ctx.clearRect(0, 0, W, H);
-    if (this.showScatter && this.points) {
-      const { xy, labels, shown } = this.points;
-      const r = Math.max(1, 1.3 * dpr);
-      ctx.globalAlpha = 0.75;
-      for (let c = 0; c < PALETTE.length; c++) {
-        if (this.hidden.has(c)) continue;
-        ctx.fillStyle = PALETTE[c];
-        for (let i = 0; i < labels.length; i++) {
-          if (labels[i] !== c || (shown && !shown[i])) continue;
-          const [sx, sy] = this.toScreen(xy[2 * i], xy[2 * i + 1]);
-          if (sx < -r || sy < -r || sx > W + r || sy > H + r) continue;
-          ctx.fillRect(sx - r, sy - r, 2 * r, 2 * r);
-        }
-      }
-      ctx.globalAlpha = 1;
-    }
+    if (this.showScatter && this.points) this.drawScatter(ctx, W, H, dpr);
     this.drawAxes(ctx, W, H, dpr);
     if (this.path.length > 1) {
       ctx.strokeStyle = '#ffd84d'; ctx.lineWidth = 2 * dpr; ctx.beginPath();
@@ -335,6 +320,39 @@ export class LatentMap {
       ctx.fillStyle = '#000'; ctx.font = `bold ${11 * dpr}px system-ui, sans-serif`;
       ctx.textAlign = 'center'; ctx.textBaseline = 'middle'; ctx.fillText(m.label, sx, sy + 0.5);
     }
+  }
+
+  /**
+   * The test-set scatter, painted into one pixel buffer and put once: ten thousand fillRect
+   * calls cost a software rasteriser (no GPU raster: SwiftShader, many laptops' fallback)
+   * ~100 ms a frame, which is most of a pan's cost there; the buffer costs a few ms anywhere.
+   * Points are whole-pixel squares at 75% opacity, later classes over earlier ones.
+   */
+  drawScatter(ctx, W, H, dpr) {
+    const { xy, labels, shown } = this.points;
+    if (this.scatterImage?.width !== W || this.scatterImage?.height !== H) this.scatterImage = ctx.createImageData(W, H);
+    const img = this.scatterImage, d = img.data;
+    d.fill(0);
+    const r = Math.max(1, 1.3 * dpr), A = 0.75;
+    for (let c = 0; c < PALETTE.length; c++) {
+      if (this.hidden.has(c)) continue;
+      const rgb = [1, 3, 5].map((k) => parseInt(PALETTE[c].slice(k, k + 2), 16));
+      for (let i = 0; i < labels.length; i++) {
+        if (labels[i] !== c || (shown && !shown[i])) continue;
+        const [sx, sy] = this.toScreen(xy[2 * i], xy[2 * i + 1]);
+        const x0 = Math.max(0, Math.round(sx - r)), x1 = Math.min(W, Math.round(sx + r));
+        const y0 = Math.max(0, Math.round(sy - r)), y1 = Math.min(H, Math.round(sy + r));
+        for (let y = y0; y < y1; y++) {
+          for (let x = x0, o = 4 * (y * W + x0); x < x1; x++, o += 4) {
+            // Source-over onto what earlier points left (straight, not premultiplied, alpha).
+            const below = (d[o + 3] / 255) * (1 - A), out = A + below;
+            for (let k = 0; k < 3; k++) d[o + k] = (rgb[k] * A + d[o + k] * below) / out;
+            d[o + 3] = out * 255;
+          }
+        }
+      }
+    }
+    ctx.putImageData(img, 0, 0);
   }
 
   drawAxes(ctx, W, H, dpr) {
