@@ -18,7 +18,7 @@ export const results = [];
 const only = process.env.ATLAS_ONLY ? new RegExp(process.env.ATLAS_ONLY) : null;
 
 // No test waits forever: one that has not finished in this time fails with its name (its page is
-// left behind), and the suite goes on. The longest, the soak, takes about 3.5 minutes here.
+// left behind), and the suite goes on. The longest, the soak, takes about 2 minutes here.
 const TEST_LIMIT_MS = 10 * 60_000;
 
 /** `promise`, or a failure saying what did not answer within `ms`. */
