@@ -47,7 +47,10 @@ CLIPPY=(RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)"
 # The native suite's build: release, with burn-ndarray, which the suite only uses as the parity
 # test's reference (8 images), left unoptimised: so it compiles in 1 minute instead of 8 (its
 # generic kernels were the native build's longest crate on 2 cores), and runs the test in 16 s.
-SUITE=(--release --features ndarray --config 'profile.release.package.burn-ndarray.opt-level=0')
+# No line tables (the release profile keeps them for profiling): less to emit and to link into
+# the suite's 14 test programs.
+SUITE=(--release --features ndarray --config 'profile.release.package.burn-ndarray.opt-level=0'
+  --config profile.release.debug=false)
 
 echo "== self-check: cargo fmt"
 cargo fmt --all --check
