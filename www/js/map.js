@@ -1,14 +1,15 @@
-// The latent map: a live grid of decoded images on one canvas, the test-set scatter, axes,
-// interpolation path and markers on an overlay canvas; pan, zoom, hover and clicks.
+// The latent map: a live grid of decoded images on one canvas, an overlay canvas above it
+// (scatter, axes, path, markers: drawn by overlay.js from the map's state); pan, zoom, hover
+// and clicks.
 //
 // Grid cells sit on a lattice of the plane (centres at integer multiples of the cell size), so
 // a pan reuses every decoded tile still in view and only new cells are decoded. Missing tiles
 // decode nearest-to-centre first, in chunks, yielding to the browser between chunks.
 
 import { yieldToBrowser } from './engine.js';
+import { PALETTE, drawOverlay } from './overlay.js';
 
-export const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f',
-  '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+export { PALETTE };
 const DEFAULT_HALF = 3;
 // At most this many cells are visible: a wider window or a denser grid gets coarser cells, so
 // every view decodes a bounded number of images and all of them fit in the cache below (a view
@@ -35,12 +36,6 @@ export function paintGrey(ctx, bytes, side, offset, x, y) {
   ctx.putImageData(img, x, y);
 }
 
-function niceStep(span) {
-  const raw = span / 6;
-  const p = 10 ** Math.floor(Math.log10(raw));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= raw) return m * p;
-  return 10 * p;
-}
 
 export class LatentMap {
   constructor(engine, tilesCanvas, overlayCanvas, handlers) {
@@ -294,96 +289,8 @@ export class LatentMap {
     return new Promise((resolve) => { this.idleWaiters.push(resolve); this.schedule(); });
   }
 
-  // ---- overlay: axes, scatter, path, markers --------------------------------------------
-
   drawOverlay() {
-    const ctx = this.overlay.getContext('2d');
-    const W = this.overlay.width, H = this.overlay.height, dpr = window.devicePixelRatio || 1;
-    ctx.clearRect(0, 0, W, H);
-    if (this.showScatter && this.points) this.drawScatter(ctx, W, H, dpr);
-    this.drawAxes(ctx, W, H, dpr);
-    if (this.path.length > 1) {
-      ctx.strokeStyle = '#ffd84d'; ctx.lineWidth = 2 * dpr; ctx.beginPath();
-      this.path.forEach((z, k) => { const [sx, sy] = this.toScreen(...this.project(z)); k ? ctx.lineTo(sx, sy) : ctx.moveTo(sx, sy); });
-      ctx.stroke();
-      ctx.fillStyle = '#ffd84d';
-      for (const z of this.path) { const [sx, sy] = this.toScreen(...this.project(z)); ctx.beginPath(); ctx.arc(sx, sy, 2.5 * dpr, 0, 7); ctx.fill(); }
-    }
-    if (this.cursorFrame != null && this.path[this.cursorFrame]) {
-      const [sx, sy] = this.toScreen(...this.project(this.path[this.cursorFrame]));
-      ctx.strokeStyle = '#fff'; ctx.lineWidth = 2 * dpr; ctx.beginPath(); ctx.arc(sx, sy, 6 * dpr, 0, 7); ctx.stroke();
-    }
-    for (const m of this.marks) {
-      const [sx, sy] = this.toScreen(...this.project(m.z));
-      ctx.fillStyle = m.color; ctx.strokeStyle = '#000'; ctx.lineWidth = 1.5 * dpr;
-      ctx.beginPath(); ctx.arc(sx, sy, 8 * dpr, 0, 7); ctx.fill(); ctx.stroke();
-      ctx.fillStyle = '#000'; ctx.font = `bold ${11 * dpr}px system-ui, sans-serif`;
-      ctx.textAlign = 'center'; ctx.textBaseline = 'middle'; ctx.fillText(m.label, sx, sy + 0.5);
-    }
-  }
-
-  /**
-   * The test-set scatter, painted into one pixel buffer and put once: ten thousand fillRect
-   * calls cost a software rasteriser (no GPU raster: SwiftShader, many laptops' fallback)
-   * ~100 ms a frame, which is most of a pan's cost there; the buffer costs a few ms anywhere.
-   * Points are whole-pixel squares at 75% opacity, later classes over earlier ones.
-   */
-  drawScatter(ctx, W, H, dpr) {
-    const { xy, labels, shown } = this.points;
-    if (this.scatterImage?.width !== W || this.scatterImage?.height !== H) this.scatterImage = ctx.createImageData(W, H);
-    const img = this.scatterImage, d = img.data;
-    d.fill(0);
-    const r = Math.max(1, 1.3 * dpr), A = 0.75;
-    for (let c = 0; c < PALETTE.length; c++) {
-      if (this.hidden.has(c)) continue;
-      const rgb = [1, 3, 5].map((k) => parseInt(PALETTE[c].slice(k, k + 2), 16));
-      for (let i = 0; i < labels.length; i++) {
-        if (labels[i] !== c || (shown && !shown[i])) continue;
-        const [sx, sy] = this.toScreen(xy[2 * i], xy[2 * i + 1]);
-        const x0 = Math.max(0, Math.round(sx - r)), x1 = Math.min(W, Math.round(sx + r));
-        const y0 = Math.max(0, Math.round(sy - r)), y1 = Math.min(H, Math.round(sy + r));
-        for (let y = y0; y < y1; y++) {
-          for (let x = x0, o = 4 * (y * W + x0); x < x1; x++, o += 4) {
-            // Source-over onto what earlier points left (straight, not premultiplied, alpha).
-            const below = (d[o + 3] / 255) * (1 - A), out = A + below;
-            for (let k = 0; k < 3; k++) d[o + k] = (rgb[k] * A + d[o + k] * below) / out;
-            d[o + 3] = out * 255;
-          }
-        }
-      }
-    }
-    ctx.putImageData(img, 0, 0);
-  }
-
-  drawAxes(ctx, W, H, dpr) {
-    const { half } = this.view;
-    const step = niceStep(2 * half * Math.max(W, H) / Math.min(W, H));
-    const [x0, y1] = this.toPlane(0, 0), [x1, y0] = this.toPlane(W, H);
-    ctx.font = `${10 * dpr}px ui-monospace, monospace`;
-    ctx.lineWidth = 1;
-    const label = (t) => String(Number(t.toPrecision(6)));
-    const tag = (text, x, y, align, base) => {
-      ctx.textAlign = align; ctx.textBaseline = base;
-      const w = ctx.measureText(text).width + 6 * dpr;
-      const bx = align === 'center' ? x - w / 2 : align === 'left' ? x - 3 * dpr : x - w + 3 * dpr;
-      const by = base === 'bottom' ? y - 13 * dpr : y - 1 * dpr;
-      ctx.fillStyle = 'rgba(0,0,0,.6)'; ctx.fillRect(bx, by, w, 14 * dpr);
-      ctx.fillStyle = '#e8e8e8'; ctx.fillText(text, x, y);
-    };
-    for (let t = Math.ceil(x0 / step) * step; t <= x1; t += step) {
-      const [sx] = this.toScreen(t, 0);
-      ctx.strokeStyle = 'rgba(255,255,255,.5)'; ctx.beginPath(); ctx.moveTo(sx, H); ctx.lineTo(sx, H - 6 * dpr); ctx.stroke();
-      tag(label(t), sx, H - 8 * dpr, 'center', 'bottom');
-    }
-    for (let t = Math.ceil(y0 / step) * step; t <= y1; t += step) {
-      const [, sy] = this.toScreen(0, t);
-      ctx.strokeStyle = 'rgba(255,255,255,.5)'; ctx.beginPath(); ctx.moveTo(0, sy); ctx.lineTo(6 * dpr, sy); ctx.stroke();
-      tag(label(t), 9 * dpr, sy, 'left', 'middle');
-    }
-    if (this.axisNames) {
-      tag(this.axisNames[0], W - 6 * dpr, H - 26 * dpr, 'right', 'bottom');
-      tag(this.axisNames[1], 9 * dpr, 10 * dpr, 'left', 'top');
-    }
+    drawOverlay(this);
   }
 
   nearestPoint(px, py) {
