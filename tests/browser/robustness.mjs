@@ -67,8 +67,13 @@ export async function robustnessTests() {
     assertRealGrid(await gridStats(page));
     await shot(page, '20-damaged-model');
     // Picking the broken model again keeps the open one, and the picker says which is open.
+    // The first message is closed first: waiting on it would return before the second attempt
+    // has failed (and the picker would still show the broken model's name).
+    await page.click('#notice-close');
+    assert.equal(await noticeText(page), '');
     await page.selectOption('#model', 'fmnist-2d-keras');
-    await page.waitForFunction(() => /could not be loaded|not a Latent Atlas/.test(document.getElementById('notice-text').textContent));
+    await page.waitForFunction(() => !document.getElementById('notice').hidden
+      && /could not be loaded|not a Latent Atlas/.test(document.getElementById('notice-text').textContent));
     assert.equal(await page.inputValue('#model'), st.model);
     assert.equal((await page.evaluate(() => window.atlas.state)).model, st.model);
     await page.close();
