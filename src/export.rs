@@ -10,15 +10,16 @@ use crate::train::{self, EpochRecord};
 use burn::prelude::*;
 use std::path::Path;
 
-/// Evaluate the run's model as its kind is evaluated (with the judge classifier in `judge`,
-/// when given), write `out` (+ `.json` sidecar), update the index and the shared test images;
-/// returns the evaluation.
+/// Evaluate the run's model as its kind is evaluated (`draws` z samples per test image for the
+/// likelihoods; with the judge classifier in `judge`, when given), write `out` (+ `.json`
+/// sidecar), update the index and the shared test images; returns the evaluation.
 pub fn export(
     run: &Path,
     out: &Path,
     name: &str,
     data_dir: Option<&Path>,
     judge: Option<&Path>,
+    draws: usize,
     device: &Device,
 ) -> Result<Report, String> {
     // Refused before the (minutes-long) evaluation: a name links can't carry, a damaged index.
@@ -34,6 +35,7 @@ pub fn export(
         device,
         report::Options {
             binarized: config.binarize,
+            draws,
             ..Default::default()
         },
     )?;

@@ -177,6 +177,8 @@ fn a_small_conditional_model_draws_the_class_it_is_asked_for() {
         "2",
         "--train-limit",
         "6000",
+        "--test-limit",
+        "500",
         "--epochs",
         "3",
         "--out",

@@ -19,6 +19,8 @@ fn train_eval_export_and_reload() {
         "128",
         "--train-limit",
         "2048",
+        "--test-limit",
+        "500",
         "--out",
         r,
     ]);
@@ -143,7 +145,25 @@ fn train_eval_export_and_reload() {
     )
     .unwrap();
     std::fs::write(root.join("pkg/junk.safetensors"), b"not a model").unwrap();
-    let o = run(&["export", r, "--out", model.to_str().unwrap()]);
+    // No sample count means no likelihood: refused by both commands that estimate one.
+    for command in ["eval", "export"] {
+        let o = run(&[command, r, "--out", model.to_str().unwrap(), "--draws", "0"]);
+        assert!(
+            !o.status.success() && stderr(&o).contains("--draws 0 is outside 1..=100000"),
+            "{command}: {}",
+            stderr(&o)
+        );
+    }
+    assert!(!model.exists());
+    // Two draws, not the default 16: the test's run is scored as cheaply as its eval above.
+    let o = run(&[
+        "export",
+        r,
+        "--out",
+        model.to_str().unwrap(),
+        "--draws",
+        "2",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let b = Bundle::from_bytes(&std::fs::read(&model).unwrap()).unwrap();
     assert_eq!(b.manifest.architecture.latent_dim, 3);
@@ -154,7 +174,11 @@ fn train_eval_export_and_reload() {
         "{}",
         b.manifest.training.command
     );
-    assert!(b.manifest.metrics.as_ref().unwrap()["nelbo"].is_number());
+    let metrics = b.manifest.metrics.as_ref().unwrap();
+    assert!(
+        metrics["nelbo"].is_number() && metrics["draws"] == 2,
+        "{metrics}"
+    );
     let index: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("pkg/index.json")).unwrap())
             .unwrap();

@@ -17,6 +17,8 @@ fn train_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
         "64",
         "--train-limit",
         "640",
+        "--test-limit",
+        "500",
         "--seed",
         "3",
         "--out",
@@ -66,6 +68,10 @@ fn loss_falls_and_same_seed_gives_the_same_model() {
     assert!(
         loss(2, "test_nelbo") < loss(0, "test_nelbo"),
         "held-out loss fell: {m:?}"
+    );
+    assert!(
+        m.iter().all(|r| r["test_images"] == 500),
+        "scored on the first --test-limit held-out images: {m:?}"
     );
     assert_eq!(m, losses(&b), "same seed, same metrics");
     assert_eq!(

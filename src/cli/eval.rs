@@ -79,9 +79,7 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         binarized: a.binarized || binarized,
         test_limit: a.test_limit,
     };
-    if a.draws == 0 || a.draws > 100_000 {
-        return Err(format!("--draws {} is outside 1..=100000", a.draws));
-    }
+    super::check_draws(a.draws)?;
     if a.test_limit == Some(0) {
         return Err("--test-limit 0 leaves nothing to score".into());
     }

@@ -20,9 +20,13 @@ pub struct Args {
     /// A judge classifier file (from `latent-atlas judge`): add its measures to the metrics
     #[arg(long)]
     judge: Option<PathBuf>,
+    /// z samples per test image for the recorded ELBO and IWAE estimates
+    #[arg(long, default_value_t = 16)]
+    draws: usize,
 }
 
 pub fn run(a: Args) -> Result<ExitCode, String> {
+    super::check_draws(a.draws)?;
     let name = a.name.unwrap_or_else(|| {
         a.out
             .file_stem()
@@ -36,6 +40,7 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         &name,
         a.data.as_deref(),
         a.judge.as_deref(),
+        a.draws,
         &device,
     )?;
     println!(

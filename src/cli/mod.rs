@@ -18,3 +18,12 @@ pub fn read_bundle(path: &Path) -> Result<Bundle, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     Bundle::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
+
+/// `--draws` of `eval` and `export`: at least one z sample, and a bound that keeps an
+/// evaluation to hours, not years.
+pub fn check_draws(draws: usize) -> Result<(), String> {
+    if draws == 0 || draws > 100_000 {
+        return Err(format!("--draws {draws} is outside 1..=100000"));
+    }
+    Ok(())
+}

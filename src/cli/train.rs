@@ -82,6 +82,9 @@ pub struct Args {
     /// Train on the first N training images only
     #[arg(long)]
     train_limit: Option<usize>,
+    /// Score only the first N held-out images after each epoch [default: all]
+    #[arg(long)]
+    test_limit: Option<usize>,
     /// Train on dynamically binarized images (each pixel drawn as 0 or 1 with its grey level as
     /// the probability, afresh every batch): the literature's binarized Fashion-MNIST
     #[arg(long)]
@@ -287,6 +290,7 @@ impl Args {
             schedule: self.schedule,
             seed: self.seed,
             train_limit: self.train_limit,
+            test_limit: self.test_limit,
             binarize: self.binarize,
             backend: self.device,
             command: command_line(),

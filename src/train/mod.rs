@@ -72,6 +72,10 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Use only the first N training images (quick experiments and tests).
     pub train_limit: Option<usize>,
+    /// Score only the first N held-out images after each epoch (all of them when absent): on a
+    /// small run, scoring 10,000 images every epoch takes longer than the training.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_limit: Option<usize>,
     /// Train on dynamically binarized images (and score the held-out set binarized once).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub binarize: bool,
@@ -98,6 +102,8 @@ struct StoredConfig {
     seed: u64,
     train_limit: Option<usize>,
     #[serde(default)]
+    test_limit: Option<usize>,
+    #[serde(default)]
     binarize: bool,
     backend: Backend,
     command: String,
@@ -122,6 +128,7 @@ impl TryFrom<StoredConfig> for TrainConfig {
             schedule: s.schedule,
             seed: s.seed,
             train_limit: s.train_limit,
+            test_limit: s.test_limit,
             binarize: s.binarize,
             backend: s.backend,
             command: s.command,
@@ -137,6 +144,12 @@ impl TrainConfig {
         check_optimisation(self.epochs, self.batch_size, self.learning_rate)?;
         if self.train_limit == Some(0) {
             return Err("--train-limit 0 leaves nothing to train on".into());
+        }
+        if self.test_limit == Some(0) {
+            return Err(
+                "--test-limit 0 leaves nothing to score; leave it out to score every held-out image"
+                    .into(),
+            );
         }
         struct Settings(usize);
         impl WithKind for Settings {
@@ -193,10 +206,13 @@ pub fn run(
     }
     let config = run_dir::open_run(dir, fresh)?;
     config.check()?;
-    let data = match config.train_limit {
+    let mut data = match config.train_limit {
         Some(n) => data.truncated(n),
         None => data,
     };
+    if let Some(n) = config.test_limit {
+        data.held_out = data.held_out.map(|h| h.truncated(n));
+    }
     config.objective.with(trainer::Trainer {
         dir,
         config: &config,
@@ -255,6 +271,7 @@ mod tests {
             schedule: Schedule::Cosine,
             seed: 1,
             train_limit: None,
+            test_limit: None,
             binarize: false,
             backend: Backend::Flex,
             command: "latent-atlas train".into(),
@@ -288,12 +305,16 @@ mod tests {
         let good = config(Objective::GaussianVae(GaussianVae { beta: 1.0 }), None);
         good.check().unwrap();
         type Edit = fn(&mut TrainConfig);
-        let cases: [(Edit, &str); 7] = [
+        let cases: [(Edit, &str); 8] = [
             (|c| c.epochs = 0, "--epochs 0 is outside 1..=100000"),
             (|c| c.batch_size = 0, "--batch-size 0 is outside"),
             (|c| c.learning_rate = f64::NAN, "--lr NaN must be"),
             (|c| c.learning_rate = -1.0, "--lr -1 must be"),
             (|c| c.train_limit = Some(0), "--train-limit 0"),
+            (
+                |c| c.test_limit = Some(0),
+                "--test-limit 0 leaves nothing to score",
+            ),
             (
                 |c| c.architecture.content_dim = Some(2),
                 "must not declare content_dim",

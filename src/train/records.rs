@@ -139,6 +139,9 @@ pub struct EpochRecord {
     pub lr: f64,
     pub images_per_s: f64,
     pub seconds: f64,
+    /// How many held-out images the `test_*` terms were scored on (`train --test-limit`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_images: Option<usize>,
 }
 
 impl EpochRecord {
@@ -181,6 +184,7 @@ mod tests {
             lr: 1e-3,
             images_per_s: 10.0,
             seconds: 1.0,
+            test_images: None,
         };
         let text = serde_json::to_string(&r).unwrap();
         assert_eq!(

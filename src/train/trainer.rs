@@ -173,6 +173,7 @@ impl Trainer<'_> {
                 lr,
                 images_per_s: s.pos.images_per_s(),
                 seconds: s.pos.seconds,
+                test_images: held_out.as_ref().map(|h| h.len()),
             };
             eprintln!("{}", record.line(config.epochs));
             s.history.push(record);
