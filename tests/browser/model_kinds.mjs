@@ -34,6 +34,30 @@ export async function modelKindTests() {
       native[k].forEach((v, i) => assert.ok(Math.abs(v - bytes[off + i]) <= 1, `mixed cell ${k} differs from native at ${i}`));
     });
     assert.ok(bytes.filter((v) => v > 128).length > 0.02 * bytes.length, 'the mixed cells are blank');
+    // Every group the model has is on the map in its own colour (Omniglot: 20 alphabets; the
+    // scatter once drew labels 0-9 only), and the legend's swatches are as many and all differ.
+    const groups = await page.evaluate(() => {
+      const m = window.atlas._map, ctx = m.overlay.getContext('2d'), { xy, labels } = m.points;
+      const W = m.overlay.width, H = m.overlay.height, px = ctx.getImageData(0, 0, W, H).data;
+      const seen = {};
+      for (let i = 0; i < labels.length; i++) {
+        const [sx, sy] = m.toScreen(xy[2 * i], xy[2 * i + 1]).map(Math.round);
+        if (sx < 0 || sy < 0 || sx >= W || sy >= H) continue;
+        const o = 4 * (sy * W + sx);
+        (seen[labels[i]] ??= []).push(Array.from(px.slice(o, o + 4)));
+      }
+      const swatches = Array.from(document.querySelectorAll('#legend .swatch'), (e) => getComputedStyle(e).backgroundColor);
+      return { seen, swatches };
+    });
+    const colours = await page.evaluate((n) => import('./js/map.js').then((m) => [...Array(n).keys()].map(m.classColour)), groups.swatches.length);
+    const rgb = (c) => [1, 3, 5].map((k) => parseInt(c.slice(k, k + 2), 16));
+    assert.ok(groups.swatches.length >= 20, `${groups.swatches.length} legend entries`);
+    assert.equal(new Set(groups.swatches).size, groups.swatches.length, `legend colours repeat: ${groups.swatches}`);
+    for (let c = 0; c < groups.swatches.length; c++) {
+      const pts = groups.seen[c] ?? [];
+      const own = pts.filter((p) => p[3] >= 185 && p.slice(0, 3).every((v, k) => Math.abs(v - rgb(colours[c])[k]) <= 40)).length;
+      assert.ok(pts.length >= 20 && own >= 0.5 * pts.length, `group ${c}: ${own} of ${pts.length} visible points in its colour`);
+    }
     await page.locator('#mix-card').scrollIntoViewIfNeeded();
     await shot(page, '12-content-style');
 

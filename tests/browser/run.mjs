@@ -99,7 +99,7 @@ await test('pan and zoom decode new tiles; hover shows the original and its reco
     return out;
   });
   const hex = (c) => [1, 3, 5].map((k) => parseInt(c.slice(k, k + 2), 16));
-  const palette = (await page.evaluate(() => import('./js/map.js').then((m) => m.PALETTE))).map(hex);
+  const palette = (await page.evaluate(() => import('./js/map.js').then((m) => [...Array(10).keys()].map(m.classColour)))).map(hex);
   const near = (p, c) => p[3] >= 185 && p.slice(0, 3).every((v, k) => Math.abs(v - c[k]) <= 40);
   const before = await scatter();
   const coloured = before.filter((s) => near(s.rgba, palette[s.label])).length;

@@ -7,9 +7,9 @@
 // decode nearest-to-centre first, in chunks, yielding to the browser between chunks.
 
 import { yieldToBrowser } from './engine.js';
-import { PALETTE, drawOverlay } from './overlay.js';
+import { classColour, drawOverlay, labelOrder } from './overlay.js';
 
-export { PALETTE };
+export { classColour };
 const DEFAULT_HALF = 3;
 // At most this many cells are visible: a wider window or a denser grid gets coarser cells, so
 // every view decodes a bounded number of images and all of them fit in the cache below (a view
@@ -51,7 +51,7 @@ export class LatentMap {
     this.showScatter = true;
     this.showGrid = true;
     this.hidden = new Set();
-    this.points = null; // { means, labels, dim }
+    this.points = null; // { means, labels, order (by label), dim, xy, shown }
     this.path = [];
     this.marks = [];
     this.view = { cx: 0, cy: 0, half: DEFAULT_HALF };
@@ -72,7 +72,7 @@ export class LatentMap {
     this.side = side;
     const means = session.testMeans();
     const labels = session.testLabels();
-    this.points = { means, labels, dim: this.dim, xy: this.projectAll(means), shown: null };
+    this.points = { means, labels, order: labelOrder(labels), dim: this.dim, xy: this.projectAll(means), shown: null };
     this.clearTiles();
   }
 

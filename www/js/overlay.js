@@ -1,8 +1,23 @@
 // The map's overlay canvas: the test-set scatter, axes, the interpolation path and markers,
 // drawn from the map's state (view, points, path, marks) on every view change.
 
-export const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f',
+const TABLEAU10 = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f',
   '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+
+/**
+ * Class c's colour, the same whatever the class count (the legend and the scatter agree without
+ * sharing a table): Tableau 10 for the first ten, then hues a golden angle apart at two
+ * lightnesses, so Omniglot's 20 alphabets (or a model with hundreds of groups) stay apart.
+ */
+export function classColour(c) {
+  if (c < TABLEAU10.length) return TABLEAU10[c];
+  const h = ((c - TABLEAU10.length) * 137.508 + 20) % 360, l = c % 2 ? 0.42 : 0.66, s = 0.62;
+  const f = (n) => {
+    const k = (n + h / 30) % 12;
+    return Math.round(255 * (l - s * Math.min(l, 1 - l) * Math.max(-1, Math.min(k - 3, 9 - k, 1))));
+  };
+  return `#${[f(0), f(8), f(4)].map((v) => v.toString(16).padStart(2, '0')).join('')}`;
+}
 
 function niceStep(span) {
   const raw = span / 6;
@@ -37,33 +52,45 @@ export function drawOverlay(map) {
   }
 }
 
+/** The test points' indices ordered by label (a counting sort, stable): the scatter's order. */
+export function labelOrder(labels) {
+  let n = 0;
+  for (const l of labels) n = Math.max(n, l + 1);
+  const start = new Uint32Array(n + 1);
+  for (const l of labels) start[l + 1]++;
+  for (let c = 0; c < n; c++) start[c + 1] += start[c];
+  const order = new Uint32Array(labels.length);
+  labels.forEach((l, i) => { order[start[l]++] = i; });
+  return order;
+}
+
 /**
  * The test-set scatter, painted into one pixel buffer and put once: ten thousand fillRect
  * calls cost a software rasteriser (no GPU raster: SwiftShader, many laptops' fallback)
  * ~100 ms a frame, which is most of a pan's cost there; the buffer costs a few ms anywhere.
- * Points are whole-pixel squares at 75% opacity, later classes over earlier ones.
+ * Points are whole-pixel squares at 75% opacity, every label a model has, later classes over
+ * earlier ones (one pass in label order).
  */
 function drawScatter(map, ctx, W, H, dpr) {
-  const { xy, labels, shown } = map.points;
+  const { xy, labels, shown, order } = map.points;
   if (map.scatterImage?.width !== W || map.scatterImage?.height !== H) map.scatterImage = ctx.createImageData(W, H);
   const img = map.scatterImage, d = img.data;
   d.fill(0);
   const r = Math.max(1, 1.3 * dpr), A = 0.75;
-  for (let c = 0; c < PALETTE.length; c++) {
-    if (map.hidden.has(c)) continue;
-    const rgb = [1, 3, 5].map((k) => parseInt(PALETTE[c].slice(k, k + 2), 16));
-    for (let i = 0; i < labels.length; i++) {
-      if (labels[i] !== c || (shown && !shown[i])) continue;
-      const [sx, sy] = map.toScreen(xy[2 * i], xy[2 * i + 1]);
-      const x0 = Math.max(0, Math.round(sx - r)), x1 = Math.min(W, Math.round(sx + r));
-      const y0 = Math.max(0, Math.round(sy - r)), y1 = Math.min(H, Math.round(sy + r));
-      for (let y = y0; y < y1; y++) {
-        for (let x = x0, o = 4 * (y * W + x0); x < x1; x++, o += 4) {
-          // Source-over onto what earlier points left (straight, not premultiplied, alpha).
-          const below = (d[o + 3] / 255) * (1 - A), out = A + below;
-          for (let k = 0; k < 3; k++) d[o + k] = (rgb[k] * A + d[o + k] * below) / out;
-          d[o + 3] = out * 255;
-        }
+  const rgbs = [];
+  for (const i of order) {
+    const c = labels[i];
+    if (map.hidden.has(c) || (shown && !shown[i])) continue;
+    const rgb = (rgbs[c] ??= [1, 3, 5].map((k) => parseInt(classColour(c).slice(k, k + 2), 16)));
+    const [sx, sy] = map.toScreen(xy[2 * i], xy[2 * i + 1]);
+    const x0 = Math.max(0, Math.round(sx - r)), x1 = Math.min(W, Math.round(sx + r));
+    const y0 = Math.max(0, Math.round(sy - r)), y1 = Math.min(H, Math.round(sy + r));
+    for (let y = y0; y < y1; y++) {
+      for (let x = x0, o = 4 * (y * W + x0); x < x1; x++, o += 4) {
+        // Source-over onto what earlier points left (straight, not premultiplied, alpha).
+        const below = (d[o + 3] / 255) * (1 - A), out = A + below;
+        for (let k = 0; k < 3; k++) d[o + k] = (rgb[k] * A + d[o + k] * below) / out;
+        d[o + 3] = out * 255;
       }
     }
   }

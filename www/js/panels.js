@@ -1,7 +1,7 @@
 // Thin read-only panels: the model's card ("about"), the class legend under the map, and the
 // hover card of a test point. Nothing here computes; the numbers come from the model file.
 
-import { PALETTE, paintGrey } from './map.js';
+import { classColour, paintGrey } from './map.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -41,7 +41,7 @@ export function buildLegend(classNames, map) {
     const btn = document.createElement('button');
     btn.type = 'button';
     btn.setAttribute('aria-pressed', String(!map.hidden.has(c)));
-    const sw = document.createElement('span'); sw.className = 'swatch'; sw.style.background = PALETTE[c % PALETTE.length];
+    const sw = document.createElement('span'); sw.className = 'swatch'; sw.style.background = classColour(c);
     const label = document.createElement('span'); label.textContent = name;
     btn.append(sw, label);
     btn.addEventListener('click', () => {
