@@ -17,7 +17,7 @@ use latent_atlas::data::fashion;
 use latent_atlas::data::omniglot::{self, Split};
 use latent_atlas::eval::content_style::{self, ContentStyleMetrics, ContentStyleOptions};
 use latent_atlas::eval::{self, EvalOptions, Metrics};
-use latent_atlas::objective::score::encode_and_score;
+use latent_atlas::objective::score::{Encodings, encode_and_score};
 use latent_atlas::rng::Rng;
 use std::path::Path;
 
@@ -184,12 +184,7 @@ fn on_a_sample(
     let enc = encode_and_score(model, prior, &sample, device, &mut rng, recorded.draws, 500);
     let worst = max_difference(&enc.means, &bundle.test_means[..SAMPLE * d]);
     assert!(worst < 1e-3, "{file}: stored test means differ by {worst}");
-    let nelbo: Vec<f64> = enc
-        .recon_sampled
-        .iter()
-        .zip(&enc.kl)
-        .map(|(r, k)| r + k)
-        .collect();
+    let nelbo = per_image_nelbo(&enc);
     for (key, values, was) in [
         ("nelbo", &nelbo, recorded.nelbo),
         ("iwae_ll", &enc.iwae_ll, recorded.iwae_ll),
@@ -252,12 +247,7 @@ fn omniglot_sample(
             })
             .collect()
     };
-    let nelbo: Vec<f64> = enc
-        .recon_sampled
-        .iter()
-        .zip(&enc.kl)
-        .map(|(r, k)| r + k)
-        .collect();
+    let nelbo = per_image_nelbo(&enc);
     for (key, values, was) in [
         ("nelbo", nelbo, recorded.nelbo),
         ("iwae_ll", enc.iwae_ll.clone(), recorded.iwae_ll),
@@ -271,6 +261,15 @@ fn omniglot_sample(
 
 /// The mean of `values` (one per test image of a sample) is within four standard errors of the
 /// full set's recorded value `was`.
+/// Each image's negative ELBO: its sampled reconstruction term plus its KL.
+fn per_image_nelbo(enc: &Encodings) -> Vec<f64> {
+    enc.recon_sampled
+        .iter()
+        .zip(&enc.kl)
+        .map(|(r, k)| r + k)
+        .collect()
+}
+
 fn within_four_standard_errors(what: &str, values: &[f64], was: f64) {
     let n = values.len() as f64;
     let mean = values.iter().sum::<f64>() / n;
