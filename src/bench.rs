@@ -2,7 +2,7 @@
 //! CPU, as medians of timed windows after warm-up. Used paired with the Keras reference
 //! (`bench/paired.sh`); timings are never asserted in tests.
 
-use crate::model::{Preset, Vae, VaeConfig};
+use crate::model::{Preset, Vae, VaeConfig, conv};
 use crate::objective::gaussian_vae::GaussianVae;
 use crate::objective::{Batch, Kind, bce_with_logits};
 use crate::rng::Rng;
@@ -179,12 +179,12 @@ fn layer_probes(model: &Vae, n: usize, s: usize) -> Vec<Probe<'_>> {
         (
             format!("encoder conv 1->{c1} stride 2 ({side}->{})", side / 2),
             vec![n, 1, side, side],
-            Box::new(move |x| relu(e.conv1.forward(x))),
+            Box::new(move |x| relu(conv::conv2d(&e.conv1, x))),
         ),
         (
             format!("encoder conv {c1}->{c2} stride 2"),
             vec![n, c1, side / 2, side / 2],
-            Box::new(move |x| relu(e.conv2.forward(x))),
+            Box::new(move |x| relu(conv::conv2d(&e.conv2, x))),
         ),
         (
             format!("encoder dense {}->{hid}", c2 * s * s),
@@ -202,7 +202,7 @@ fn layer_probes(model: &Vae, n: usize, s: usize) -> Vec<Probe<'_>> {
                 2 * s
             ),
             vec![n, dc1, s, s],
-            Box::new(move |x| relu(d.up1.forward(x))),
+            Box::new(move |x| relu(conv::conv_transpose2d(&d.up1, x))),
         ),
         (
             format!(
@@ -210,12 +210,12 @@ fn layer_probes(model: &Vae, n: usize, s: usize) -> Vec<Probe<'_>> {
                 2 * s
             ),
             vec![n, dc1, 2 * s, 2 * s],
-            Box::new(move |x| relu(d.up2.forward(x))),
+            Box::new(move |x| relu(conv::conv_transpose2d(&d.up2, x))),
         ),
         (
             format!("decoder conv-transpose {dc2}->1 stride 1 ({side}->{side})"),
             vec![n, dc2, side, side],
-            Box::new(move |x| d.out.forward(x)),
+            Box::new(move |x| conv::conv_transpose2d(&d.out, x)),
         ),
     ];
     v.push((

@@ -35,10 +35,5 @@ pub mod train;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
-/// glibc returns large tensor buffers to the kernel after every op and faults them back in on
-/// the next (an evaluation spent 60% of its CPU time in the kernel); mimalloc keeps them (~1.6x
-/// on training). Set here rather than in main.rs so every native program that links the crate,
-/// the integration tests included, gets it.
 #[cfg(feature = "cli")]
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod allocator;

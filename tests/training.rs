@@ -7,6 +7,16 @@ use latent_atlas::tensorfile::TensorFile;
 use std::path::Path;
 
 fn train_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    train_args_sized(out, "64", "640", extra)
+}
+
+/// `train_args` with another batch size and training-set size.
+fn train_args_sized<'a>(
+    out: &'a str,
+    batch: &'a str,
+    images: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
     let mut a = vec![
         "train",
         "--arch",
@@ -14,9 +24,9 @@ fn train_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
         "--latent-dim",
         "2",
         "--batch-size",
-        "64",
+        batch,
         "--train-limit",
-        "640",
+        images,
         "--test-limit",
         "500",
         "--seed",
@@ -129,5 +139,43 @@ fn ctrl_c_saves_a_checkpoint_that_resumes() {
         &train_args(dir.to_str().unwrap(), &["--epochs", "400"]),
         &dir,
         10,
+    );
+}
+
+/// The crate's own convolution kernels train the same model as burn's layers: 300 optimiser
+/// steps (3 epochs of 100) from the same seed give the same loss curve, epoch by epoch, within
+/// what float rounding (summed in a different order) lets drift.
+#[test]
+fn own_conv_kernels_follow_burns_loss_curve() {
+    let root = scratch("train-kernels");
+    let curve = |kernels: &str| {
+        let dir = root.join(kernels);
+        let out = dir.to_str().unwrap();
+        let o = run(&train_args_sized(
+            out,
+            "32",
+            "3200",
+            &["--epochs", "3", "--conv", kernels],
+        ));
+        assert!(o.status.success(), "{}", stderr(&o));
+        losses(&dir)
+    };
+    let (ours, burns) = (curve("own"), curve("burn"));
+    assert_eq!(ours.len(), 3);
+    for (a, b) in ours.iter().zip(&burns) {
+        for key in ["loss", "recon", "kl", "test_nelbo"] {
+            let (x, y) = (a[key].as_f64().unwrap(), b[key].as_f64().unwrap());
+            assert!(
+                (x - y).abs() <= 1e-3 * y.abs().max(1.0),
+                "epoch {}: {key} {x} (own kernels) vs {y} (burn's)",
+                a["epoch"]
+            );
+        }
+    }
+    let first = ours[0]["loss"].as_f64().unwrap();
+    let last = ours[2]["loss"].as_f64().unwrap();
+    assert!(
+        last < first - 10.0,
+        "the curve compared is a falling one: {first} -> {last}"
     );
 }

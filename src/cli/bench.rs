@@ -3,6 +3,7 @@
 
 use latent_atlas::device::Backend;
 use latent_atlas::model::Preset;
+use latent_atlas::model::conv::{self, Kernels};
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
@@ -23,10 +24,14 @@ pub struct Args {
     /// Instead: time each layer's forward and backward at --train-batch (where a step goes)
     #[arg(long)]
     ops: bool,
+    /// Convolution kernels on the CPU
+    #[arg(long, value_enum, default_value_t = Kernels::Own)]
+    conv: Kernels,
 }
 
 pub fn run(a: Args) -> Result<ExitCode, String> {
     let device = a.device.device()?;
+    conv::select(a.conv);
     if a.ops {
         let t = latent_atlas::bench::profile_ops(a.arch, a.latent_dim, a.train_batch, 10, &device);
         let total: f64 = t.iter().map(|o| o.forward_ms + o.backward_ms).sum();

@@ -3,6 +3,7 @@
 
 use latent_atlas::data::load_train_set;
 use latent_atlas::device::Backend;
+use latent_atlas::model::conv::{self, Kernels};
 use latent_atlas::model::{Preset, Prior, VaeConfig};
 use latent_atlas::objective::aae::Aae;
 use latent_atlas::objective::content_style::{ContentStyle, Regulariser};
@@ -101,6 +102,9 @@ pub struct Args {
     /// Stop (as Ctrl-C does) after this many optimiser steps in total
     #[arg(long, hide = true)]
     stop_after_steps: Option<usize>,
+    /// Convolution kernels on the CPU (the results agree within float rounding)
+    #[arg(long, value_enum, default_value_t = Kernels::Own)]
+    conv: Kernels,
     #[command(flatten)]
     content_style: ContentStyleArgs,
     #[command(flatten)]
@@ -299,6 +303,7 @@ impl Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
+    conv::select(args.conv);
     let (fresh, dir, data) = if args.resume {
         let dir = args.out.clone().unwrap_or_else(|| {
             PathBuf::from(format!("runs/{}-{}d", args.dataset, args.latent_dim))

@@ -3,6 +3,7 @@
 //! and test images in its features). Its file is a safetensors file of its own format, small
 //! enough to ship beside the models.
 
+use super::conv;
 use super::params::{NamedTensor, init_glorot, load_params, named_params};
 use crate::tensorfile::TensorFile;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -67,9 +68,9 @@ impl Judge {
 
     /// `x: [n, 1, side, side]` in [0, 1] -> penultimate features `[n, FEATURES]`.
     pub fn features(&self, x: Tensor<4>) -> Tensor<2> {
-        let h = relu(self.conv1.forward(x));
-        let h = relu(self.conv2.forward(h));
-        let h = relu(self.conv3.forward(h));
+        let h = relu(conv::conv2d(&self.conv1, x));
+        let h = relu(conv::conv2d(&self.conv2, h));
+        let h = relu(conv::conv2d(&self.conv3, h));
         relu(self.hidden.forward(h.flatten::<2>(1, 3)))
     }
 

@@ -3,6 +3,7 @@
 //! shared by the model file and the training checkpoints.
 
 mod config;
+pub mod conv;
 mod critic;
 mod judge;
 pub(crate) mod params;

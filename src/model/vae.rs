@@ -1,7 +1,7 @@
 //! The convolutional Gaussian VAE of the Fashion-MNIST study (the Keras example's network).
 
 use super::params::init_glorot;
-use super::{Prior, VaeConfig};
+use super::{Prior, VaeConfig, conv};
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
@@ -95,8 +95,8 @@ impl Encoder {
     /// conditional encoder; `y` is ignored by an unconditional one. Callers check that a
     /// conditional model gets its labels (the model file and the trainer validate the count).
     pub fn forward_given(&self, x: Tensor<4>, y: Option<Tensor<2>>) -> Posterior {
-        let h = relu(self.conv1.forward(x));
-        let h = relu(self.conv2.forward(h));
+        let h = relu(conv::conv2d(&self.conv1, x));
+        let h = relu(conv::conv2d(&self.conv2, h));
         let h = h.flatten::<2>(1, 3);
         let h = match (self.condition, y) {
             (0, _) => h,
@@ -137,9 +137,9 @@ impl Decoder {
         };
         let [c, s] = self.shape;
         let h = relu(self.project.forward(h)).reshape([n, c, s, s]);
-        let h = relu(self.up1.forward(h));
-        let h = relu(self.up2.forward(h));
-        self.out.forward(h)
+        let h = relu(conv::conv_transpose2d(&self.up1, h));
+        let h = relu(conv::conv_transpose2d(&self.up2, h));
+        conv::conv_transpose2d(&self.out, h)
     }
 
     /// `z: [batch, latent]` -> pixel means `[batch, 1, side, side]` in (0, 1).

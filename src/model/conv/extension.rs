@@ -1,0 +1,193 @@
+//! The kernels wired into burn as a backend extension: `ConvKernels` runs on burn-flex (the
+//! forward passes) and on `Autodiff<Flex>` (forward, and a recorded backward step that calls
+//! this crate's gradient kernels instead of burn-backend's generic ones).
+
+use super::kernels::{self, Geometry};
+use burn::backend::flex::FlexTensor;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, Flex, backend_extension};
+use burn::tensor::TensorData;
+
+#[backend_extension(Flex, Autodiff: cfg(feature = "cli"))]
+pub trait ConvKernels: Backend {
+    /// `x [n, cin, h, w]`, `weight [cout, cin, kh, kw]`, `bias [cout]` -> `[n, cout, gh, gw]`.
+    fn own_conv2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        geometry: Geometry,
+    ) -> FloatTensor<Self>;
+
+    /// `x [n, cin, gh, gw]`, `weight [cin, cout, kh, kw]`, `bias [cout]` -> `[n, cout, bh, bw]`.
+    fn own_conv_transpose2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        geometry: Geometry,
+    ) -> FloatTensor<Self>;
+}
+
+/// A tensor's values in row-major order (a copy only when its layout is not already that).
+fn values(t: &FlexTensor) -> FlexTensor {
+    t.to_contiguous()
+}
+
+fn slice(t: &FlexTensor) -> &[f32] {
+    t.as_slice::<f32>()
+        .expect("the conv kernels are routed f32 tensors only (see conv::own_kernels_apply)")
+}
+
+fn tensor(v: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(v, shape))
+}
+
+fn dims(t: &FlexTensor) -> Vec<usize> {
+    t.layout().shape().to_vec()
+}
+
+impl ConvKernels for Flex {
+    fn own_conv2d(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, g: Geometry) -> FlexTensor {
+        let (x, w, b) = (values(&x), values(&weight), values(&bias));
+        let (n, cout) = (dims(&x)[0], dims(&w)[0]);
+        let y = kernels::conv2d(&g, slice(&x), slice(&w), slice(&b), cout);
+        tensor(y, vec![n, cout, g.grid[0], g.grid[1]])
+    }
+
+    fn own_conv_transpose2d(
+        x: FlexTensor,
+        weight: FlexTensor,
+        bias: FlexTensor,
+        g: Geometry,
+    ) -> FlexTensor {
+        let (x, w, b) = (values(&x), values(&weight), values(&bias));
+        let (n, cin) = (dims(&x)[0], dims(&w)[0]);
+        let y = kernels::conv_transpose2d(&g, slice(&x), slice(&w), slice(&b), cin);
+        tensor(y, vec![n, g.channels, g.big[0], g.big[1]])
+    }
+}
+
+/// Which convolution a recorded step differentiates.
+#[cfg(feature = "cli")]
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Conv,
+    Transposed,
+}
+
+#[cfg(feature = "cli")]
+mod autodiff {
+    use super::*;
+    use burn::backend::Autodiff;
+    use burn::backend::autodiff::NodeId;
+    use burn::backend::autodiff::checkpoint::base::Checkpointer;
+    use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+    use burn::backend::autodiff::grads::Gradients;
+    use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+
+    /// The backward step of one convolution: (input, weight, bias) gradients from the output's.
+    #[derive(Debug)]
+    struct ConvBackward;
+
+    impl Backward<Flex, 3> for ConvBackward {
+        type State = (NodeId, NodeId, Geometry, Kind);
+
+        fn backward(
+            self,
+            ops: Ops<Self::State, 3>,
+            grads: &mut Gradients,
+            checkpointer: &mut Checkpointer,
+        ) {
+            let [node_x, node_w, node_b] = ops.parents;
+            let dy = values(&grads.consume::<Flex>(&ops.node));
+            let (x_state, w_state, g, kind) = ops.state;
+            let x = values(&checkpointer.retrieve_node_output::<FlexTensor>(x_state));
+            let w = values(&checkpointer.retrieve_node_output::<FlexTensor>(w_state));
+            let (xs, ws, dys) = (slice(&x), slice(&w), slice(&dy));
+            let (dx, dw, cout, plane) = match kind {
+                Kind::Conv => {
+                    let cout = dims(&w)[0];
+                    let (dx, dw) =
+                        kernels::conv2d_backward(&g, xs, ws, dys, cout, node_x.is_some());
+                    (dx, dw, cout, g.grid_len())
+                }
+                Kind::Transposed => {
+                    let cin = dims(&w)[0];
+                    let (dx, dw) = kernels::conv_transpose2d_backward(&g, xs, ws, dys, cin);
+                    (dx, dw, g.channels, g.big[0] * g.big[1])
+                }
+            };
+            if let Some(node) = node_x {
+                grads.register::<Flex>(node.id, tensor(dx, dims(&x)));
+            }
+            if let Some(node) = node_w {
+                grads.register::<Flex>(node.id, tensor(dw, dims(&w)));
+            }
+            if let Some(node) = node_b {
+                grads.register::<Flex>(
+                    node.id,
+                    tensor(kernels::bias_grad(dys, cout, plane), vec![cout]),
+                );
+            }
+        }
+    }
+
+    /// Runs `forward` on the inner tensors, recording the backward step when any input is tracked.
+    fn record<C: CheckpointStrategy>(
+        x: FloatTensor<Autodiff<Flex, C>>,
+        weight: FloatTensor<Autodiff<Flex, C>>,
+        bias: FloatTensor<Autodiff<Flex, C>>,
+        g: Geometry,
+        kind: Kind,
+        forward: fn(FlexTensor, FlexTensor, FlexTensor, Geometry) -> FlexTensor,
+    ) -> FloatTensor<Autodiff<Flex, C>> {
+        match ConvBackward
+            .prepare::<C>([x.node(), weight.node(), bias.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(mut prep) => {
+                let state = (prep.checkpoint(&x), prep.checkpoint(&weight), g, kind);
+                let y = forward(
+                    x.into_primitive(),
+                    weight.into_primitive(),
+                    bias.into_primitive(),
+                    g,
+                );
+                prep.finish(state, y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(forward(
+                x.into_primitive(),
+                weight.into_primitive(),
+                bias.into_primitive(),
+                g,
+            )),
+        }
+    }
+
+    impl<C: CheckpointStrategy> ConvKernels for Autodiff<Flex, C> {
+        fn own_conv2d(
+            x: FloatTensor<Self>,
+            weight: FloatTensor<Self>,
+            bias: FloatTensor<Self>,
+            g: Geometry,
+        ) -> FloatTensor<Self> {
+            record::<C>(x, weight, bias, g, Kind::Conv, Flex::own_conv2d)
+        }
+
+        fn own_conv_transpose2d(
+            x: FloatTensor<Self>,
+            weight: FloatTensor<Self>,
+            bias: FloatTensor<Self>,
+            g: Geometry,
+        ) -> FloatTensor<Self> {
+            record::<C>(
+                x,
+                weight,
+                bias,
+                g,
+                Kind::Transposed,
+                Flex::own_conv_transpose2d,
+            )
+        }
+    }
+}

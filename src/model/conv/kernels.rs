@@ -1,0 +1,412 @@
+//! The convolution kernels on plain `f32` slices (NCHW, row-major): im2col / col2im and one
+//! GEMM per sample, samples spread over threads, each thread with its own scratch and its own
+//! partial weight gradient.
+//!
+//! A 2-D convolution and a transposed one share one geometry: a "big" image of `channels` planes
+//! `big_h × big_w`, and a grid of `grid_h × grid_w` kernel placements at `stride`, shifted by the
+//! padding. For `conv2d` the big image is the input and the grid the output; for
+//! `conv_transpose2d` the big image is the output and the grid the input. So
+//!
+//! | pass | conv2d | conv_transpose2d |
+//! | --- | --- | --- |
+//! | forward | `y = W · im2col(x) + b` | `y = col2im(Wᵀ · x) + b` |
+//! | input gradient | `dx = col2im(Wᵀ · dy)` | `dx = W · im2col(dy)` |
+//! | weight gradient | `dW = Σₙ dy · im2col(x)ᵀ` | `dW = Σₙ x · im2col(dy)ᵀ` |
+//!
+//! where `W` is the weight as a matrix: `[out, in·kh·kw]` for conv2d (burn's `[out, in, kh, kw]`)
+//! and `[in, out·kh·kw]` for the transposed conv (burn's `[in, out, kh, kw]`).
+
+/// Where a kernel lands on the big image (see the module comment). Dilation 1, one group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Geometry {
+    /// Channels of the big image (conv2d: input channels; transposed: output channels).
+    pub channels: usize,
+    pub big: [usize; 2],
+    pub kernel: [usize; 2],
+    pub stride: [usize; 2],
+    /// Padding before the first row / column (the far side only changes the sizes).
+    pub pad: [usize; 2],
+    pub grid: [usize; 2],
+}
+
+impl Geometry {
+    /// Rows of an im2col matrix: channels × kernel positions.
+    pub fn patch_len(&self) -> usize {
+        self.channels * self.kernel[0] * self.kernel[1]
+    }
+
+    /// Columns of an im2col matrix: kernel placements.
+    pub fn grid_len(&self) -> usize {
+        self.grid[0] * self.grid[1]
+    }
+
+    pub fn big_len(&self) -> usize {
+        self.channels * self.big[0] * self.big[1]
+    }
+
+    /// The grid positions `lo..hi` along `axis` whose kernel offset `k` lands inside the image
+    /// (the others read padding); position `g` lands on `g * stride + k - pad`.
+    fn span(&self, axis: usize, k: usize) -> (usize, usize) {
+        let (s, p, grid) = (self.stride[axis], self.pad[axis], self.grid[axis]);
+        let lo = p.saturating_sub(k).div_ceil(s).min(grid);
+        let hi = (self.big[axis] + p).saturating_sub(k).div_ceil(s).min(grid);
+        (lo, hi.max(lo))
+    }
+
+    /// Where tap `kx` of the grid's first covered column `x0` reads in a row split by
+    /// `split_rows`: the run of its columns is contiguous there.
+    fn split_start(&self, kx: usize, x0: usize) -> usize {
+        let (sx, bw) = (self.stride[1], self.big[1]);
+        let ix = x0 * sx + kx - self.pad[1];
+        let r = ix % sx;
+        // Sub-row r follows the sub-rows 0..r, of ceil((bw - r') / sx) values each.
+        (0..r).map(|q| (bw - q).div_ceil(sx)).sum::<usize>() + ix / sx
+    }
+
+    /// Each row of `plane` with its columns regrouped by their remainder mod the column stride
+    /// (all columns ≡ 0, then ≡ 1, ...), so a kernel tap's columns are one contiguous run.
+    fn split_rows(&self, plane: &[f32], split: &mut [f32]) {
+        let (sx, bw) = (self.stride[1], self.big[1]);
+        for (src, dst) in plane.chunks_exact(bw).zip(split.chunks_exact_mut(bw)) {
+            let mut at = 0;
+            for r in 0..sx.min(bw) {
+                for v in src[r..].iter().step_by(sx) {
+                    dst[at] = *v;
+                    at += 1;
+                }
+            }
+        }
+    }
+
+    /// `plane += rows` for rows in `split_rows`' order.
+    fn merge_rows_add(&self, split: &[f32], plane: &mut [f32]) {
+        let (sx, bw) = (self.stride[1], self.big[1]);
+        for (src, dst) in split.chunks_exact(bw).zip(plane.chunks_exact_mut(bw)) {
+            let mut at = 0;
+            for r in 0..sx.min(bw) {
+                for d in dst[r..].iter_mut().step_by(sx) {
+                    *d += src[at];
+                    at += 1;
+                }
+            }
+        }
+    }
+
+    /// `cols[patch_len × grid_len] = im2col(img[channels × big])`; padding reads as 0.
+    pub fn im2col(&self, img: &[f32], cols: &mut [f32]) {
+        let ([kh, kw], [gh, gw], [bh, bw]) = (self.kernel, self.grid, self.big);
+        let mut split = vec![0.0f32; if self.stride[1] > 1 { bh * bw } else { 0 }];
+        for c in 0..self.channels {
+            let mut plane = &img[c * bh * bw..(c + 1) * bh * bw];
+            if !split.is_empty() {
+                self.split_rows(plane, &mut split);
+                plane = &split;
+            }
+            for ky in 0..kh {
+                let (y0, y1) = self.span(0, ky);
+                for kx in 0..kw {
+                    let (x0, x1) = self.span(1, kx);
+                    let row = ((c * kh + ky) * kw + kx) * gh * gw;
+                    let rows = &mut cols[row..row + gh * gw];
+                    rows[..y0 * gw].fill(0.0);
+                    rows[y1 * gw..].fill(0.0);
+                    let start = (x1 > x0).then(|| self.split_start(kx, x0));
+                    for gy in y0..y1 {
+                        let iy = gy * self.stride[0] + ky - self.pad[0];
+                        let out = &mut rows[gy * gw..(gy + 1) * gw];
+                        out[..x0].fill(0.0);
+                        out[x1..].fill(0.0);
+                        if let Some(start) = start {
+                            let first = iy * bw + start;
+                            out[x0..x1].copy_from_slice(&plane[first..first + x1 - x0]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `img += col2im(cols)`: each column entry added back where im2col read it from.
+    pub fn col2im_add(&self, cols: &[f32], img: &mut [f32]) {
+        let ([kh, kw], [gh, gw], [bh, bw]) = (self.kernel, self.grid, self.big);
+        let strided = self.stride[1] > 1;
+        let mut split = vec![0.0f32; if strided { bh * bw } else { 0 }];
+        for c in 0..self.channels {
+            let target = &mut img[c * bh * bw..(c + 1) * bh * bw];
+            let plane: &mut [f32] = if strided {
+                split.fill(0.0);
+                &mut split
+            } else {
+                target
+            };
+            for ky in 0..kh {
+                let (y0, y1) = self.span(0, ky);
+                for kx in 0..kw {
+                    let (x0, x1) = self.span(1, kx);
+                    if x1 == x0 {
+                        continue;
+                    }
+                    let start = self.split_start(kx, x0);
+                    let row = ((c * kh + ky) * kw + kx) * gh * gw;
+                    for gy in y0..y1 {
+                        let iy = gy * self.stride[0] + ky - self.pad[0];
+                        let src = &cols[row + gy * gw + x0..row + gy * gw + x1];
+                        let first = iy * bw + start;
+                        for (d, v) in plane[first..first + x1 - x0].iter_mut().zip(src) {
+                            *d += v;
+                        }
+                    }
+                }
+            }
+            if strided {
+                self.merge_rows_add(&split, &mut img[c * bh * bw..(c + 1) * bh * bw]);
+            }
+        }
+    }
+}
+
+/// A row-major matrix operand: its data and whether it is stored transposed.
+#[derive(Clone, Copy)]
+pub struct Mat<'a> {
+    pub data: &'a [f32],
+    pub transposed: bool,
+}
+
+pub fn mat(data: &[f32]) -> Mat<'_> {
+    Mat {
+        data,
+        transposed: false,
+    }
+}
+
+pub fn mat_t(data: &[f32]) -> Mat<'_> {
+    Mat {
+        data,
+        transposed: true,
+    }
+}
+
+/// `dst[m×n] (+)= a[m×k] · b[k×n]`, each operand row-major or stored transposed.
+pub fn gemm(m: usize, n: usize, k: usize, dst: &mut [f32], accumulate: bool, a: Mat, b: Mat) {
+    assert!(dst.len() >= m * n && a.data.len() >= m * k && b.data.len() >= k * n);
+    // Row and column strides of a row-major [rows × cols] matrix, or of its transpose.
+    let strides = |op: Mat, cols: usize, rows: usize| -> (isize, isize) {
+        if op.transposed {
+            (1, rows as isize)
+        } else {
+            (cols as isize, 1)
+        }
+    };
+    let (a_rs, a_cs) = strides(a, k, m);
+    let (b_rs, b_cs) = strides(b, n, k);
+    // SAFETY: the assert above bounds every index gemm computes from these sizes and strides;
+    // dst does not alias a or b (a `&mut` and two `&` borrows).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            accumulate,
+            a.data.as_ptr(),
+            a_cs,
+            a_rs,
+            b.data.as_ptr(),
+            b_cs,
+            b_rs,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        )
+    }
+}
+
+/// Runs `f(sample, out_sample, scratch)` for every sample, with `out` split into `per_sample`
+/// pieces; natively the samples are split into one contiguous run per thread, each run with its
+/// own `scratch` from `init`. Returns the scratches (one per run) for reductions.
+pub fn over_samples<S: Send>(
+    out: &mut [f32],
+    per_sample: usize,
+    init: impl Fn() -> S + Sync,
+    f: impl Fn(usize, &mut [f32], &mut S) + Sync,
+) -> Vec<S> {
+    let n = out.len() / per_sample.max(1);
+    let run = n.div_ceil(threads()).max(1);
+    let work = |(r, block): (usize, &mut [f32])| {
+        let mut scratch = init();
+        for (j, o) in block.chunks_mut(per_sample.max(1)).enumerate() {
+            f(r * run + j, o, &mut scratch);
+        }
+        scratch
+    };
+    #[cfg(feature = "cli")]
+    {
+        use rayon::prelude::*;
+        out.par_chunks_mut(run * per_sample.max(1))
+            .enumerate()
+            .map(work)
+            .collect()
+    }
+    #[cfg(not(feature = "cli"))]
+    {
+        out.chunks_mut(run * per_sample.max(1))
+            .enumerate()
+            .map(work)
+            .collect()
+    }
+}
+
+fn threads() -> usize {
+    #[cfg(feature = "cli")]
+    return rayon::current_num_threads();
+    #[cfg(not(feature = "cli"))]
+    return 1;
+}
+
+/// Sums per-run partial results into the first.
+fn sum_partials(parts: Vec<Vec<f32>>) -> Vec<f32> {
+    let mut it = parts.into_iter();
+    let mut total = it.next().unwrap_or_default();
+    for p in it {
+        for (t, v) in total.iter_mut().zip(p) {
+            *t += v;
+        }
+    }
+    total
+}
+
+/// Adds `bias[c]` to every value of plane `c` of `y[channels × plane]`.
+fn add_bias(y: &mut [f32], bias: &[f32]) {
+    let plane = y.len() / bias.len().max(1);
+    for (row, b) in y.chunks_mut(plane).zip(bias) {
+        row.iter_mut().for_each(|v| *v += b);
+    }
+}
+
+/// `db[c] = Σ dy[n, c, ·]`, with planes of `plane` values.
+pub fn bias_grad(dy: &[f32], channels: usize, plane: usize) -> Vec<f32> {
+    let mut db = vec![0.0f32; channels];
+    for (i, row) in dy.chunks(plane.max(1)).enumerate() {
+        // Sixteen running sums (a vector register's worth), so the loop vectorises.
+        let mut lanes = [0.0f32; 16];
+        let mut chunks = row.chunks_exact(16);
+        for chunk in &mut chunks {
+            lanes.iter_mut().zip(chunk).for_each(|(l, v)| *l += v);
+        }
+        db[i % channels] += lanes.iter().sum::<f32>() + chunks.remainder().iter().sum::<f32>();
+    }
+    db
+}
+
+/// conv2d forward: `x[n × g.big_len()]`, `w[out × patch_len]` -> `y[n × out × grid_len]`.
+pub fn conv2d(g: &Geometry, x: &[f32], w: &[f32], bias: &[f32], out: usize) -> Vec<f32> {
+    let (kl, p) = (g.patch_len(), g.grid_len());
+    let n = x.len() / g.big_len();
+    let mut y = vec![0.0f32; n * out * p];
+    over_samples(
+        &mut y,
+        out * p,
+        || vec![0.0f32; kl * p],
+        |i, y, cols| {
+            g.im2col(&x[i * g.big_len()..(i + 1) * g.big_len()], cols);
+            gemm(out, p, kl, y, false, mat(w), mat(cols));
+            add_bias(y, bias);
+        },
+    );
+    y
+}
+
+/// conv2d backward: (dx, dW) from `dy[n × out × grid_len]`; dx stays zero unless `want_dx`
+/// (a network's first layer: nothing needs the image's gradient).
+pub fn conv2d_backward(
+    g: &Geometry,
+    x: &[f32],
+    w: &[f32],
+    dy: &[f32],
+    out: usize,
+    want_dx: bool,
+) -> (Vec<f32>, Vec<f32>) {
+    let (kl, p, bl) = (g.patch_len(), g.grid_len(), g.big_len());
+    let mut dx = vec![0.0f32; x.len()];
+    let parts = over_samples(
+        &mut dx,
+        bl,
+        || (vec![0.0f32; kl * p], vec![0.0f32; out * kl]),
+        |i, dx, (cols, dw)| {
+            let dy = &dy[i * out * p..(i + 1) * out * p];
+            // dW += dy[out × p] · im2col(x)ᵀ[p × kl]
+            g.im2col(&x[i * bl..(i + 1) * bl], cols);
+            gemm(out, kl, p, dw, true, mat(dy), mat_t(cols));
+            if want_dx {
+                // dx = col2im(Wᵀ[kl × out] · dy[out × p])
+                gemm(kl, p, out, cols, false, mat_t(w), mat(dy));
+                g.col2im_add(cols, dx);
+            }
+        },
+    );
+    (
+        dx,
+        sum_partials(parts.into_iter().map(|(_, dw)| dw).collect()),
+    )
+}
+
+/// conv_transpose2d forward: `x[n × cin × grid_len]`, `w[cin × patch_len]` -> `y[n × big_len]`.
+pub fn conv_transpose2d(g: &Geometry, x: &[f32], w: &[f32], bias: &[f32], cin: usize) -> Vec<f32> {
+    let (kl, p, bl) = (g.patch_len(), g.grid_len(), g.big_len());
+    let n = x.len() / (cin * p);
+    let mut y = vec![0.0f32; n * bl];
+    over_samples(
+        &mut y,
+        bl,
+        || vec![0.0f32; kl * p],
+        |i, y, cols| {
+            // cols[kl × p] = Wᵀ[kl × cin] · x[cin × p]
+            gemm(
+                kl,
+                p,
+                cin,
+                cols,
+                false,
+                mat_t(w),
+                mat(&x[i * cin * p..(i + 1) * cin * p]),
+            );
+            g.col2im_add(cols, y);
+            add_bias(y, bias);
+        },
+    );
+    y
+}
+
+/// conv_transpose2d backward: (dx, dW) from `dy[n × big_len]`.
+pub fn conv_transpose2d_backward(
+    g: &Geometry,
+    x: &[f32],
+    w: &[f32],
+    dy: &[f32],
+    cin: usize,
+) -> (Vec<f32>, Vec<f32>) {
+    let (kl, p, bl) = (g.patch_len(), g.grid_len(), g.big_len());
+    let mut dx = vec![0.0f32; x.len()];
+    let parts = over_samples(
+        &mut dx,
+        cin * p,
+        || (vec![0.0f32; kl * p], vec![0.0f32; cin * kl]),
+        |i, dx, (cols, dw)| {
+            g.im2col(&dy[i * bl..(i + 1) * bl], cols);
+            // dx[cin × p] = W[cin × kl] · im2col(dy)[kl × p]
+            gemm(cin, p, kl, dx, false, mat(w), mat(cols));
+            // dW[cin × kl] += x[cin × p] · im2col(dy)ᵀ[p × kl]
+            let x = &x[i * cin * p..(i + 1) * cin * p];
+            gemm(cin, kl, p, dw, true, mat(x), mat_t(cols));
+        },
+    );
+    (
+        dx,
+        sum_partials(parts.into_iter().map(|(_, dw)| dw).collect()),
+    )
+}

@@ -1,0 +1,140 @@
+//! The model's convolutions: this crate's own kernels on the CPU backend (burn-flex), burn's
+//! layers everywhere else (WebGPU, ndarray).
+//!
+//! Why: burn-flex implements the convolution forward kernels but not the backward ones, and
+//! burn-backend's generic fallback computes a weight gradient as another convolution in which the
+//! whole batch's feature map is the kernel — about 3/4 of a training step went there. The kernels
+//! in `kernels` are im2col + one GEMM per sample (the `gemm` crate flex itself uses), samples
+//! spread over threads, for all three passes. They reach burn through a backend extension
+//! (`extension`): the `Dispatch` glue routes a flex tensor to our `Flex` implementation and an
+//! autodiff one to our `Autodiff<Flex>` implementation, which records a backward step of its own.
+//! Tensors on any other device never reach the extension (it would panic there): `conv2d` and
+//! `conv_transpose2d` below branch on the device first.
+
+mod extension;
+pub mod kernels;
+
+use burn::backend::Dispatch;
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::{Conv2d, ConvTranspose2d};
+use burn::prelude::*;
+use burn::tensor::DType;
+use extension::ConvKernels;
+use kernels::Geometry;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Which convolution kernels the CPU backend runs (`--conv`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum Kernels {
+    /// this crate's kernels (im2col + GEMM, forward and backward)
+    #[default]
+    Own,
+    /// burn's layers (flex's forward, burn-backend's generic backward): the path before ours,
+    /// kept for paired benchmarks and parity checks
+    Burn,
+}
+
+static BURN_KERNELS: AtomicBool = AtomicBool::new(false);
+
+/// Selects the kernels for the whole process.
+pub fn select(kernels: Kernels) {
+    BURN_KERNELS.store(kernels == Kernels::Burn, Ordering::Relaxed);
+}
+
+/// Whether `x` goes to our kernels: f32 on the flex device (autodiff or not), not switched off.
+fn own_kernels_apply(x: &Tensor<4>) -> bool {
+    !BURN_KERNELS.load(Ordering::Relaxed)
+        && x.dtype() == DType::F32
+        && x.device().inner() == Device::flex()
+}
+
+/// The bias as a tensor; zeros for a layer without one (a constant: no gradient is kept).
+fn bias_or_zeros(bias: &Option<burn::module::Param<Tensor<1>>>, c: usize, d: &Device) -> Tensor<1> {
+    match bias {
+        Some(b) => b.val(),
+        None => Tensor::zeros([c], d),
+    }
+}
+
+/// The geometry of `layer` on `x`, or `None` for what the kernels do not cover (dilation,
+/// groups, "same" padding, mismatched channels: burn's layer handles or reports those).
+pub fn conv2d_geometry(layer: &Conv2d, x_dims: [usize; 4]) -> Option<Geometry> {
+    let [_, c, h, w] = x_dims;
+    let [_, cin, kh, kw] = layer.weight.lazy_shape().dims::<4>();
+    if layer.dilation != [1, 1] || layer.groups != 1 || cin != c {
+        return None;
+    }
+    let (top, left, bottom, right) = match layer.padding {
+        PaddingConfig2d::Valid => (0, 0, 0, 0),
+        PaddingConfig2d::Explicit(t, l, b, r) => (t, l, b, r),
+        PaddingConfig2d::Same => return None,
+    };
+    let out = |size: usize, lo: usize, hi: usize, k: usize, s: usize| {
+        (size + lo + hi).checked_sub(k).map(|v| v / s + 1)
+    };
+    let [sh, sw] = layer.stride;
+    Some(Geometry {
+        channels: c,
+        big: [h, w],
+        kernel: [kh, kw],
+        stride: [sh, sw],
+        pad: [top, left],
+        grid: [out(h, top, bottom, kh, sh)?, out(w, left, right, kw, sw)?],
+    })
+}
+
+/// The geometry of a transposed `layer` on `x` (see `conv2d_geometry`).
+pub fn conv_transpose2d_geometry(layer: &ConvTranspose2d, x_dims: [usize; 4]) -> Option<Geometry> {
+    let [_, c, h, w] = x_dims;
+    let [cin, cout, kh, kw] = layer.weight.lazy_shape().dims::<4>();
+    if layer.dilation != [1, 1] || layer.groups != 1 || cin != c {
+        return None;
+    }
+    let out = |size: usize, axis: usize, k: usize| {
+        ((size.checked_sub(1)? * layer.stride[axis] + k + layer.padding_out[axis])
+            .checked_sub(2 * layer.padding[axis]))
+        .filter(|&v| v > 0)
+    };
+    Some(Geometry {
+        channels: cout,
+        big: [out(h, 0, kh)?, out(w, 1, kw)?],
+        kernel: [kh, kw],
+        stride: layer.stride,
+        pad: layer.padding,
+        grid: [h, w],
+    })
+}
+
+/// `layer.forward(x)`, on our kernels where they apply.
+pub fn conv2d(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    match conv2d_geometry(layer, x.dims()) {
+        Some(g) if own_kernels_apply(&x) => {
+            let cout = layer.weight.lazy_shape().dims::<4>()[0];
+            let bias = bias_or_zeros(&layer.bias, cout, &x.device());
+            Tensor::from_dispatch(<Dispatch as ConvKernels>::own_conv2d(
+                x.into_dispatch(),
+                layer.weight.val().into_dispatch(),
+                bias.into_dispatch(),
+                g,
+            ))
+        }
+        _ => layer.forward(x),
+    }
+}
+
+/// `layer.forward(x)` for a transposed convolution, on our kernels where they apply.
+pub fn conv_transpose2d(layer: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
+    match conv_transpose2d_geometry(layer, x.dims()) {
+        Some(g) if own_kernels_apply(&x) => {
+            let bias = bias_or_zeros(&layer.bias, g.channels, &x.device());
+            Tensor::from_dispatch(<Dispatch as ConvKernels>::own_conv_transpose2d(
+                x.into_dispatch(),
+                layer.weight.val().into_dispatch(),
+                bias.into_dispatch(),
+                g,
+            ))
+        }
+        _ => layer.forward(x),
+    }
+}
