@@ -189,7 +189,7 @@ fn conv_transpose2d_matches_burn_on_random_shapes() {
     assert_mostly_nonzero(checked, 40);
 }
 
-/// The plain (inference) CPU device takes the same kernels: the decoder's path in the page.
+/// The plain (inference) CPU device takes the same kernels: the path of native decoding.
 #[test]
 fn inference_device_matches_burn() {
     let device = Device::flex();

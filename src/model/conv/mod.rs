@@ -35,9 +35,12 @@ pub enum Kernels {
     Burn,
 }
 
-static BURN_KERNELS: AtomicBool = AtomicBool::new(false);
+/// Natively our kernels by default. The page (wasm, one thread per decode worker) keeps burn's
+/// layers: a browser benchmark of it on our kernels (`node bench/browser.mjs`) decoded the grid
+/// slower than on burn-flex's forward kernels (BENCHMARKS.md, "The page in the browser").
+static BURN_KERNELS: AtomicBool = AtomicBool::new(cfg!(target_arch = "wasm32"));
 
-/// Selects the kernels for the whole process.
+/// Selects the kernels for the whole process (the page: the wasm instance).
 pub fn select(kernels: Kernels) {
     BURN_KERNELS.store(kernels == Kernels::Burn, Ordering::Relaxed);
 }
