@@ -1,12 +1,13 @@
 // Browser benchmark of the explorer page (run `node bench/browser.mjs` after `trunk build`):
 // per backend, decode images/s, navigation -> first full grid, a full 20x20 grid redraw after a
-// pan (every tile new) and after a quarter-view pan (cache reuse); and the transfer size of
-// wasm + JS + CSS + HTML + default model, gzipped. Medians of repeated runs; writes
+// pan (every tile new) and after a quarter-view pan (cache reuse); and what the browser fetches
+// (gzip -9 sizes of the files it requested): until the first grid without WebGPU, and for a
+// visit that also hovers test points (their original images). Medians of repeated runs; writes
 // target/bench/browser.json and prints a Markdown table for BENCHMARKS.md.
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, DIST, serveDist, launch, openPage, gzipSize } from '../tests/browser/lib.mjs';
+import { ROOT, serveDist, launch, openPage, transferOf } from '../tests/browser/lib.mjs';
 
 const REPS_ALL = Number(process.env.REPS ?? 7);
 const median = (xs) => { const s = xs.slice().sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
@@ -66,15 +67,22 @@ for (const backend of ['cpu', 'webgpu']) {
 }
 server.close();
 
-// Transfer: everything a first visit loads before the first grid.
-const files = fs.readdirSync(DIST).filter((f) => /\.(wasm|js|css|html)$/.test(f)).map((f) => path.join(DIST, f))
-  .concat(fs.readdirSync(path.join(DIST, 'js')).map((f) => path.join(DIST, 'js', f)));
-const index = JSON.parse(fs.readFileSync(path.join(DIST, 'pkg', 'index.json'), 'utf8')).models;
-const def = index.filter((m) => m.latent_dim === 2).sort((a, b) => a.bytes - b.bytes)[0];
-files.push(path.join(DIST, 'pkg', def.file), path.join(DIST, 'pkg', 'index.json'));
-out.transfer = Object.fromEntries(files.map((f) => [path.relative(DIST, f), { bytes: fs.statSync(f).size, gzip: gzipSize(f) }]));
-out.transfer_total_gzip = Object.values(out.transfer).reduce((s, x) => s + x.gzip, 0);
-out.default_model = def.name;
+// Transfer: what a first visit without WebGPU fetches until the first grid, and until it has
+// also hovered five test points spread over the test set (each shows its original image).
+{
+  const server2 = await serveDist();
+  const ctx = await launch({ webgpu: false });
+  const { page, fetched } = await openPage(ctx, server2.url);
+  const all = [];
+  page.on('request', (r) => all.push(r.url()));
+  out.first_paint = transferOf(fetched);
+  // What a hover of these test points fetches (the page's own loader of original images).
+  for (const i of [0, 2500, 5000, 7500, 9999]) await page.evaluate((k) => window.atlas.testImage(k), i);
+  out.visit = transferOf(fetched.concat(all));
+  out.default_model = await page.evaluate(() => window.atlas.state.model);
+  await ctx.close();
+  server2.close();
+}
 
 fs.mkdirSync(path.join(ROOT, 'target', 'bench'), { recursive: true });
 fs.writeFileSync(path.join(ROOT, 'target', 'bench', 'browser.json'), JSON.stringify(out, null, 2));
@@ -90,5 +98,8 @@ console.log(`| tiles in view (density 20, square map) | ${c.tiles_in_view} | ${g
 console.log(`| navigation → first full grid, ms | ${f(c.first_grid_ms)} | ${f(g.first_grid_ms)} | ≤ 1500 |`);
 console.log(`| full grid redraw after a one-view pan (every tile new), ms | ${f(c.full_redraw_after_pan_ms)} | ${f(g.full_redraw_after_pan_ms)} | ≤ 250 CPU, ≤ 16 GPU |`);
 console.log(`| quarter-view pan (≈100 new tiles), ms | ${f(c.quarter_pan_redraw_ms)} | ${f(g.quarter_pan_redraw_ms)} | |`);
-console.log(`\ntransfer (gzip -9): ${(out.transfer_total_gzip / 1e6).toFixed(2)} MB total, default model ${def.name}`);
-for (const [k, v] of Object.entries(out.transfer)) console.log(`  ${k}: ${(v.bytes / 1e3).toFixed(0)} kB raw, ${(v.gzip / 1e3).toFixed(0)} kB gzip`);
+const kb = (x) => `${(x / 1e3).toFixed(0)} kB`;
+for (const [what, t] of [['first paint (no WebGPU)', out.first_paint], ['visit with five hovers', out.visit]]) {
+  console.log(`\n${what}: ${(t.gzip / 1e6).toFixed(2)} MB gzipped, default model ${out.default_model}`);
+  for (const f of t.files) console.log(`  ${f.file}: ${kb(f.bytes)} raw, ${kb(f.gzip)} gzip`);
+}

@@ -111,6 +111,21 @@ pub struct Manifest {
     pub crate_version: String,
 }
 
+/// How many test images one hover-preview file holds: the page downloads the file of the image
+/// it shows (a few hundred kB), never the whole test set (4.4 MB for Fashion-MNIST).
+pub const TEST_IMAGES_PER_FILE: usize = 500;
+
+/// Where test image `index` of `dataset` lies beside the model files: the file (a gzipped IDX of
+/// up to `TEST_IMAGES_PER_FILE` images, relative to the model folder) and its position in it.
+/// `export` writes these files; the page reads them through this same function.
+pub fn test_image_file(dataset: &str, index: usize) -> (String, usize) {
+    let part = index / TEST_IMAGES_PER_FILE;
+    (
+        format!("{dataset}-test-images/{part:03}.idx.gz"),
+        index % TEST_IMAGES_PER_FILE,
+    )
+}
+
 /// A model's name: what index.json, the picker and share links (`m=`) carry, so only characters
 /// that a link and a file name keep as they are.
 pub fn check_model_name(name: &str) -> Result<(), String> {

@@ -110,23 +110,87 @@ fn package(
     write_test_images(out, &bundle.manifest.dataset.name, test)
 }
 
-/// The test images (gzipped IDX) beside the model files, shared by every model of the dataset:
-/// the page shows a hovered point's original image from it. Loaded lazily, after the first grid.
+/// The test images beside the model files, shared by every model of the dataset, as gzipped IDX
+/// files of `bundle::TEST_IMAGES_PER_FILE` images each (`bundle::test_image_file` names them):
+/// the page shows a hovered point's original image from the file that holds it.
 fn write_test_images(out: &Path, dataset: &str, test: &ImageSet) -> Result<(), String> {
+    write_test_image_files(
+        out.parent().unwrap_or(Path::new(".")),
+        dataset,
+        &crate::data::idx::IdxImages {
+            count: test.len(),
+            rows: test.side,
+            cols: test.side,
+            pixels: test.pixels.clone(),
+        },
+    )
+}
+
+/// Writes `images` as `dataset`'s test-image files in `dir` (replacing an older set, and the
+/// single file of earlier versions).
+pub fn write_test_image_files(
+    dir: &Path,
+    dataset: &str,
+    images: &crate::data::idx::IdxImages,
+) -> Result<(), String> {
     use std::io::Write;
-    let dir = out.parent().unwrap_or(Path::new("."));
-    let path = dir.join(format!("{dataset}-test-images.idx.gz"));
-    let raw = crate::data::idx::encode_images(&crate::data::idx::IdxImages {
-        count: test.len(),
-        rows: test.side,
-        cols: test.side,
-        pixels: test.pixels.clone(),
-    });
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gz.write_all(&raw)
-        .and_then(|()| gz.finish())
-        .and_then(|bytes| write_atomically(&path, &bytes))
-        .map_err(|e| format!("{}: {e}", path.display()))
+    let io = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
+    let (first, _) = bundle::test_image_file(dataset, 0);
+    let folder = dir.join(Path::new(&first).parent().expect("a folder per dataset"));
+    if folder.is_dir() {
+        std::fs::remove_dir_all(&folder).map_err(|e| io(&folder, e))?;
+    }
+    std::fs::create_dir_all(&folder).map_err(|e| io(&folder, e))?;
+    let plane = images.rows * images.cols;
+    for start in (0..images.count).step_by(bundle::TEST_IMAGES_PER_FILE) {
+        let count = bundle::TEST_IMAGES_PER_FILE.min(images.count - start);
+        let raw = crate::data::idx::encode_images(&crate::data::idx::IdxImages {
+            count,
+            rows: images.rows,
+            cols: images.cols,
+            pixels: images.pixels[start * plane..(start + count) * plane].to_vec(),
+        });
+        let path = dir.join(bundle::test_image_file(dataset, start).0);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&raw)
+            .and_then(|()| gz.finish())
+            .and_then(|bytes| write_atomically(&path, &bytes))
+            .map_err(|e| io(&path, e))?;
+    }
+    let single = dir.join(format!("{dataset}-test-images.idx.gz"));
+    if single.is_file() {
+        std::fs::remove_file(&single).map_err(|e| io(&single, e))?;
+    }
+    Ok(())
+}
+
+/// Splits the single test-image file of earlier versions (`DATASET-test-images.idx.gz`) in
+/// `dir` into the per-part files the page reads; `latent-atlas index` runs it.
+pub fn split_test_images(dir: &Path) -> Result<Vec<String>, String> {
+    let mut done = Vec::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let Some(dataset) = name.strip_suffix("-test-images.idx.gz") else {
+            continue;
+        };
+        let path = entry.path();
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let bad = |e: String| format!("{}: {e}", path.display());
+        let raw = crate::data::idx::maybe_gunzip(&bytes).map_err(|e| bad(e.to_string()))?;
+        // The file's own shape (28x28 here; Omniglot's is resized to it too).
+        let dim = |at: usize| {
+            raw.get(at..at + 4)
+                .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        };
+        let shape = dim(8)
+            .zip(dim(12))
+            .ok_or_else(|| bad("not an IDX images file".into()))?;
+        let images = crate::data::idx::parse_images(&raw, shape).map_err(|e| bad(e.to_string()))?;
+        write_test_image_files(dir, dataset, &images)?;
+        done.push(dataset.to_string());
+    }
+    Ok(done)
 }
 
 /// An existing `index.json` in `dir` that does not read as an index is an error (the page could

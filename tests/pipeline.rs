@@ -194,6 +194,9 @@ fn train_eval_export_and_reload() {
     );
     assert!(stderr(&o).contains("junk.safetensors"), "{}", stderr(&o));
     assert!(root.join("pkg/tiny.json").exists());
+    // The hover previews' files, where the page looks for them (checked in detail below).
+    let (part, _) = latent_atlas::bundle::test_image_file("fashion-mnist", 0);
+    assert!(root.join("pkg").join(part).is_file());
 
     let o = run(&["info", model.to_str().unwrap()]);
     assert!(
@@ -209,4 +212,64 @@ fn train_eval_export_and_reload() {
         "{}",
         stderr(&o)
     );
+}
+
+/// The page's hover previews: `latent-atlas index` splits a single test-image file (as earlier
+/// versions wrote) into parts of `TEST_IMAGES_PER_FILE`, and every image is where
+/// `bundle::test_image_file` (which the page calls) says it is.
+#[test]
+fn test_images_are_split_into_the_files_the_page_reads() {
+    use latent_atlas::bundle::{TEST_IMAGES_PER_FILE, test_image_file};
+    use latent_atlas::data::idx::{IdxImages, encode_images, parse_images};
+    use std::io::Write;
+    let dir = scratch("test-image-files");
+    std::fs::create_dir_all(&dir).unwrap();
+    let count = 2 * TEST_IMAGES_PER_FILE + 234;
+    // Every image different: its index in its first two bytes.
+    let pixels: Vec<u8> = (0..count * 784)
+        .map(|k| match k % 784 {
+            0 => (k / 784 % 256) as u8,
+            1 => (k / 784 / 256) as u8,
+            j => (j * 7 % 251) as u8,
+        })
+        .collect();
+    let all = IdxImages {
+        count,
+        rows: 28,
+        cols: 28,
+        pixels,
+    };
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&encode_images(&all)).unwrap();
+    let single = dir.join("toy-test-images.idx.gz");
+    std::fs::write(&single, gz.finish().unwrap()).unwrap();
+    // A stale part from an older, longer set must not survive.
+    std::fs::create_dir_all(dir.join("toy-test-images")).unwrap();
+    std::fs::write(dir.join("toy-test-images/009.idx.gz"), b"stale").unwrap();
+
+    let o = run(&["index", dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!single.exists(), "the single file is replaced by its parts");
+    let mut parts: Vec<_> = std::fs::read_dir(dir.join("toy-test-images"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    parts.sort();
+    assert_eq!(parts, ["000.idx.gz", "001.idx.gz", "002.idx.gz"]);
+    for i in [
+        0,
+        1,
+        TEST_IMAGES_PER_FILE - 1,
+        TEST_IMAGES_PER_FILE,
+        count - 1,
+    ] {
+        let (file, position) = test_image_file("toy", i);
+        let part = parse_images(&std::fs::read(dir.join(&file)).unwrap(), (28, 28)).unwrap();
+        let got = &part.pixels[position * 784..(position + 1) * 784];
+        assert_eq!(
+            got,
+            &all.pixels[i * 784..(i + 1) * 784],
+            "image {i} ({file} #{position})"
+        );
+    }
 }

@@ -185,3 +185,11 @@ pub fn link_limits() -> Result<JsValue, JsError> {
         "zoom": [link::ZOOM.start(), link::ZOOM.end()],
     }))
 }
+
+/// Where the page finds test image `index` of `dataset`: `{ file, position }`, the file relative
+/// to pkg/ (see `bundle::test_image_file`).
+#[wasm_bindgen(js_name = testImageFile)]
+pub fn test_image_file(dataset: &str, index: usize) -> Result<JsValue, JsError> {
+    let (file, position) = crate::bundle::test_image_file(dataset, index);
+    to_js(&serde_json::json!({ "file": file, "position": position }))
+}

@@ -50,12 +50,14 @@ pub async fn open_session(bytes: Vec<u8>, backend: String) -> Result<Session, Js
     Ok(Session { inner })
 }
 
+#[cfg(feature = "webgpu")]
 thread_local! {
     // burn registers one runtime per WebGPU device and refuses a second registration, so the
     // page initialises the adapter once and every later session (other models) shares it.
     static WEBGPU: std::cell::RefCell<Option<Device>> = const { std::cell::RefCell::new(None) };
 }
 
+#[cfg(feature = "webgpu")]
 async fn webgpu_device() -> Result<Device, JsError> {
     if let Some(device) = WEBGPU.with(|d| d.borrow().clone()) {
         return Ok(device);
@@ -67,6 +69,14 @@ async fn webgpu_device() -> Result<Device, JsError> {
         .map_err(|e| JsError::new(&format!("WebGPU could not start: {e:?}")))?;
     WEBGPU.with(|d| *d.borrow_mut() = Some(device.clone()));
     Ok(device)
+}
+
+/// The CPU module has no burn-wgpu: the page opens WebGPU sessions with the WebGPU module.
+#[cfg(not(feature = "webgpu"))]
+async fn webgpu_device() -> Result<Device, JsError> {
+    Err(JsError::new(
+        "this module runs on the CPU only; WebGPU sessions open in the WebGPU module",
+    ))
 }
 
 /// A tensor's values on the host. Asynchronous because WebGPU reads cannot block.

@@ -54,10 +54,14 @@ export async function launch({ webgpu, viewport = { width: 1280, height: 900 } }
   return browser;
 }
 
-/** Opens `url`, waits for the first full grid; collects page errors and dialogs. */
+/** Opens `url`, waits for the first full grid; collects page errors and dialogs, and the URLs
+ * the page (and its workers) requested until then (`fetched`). */
 export async function openPage(context, url, { timeout = 120_000 } = {}) {
   const page = await context.newPage();
   const problems = [];
+  const fetched = [];
+  const record = (r) => fetched.push(r.url());
+  page.on('request', record);
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('dialog', (d) => { problems.push(`dialog opened: ${d.message()}`); d.dismiss(); });
   page.on('console', (m) => {
@@ -67,7 +71,23 @@ export async function openPage(context, url, { timeout = 120_000 } = {}) {
   });
   await page.goto(url);
   await page.waitForFunction(() => document.body.dataset.ready === 'true' || document.body.dataset.ready === 'error', null, { timeout });
-  return { page, problems };
+  page.off('request', record);
+  return { page, problems, fetched };
+}
+
+/** The dist/ files behind `urls` (same-origin requests), each once, with their raw and gzip -9
+ * sizes: what a static host serving compressed files would send. */
+export function transferOf(urls) {
+  const files = new Map();
+  for (const u of urls) {
+    const { pathname } = new URL(u);
+    const file = path.join(DIST, decodeURIComponent(pathname === '/' ? '/index.html' : pathname));
+    if (file.startsWith(DIST) && fs.existsSync(file) && fs.statSync(file).isFile() && !files.has(file)) {
+      files.set(file, { file: path.relative(DIST, file), bytes: fs.statSync(file).size, gzip: gzipSize(file) });
+    }
+  }
+  const list = [...files.values()];
+  return { files: list, gzip: list.reduce((s, f) => s + f.gzip, 0) };
 }
 
 // ---- PNG writing (tests build their uploads from dataset images) ---------------------------
@@ -116,11 +136,15 @@ export function pngHeaderOnly(width, height) {
   ]);
 }
 
-/** Fashion-MNIST test images from the same file the page reads (pkg/). */
+/** A dataset's test images from the same files the page reads (pkg/DATASET-test-images/, the
+ * parts in order). */
 export function testImages(dataset = 'fashion-mnist') {
-  const raw = zlib.gunzipSync(fs.readFileSync(path.join(ROOT, 'pkg', `${dataset}-test-images.idx.gz`)));
-  const [n, h, w] = [raw.readUInt32BE(4), raw.readUInt32BE(8), raw.readUInt32BE(12)];
-  return { n, side: w, image: (i) => raw.subarray(16 + i * h * w, 16 + (i + 1) * h * w) };
+  const dir = path.join(ROOT, 'pkg', `${dataset}-test-images`);
+  const parts = fs.readdirSync(dir).filter((f) => /^\d+\.idx\.gz$/.test(f)).sort()
+    .map((f) => zlib.gunzipSync(fs.readFileSync(path.join(dir, f))));
+  const [h, w] = [parts[0].readUInt32BE(8), parts[0].readUInt32BE(12)];
+  const pixels = Buffer.concat(parts.map((raw) => raw.subarray(16)));
+  return { n: pixels.length / (h * w), side: w, image: (i) => pixels.subarray(i * h * w, (i + 1) * h * w) };
 }
 
 /** The native CLI's decode of `points` with a model file: one byte array per point. */

@@ -110,6 +110,22 @@ export async function robustnessTests() {
     await page.close();
   });
 
+  await test('a WebGPU module that does not load leaves the page on the CPU; the WebGPU button loads it again', async () => {
+    const page = await gpu.newPage();
+    const broken = /latent-atlas-webgpu_bg\.wasm$/;
+    await page.route(broken, (route) => route.fulfill({ status: 404, body: 'gone' }));
+    await page.goto(server.url + '?backend=webgpu');
+    await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 60_000 });
+    assert.equal((await page.evaluate(() => window.atlas.state)).backend, 'cpu');
+    assert.match(await noticeText(page), /WebGPU is not available \(the WebGPU module could not be loaded .*\); using the CPU/);
+    assertRealGrid(await gridStats(page));
+    // The file is back: a failed load is not remembered, the button loads and opens it.
+    await page.unroute(broken);
+    await page.click('#be-webgpu');
+    await page.waitForFunction(() => window.atlas.state.backend === 'webgpu', null, { timeout: 120_000 });
+    await page.close();
+  });
+
   await test('extreme views do bounded work, and the pan stops where share links do', async () => {
     const page = await cpu.newPage();
     // A short, wide window: the map (square, at most 80% of the window's height) gets very wide.

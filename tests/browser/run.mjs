@@ -4,7 +4,7 @@
 // Screenshots of each main state go to target/browser/.
 
 import fs from 'node:fs';
-import { serveDist, launch, openPage, png, pngHeaderOnly, testImages, nativeDecode } from './lib.mjs';
+import { serveDist, launch, openPage, png, pngHeaderOnly, testImages, nativeDecode, transferOf } from './lib.mjs';
 import assert from 'node:assert/strict';
 import { ctx, test, shot, results, missedShots, gridStats, assertRealGrid, assertParity, noticeText, uploadFile, pageStillWorks, tilePixels, testImagePng } from './harness.mjs';
 import { modelKindTests } from './model_kinds.mjs';
@@ -38,6 +38,7 @@ await test('page loads on WebGPU and the grid shows real, varied images', async 
   const st = await main.page.evaluate(() => window.atlas.state);
   assert.equal(await main.page.evaluate(() => document.body.dataset.ready), 'true', await noticeText(main.page));
   assert.equal(st.backend, 'webgpu', `backend is ${st.backend}: ${st.webgpuBroken}`);
+  assert.ok(transferOf(main.fetched).files.some((f) => f.file === 'latent-atlas-webgpu_bg.wasm'), 'a WebGPU session without the WebGPU module?');
   assertRealGrid(await gridStats(main.page));
   await shot(main.page, '01-webgpu-grid');
 });
@@ -77,11 +78,13 @@ await test('pan and zoom decode new tiles; hover shows the original and its reco
   });
   await page.mouse.move(pos[0], pos[1]);
   await page.waitForFunction(() => !document.getElementById('hover').hidden);
-  await page.waitForTimeout(400);
-  const bright = await page.evaluate(() => ['hover-orig', 'hover-recon'].map((id) => {
+  // The original comes with the test-image file, which the first hover downloads.
+  const brightness = () => page.evaluate(() => ['hover-orig', 'hover-recon'].map((id) => {
     const d = document.getElementById(id).getContext('2d').getImageData(0, 0, 28, 28).data;
     let s = 0; for (let i = 0; i < d.length; i += 4) s += d[i]; return s / 784;
   }));
+  let bright = await brightness();
+  for (let i = 0; i < 50 && !(bright[0] > 5 && bright[1] > 5); i++) { await page.waitForTimeout(200); bright = await brightness(); }
   assert.ok(bright[0] > 5 && bright[1] > 5, `hover images blank: ${bright}`);
   await shot(page, '02-hover');
   await page.mouse.move(5, 5);
@@ -296,6 +299,14 @@ await test('without WebGPU the page says so, runs on the CPU and matches native 
   await assertParity(p.page, 'cpu (no WebGPU)');
   await shot(p.page, '11-no-webgpu');
   assert.deepEqual(p.problems, []);
+  // The first paint fetched the CPU module only: the WebGPU module (burn-wgpu) is not needed.
+  const { files, gzip } = transferOf(p.fetched);
+  const list = files.map((f) => `${f.file} ${(f.gzip / 1e3).toFixed(0)} kB`).join(', ');
+  assert.ok(files.some((f) => /^latent-atlas-cpu-.*_bg\.wasm$/.test(f.file)), `no CPU module fetched: ${list}`);
+  assert.ok(!files.some((f) => /webgpu/.test(f.file)), `the first paint without WebGPU fetched the WebGPU module: ${list}`);
+  assert.ok(!files.some((f) => /test-images/.test(f.file)), `the first paint fetched the hover images: ${list}`);
+  console.log(`  first paint without WebGPU: ${(gzip / 1e6).toFixed(2)} MB gzipped (${list})`);
+  assert.ok(gzip <= 1.5e6, `the first paint fetched ${(gzip / 1e6).toFixed(2)} MB gzipped (budget 1.5 MB): ${list}`);
 });
 await test('a 16-d model maps its PCA plane and a chosen pair of dimensions', async () => {
   const { page } = await openPage(cpu, server.url);

@@ -2,7 +2,7 @@
 // uploads and share links together. Numerical work happens in Rust (window.wasmBindings);
 // nothing from a link, a file or a manifest is ever inserted as HTML (textContent only).
 
-import { Engine, loadWasm, yieldToBrowser } from './engine.js';
+import { Engine, loadWasm } from './engine.js';
 import { installHooks } from './hooks.js';
 import { LatentMap, paintGrey } from './map.js';
 import { DrawingPad, readImageFile } from './pad.js';
@@ -484,8 +484,6 @@ async function main() {
   metrics.firstGridMs = performance.now();
   await drawSamples();
   document.body.dataset.ready = 'true';
-  // Warm the test images for hovering once the first grid is up.
-  yieldToBrowser().then(() => engine.testImages(manifest.dataset.name));
 }
 
 installHooks({

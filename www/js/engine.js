@@ -1,10 +1,12 @@
 // The compute side of the page: the model index, model files, one wasm Session on WebGPU or the
 // CPU, and the fallback from WebGPU to the CPU when the GPU fails to start or breaks later.
 
+import { WorkerPool } from './workers.js';
+
 /** How long each step may take before the page gives up on it and says so (ms). Tests shorten
  * them through `window.atlas.limits`. */
 export const LIMITS = {
-  wasm: 60_000, // download and compile the engine (3.6 MB)
+  wasm: 60_000, // download and compile the engine (the CPU module; the WebGPU module likewise)
   index: 20_000, // pkg/index.json
   model: 120_000, // one model file (up to 8 MB)
   adapter: 10_000, // navigator.gpu.requestAdapter()
@@ -48,6 +50,26 @@ export async function loadWasm() {
   }
 }
 
+/** The WebGPU module (wasm/webgpu: burn-wgpu and its kernel compiler, some three times the CPU
+ * module's size) is fetched only when a WebGPU session is opened: trunk builds it beside the
+ * page as a worker-type link, under fixed names at the site's root. */
+const WEBGPU_MODULE = { glue: '../latent-atlas-webgpu.js', bin: '../latent-atlas-webgpu_bg.wasm' };
+
+let webgpuModule = null;
+
+/** Loads the WebGPU module once (a failed load is retried on the next call). */
+export function loadWebgpuModule() {
+  webgpuModule ??= withTimeout((async () => {
+    const bindings = await import(new URL(WEBGPU_MODULE.glue, import.meta.url).href);
+    await bindings.default({ module_or_path: new URL(WEBGPU_MODULE.bin, import.meta.url).href });
+    return bindings;
+  })(), LIMITS.wasm, 'Loading the WebGPU module').catch((e) => {
+    webgpuModule = null;
+    throw new Error(`the WebGPU module could not be loaded (${errorText(e)})`);
+  });
+  return webgpuModule;
+}
+
 /** Lets the browser paint and handle input between chunks of heavy work. */
 export function yieldToBrowser() {
   return new Promise((resolve) => {
@@ -59,57 +81,6 @@ export function yieldToBrowser() {
 
 function errorText(e) {
   return (e && e.message) ? e.message : String(e);
-}
-
-/** Decode workers for the CPU path (one per core, at most four); see worker.js. */
-class WorkerPool {
-  constructor(size) {
-    this.workers = Array.from({ length: size }, () => new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
-    this.pending = new Map();
-    this.nextId = 1;
-    for (const w of this.workers) {
-      w.onmessage = ({ data }) => {
-        const p = this.pending.get(data.id);
-        if (!p) return; // an answer that came after its time limit
-        this.pending.delete(data.id);
-        if (data.ok) p.resolve(data.out); else p.reject(new Error(data.error));
-      };
-      // A worker that fails to load or crashes fails its calls instead of leaving them hanging.
-      w.onerror = (e) => {
-        this.broken = `a decode worker failed (${e.message || 'no details'})`;
-        for (const [id, p] of this.pending) if (p.worker === w) { this.pending.delete(id); p.reject(new Error(this.broken)); }
-      };
-    }
-  }
-
-  call(worker, msg) {
-    const id = this.nextId++;
-    const call = new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, worker });
-      worker.postMessage({ ...msg, id });
-    });
-    return withTimeout(call, LIMITS.worker, `A decode worker's ${msg.op}`).catch((e) => {
-      // A worker that does not answer is as good as broken: the page decodes without the pool.
-      this.pending.delete(id);
-      this.broken ??= e.message;
-      throw e;
-    });
-  }
-
-  all(msg) { return Promise.all(this.workers.map((w) => this.call(w, msg))); }
-
-  /** Splits `z` (rows of `dim`) across the workers; resolves to the concatenated images. */
-  async decode(z, dim, imageBytes) {
-    const n = z.length / dim;
-    const per = Math.ceil(n / Math.min(this.workers.length, n));
-    const k = Math.ceil(n / per); // every worker that gets a part gets a non-empty one
-    const parts = await Promise.all(Array.from({ length: k }, (_, i) => this.call(this.workers[i], {
-      op: 'decode', z: z.slice(i * per * dim, Math.min(n, (i + 1) * per) * dim),
-    })));
-    const out = new Uint8Array(n * imageBytes);
-    parts.forEach((p, i) => out.set(p, i * per * imageBytes));
-    return out;
-  }
 }
 
 export class Engine {
@@ -254,12 +225,17 @@ export class Engine {
       if (!navigator.gpu) {
         this.webgpuBroken = 'this browser offers no WebGPU';
       } else {
-        // A session that opens after its time is up is freed, not leaked.
-        const opening = this.wasm.openSession(bytes, 'webgpu');
         try {
-          session = await withTimeout(opening, LIMITS.openGpu, 'Starting WebGPU');
+          const gpu = await loadWebgpuModule();
+          // A session that opens after its time is up is freed, not leaked.
+          const opening = gpu.openSession(bytes, 'webgpu');
+          try {
+            session = await withTimeout(opening, LIMITS.openGpu, 'Starting WebGPU');
+          } catch (e) {
+            opening.then((late) => late.free(), () => {});
+            throw e;
+          }
         } catch (e) {
-          opening.then((late) => late.free(), () => {});
           const why = errorText(e);
           this.webgpuBroken = /no adapters|AdapterUnavailable/.test(why) ? 'the browser offers no WebGPU adapter' : why;
         }
@@ -353,21 +329,28 @@ export class Engine {
     }
   }
 
-  /** The dataset's test images (lazy; shared by every model of the dataset), or null. */
-  async testImages(dataset) {
-    this.images ??= new Map();
-    if (!this.images.has(dataset)) {
-      this.images.set(dataset, (async () => {
-        const res = await fetch(`pkg/${dataset}-test-images.idx.gz`);
+  /** Test image `index` of `dataset` as { side, pixels } (side*side grey bytes), or null when
+   * it cannot be had. Test images come in files of a few hundred (Rust names the file); each is
+   * downloaded once, when one of its images is first shown. */
+  async testImage(dataset, index) {
+    const { file, position } = this.wasm.testImageFile(dataset, index);
+    if (!/^[\w.-]+\/\d+\.idx\.gz$/.test(file)) return null;
+    this.imageFiles ??= new Map();
+    if (!this.imageFiles.has(file)) {
+      this.imageFiles.set(file, (async () => {
+        const res = await fetch(`pkg/${file}`);
         if (!res.ok) return null;
         const raw = await new Response(res.body.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer();
         const view = new DataView(raw);
-        if (view.getUint32(0) !== 0x803) return null;
+        if (raw.byteLength < 16 || view.getUint32(0) !== 0x803) return null;
         const [n, h, w] = [view.getUint32(4), view.getUint32(8), view.getUint32(12)];
-        if (raw.byteLength !== 16 + n * h * w) return null;
+        if (h !== w || raw.byteLength !== 16 + n * h * w) return null;
         return { n, side: w, pixels: new Uint8Array(raw, 16) };
       })().catch(() => null));
     }
-    return this.images.get(dataset);
+    const part = await this.imageFiles.get(file);
+    if (!part || position >= part.n) return null;
+    const plane = part.side * part.side;
+    return { side: part.side, pixels: part.pixels.subarray(position * plane, (position + 1) * plane) };
   }
 }

@@ -30,6 +30,8 @@ export function installHooks(app) {
     lastEncoding: null,
     testMeans: () => app.engine.session.testMeans(),
     testLabels: () => Array.from(app.engine.session.testLabels()),
+    /** Test image `i` of the current model's dataset, as the hover card loads it. */
+    testImage: (i) => app.engine.testImage(app.engine.session.manifest().dataset.name, i),
     get _map() { return app.map; },
     get _pad() { return app.pad; },
     get _state() { return state; },

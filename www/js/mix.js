@@ -51,13 +51,15 @@ export class MixingGrid {
     const cd = manifest.architecture.content_dim;
     const dim = session.latentDim, side = session.side;
     const means = session.testMeans(), labels = session.testLabels();
-    const images = await this.engine.testImages(manifest.dataset.name);
-    if (token !== this.token) return;
     const picks = pickDrawings(labels, 2 * size, seed);
+    // The donors' own drawings (each from its test-image file, fetched once).
+    const originals = await Promise.all(picks.map((i) => this.engine.testImage(manifest.dataset.name, i)));
+    if (token !== this.token) return;
     const code = (i) => means.subarray(i * dim, (i + 1) * dim);
-    const image = (i) => (images ? images.pixels.subarray(i * side * side, (i + 1) * side * side) : null);
-    const rows = picks.slice(0, size).map((i) => ({ index: i, z: code(i), image: image(i) }));
-    const cols = picks.slice(size).map((i) => ({ index: i, z: code(i), image: image(i) }));
+    const image = (k) => (originals[k] && originals[k].side === side ? originals[k].pixels : null);
+    const donor = (i, k) => ({ index: i, z: code(i), image: image(k) });
+    const rows = picks.slice(0, size).map((i, k) => donor(i, k));
+    const cols = picks.slice(size).map((i, k) => donor(i, size + k));
     if (own) {
       const mine = { index: null, z: Float32Array.from(own.z), image: own.image };
       rows.splice(size - 1, 1); rows.unshift(mine);

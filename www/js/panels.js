@@ -73,11 +73,16 @@ export class HoverCard {
     const side = engine.session.side;
     // A conditional model's test codes were encoded with their own class: decoded with it too.
     const labels = engine.session.conditionClasses ? engine.oneHot(point.label) : undefined;
-    const [recon, images] = await Promise.all([engine.decode(new Float32Array(point.z), labels), engine.testImages(manifest.dataset.name)]);
+    // The original's file downloads on its first hover: the reconstruction is painted as soon
+    // as it is decoded, the original when its file is in.
+    const original = engine.testImage(manifest.dataset.name, point.index);
+    const ctx = $('hover-orig').getContext('2d');
+    const recon = await engine.decode(new Float32Array(point.z), labels);
     if (token !== this.token) return;
     paintGrey($('hover-recon').getContext('2d'), recon, side, 0, 0, 0);
-    const ctx = $('hover-orig').getContext('2d');
-    if (images && images.side === side && point.index < images.n) paintGrey(ctx, images.pixels, side, point.index * side * side, 0, 0);
-    else { ctx.fillStyle = '#333'; ctx.fillRect(0, 0, side, side); }
+    ctx.fillStyle = '#333'; ctx.fillRect(0, 0, side, side);
+    const image = await original;
+    if (token !== this.token) return;
+    if (image && image.side === side) paintGrey(ctx, image.pixels, side, 0, 0, 0);
   }
 }
