@@ -44,9 +44,13 @@ pub async fn open_session(bytes: Vec<u8>, backend: String) -> Result<Session, Js
         device,
         backend,
     });
-    // One tiny decode compiles the shaders (WebGPU) and proves the device works before the page
-    // commits to it.
-    decode_bytes(&inner, vec![0.0; inner.bundle.code_dim()]).await?;
+    // On WebGPU, one tiny decode compiles the shaders and proves the device works before the
+    // page commits to it. Not on the CPU, where it cannot fail once the file has validated: the
+    // page's CPU session lives on the main thread, and a first decode there compiles the
+    // decoder's wasm (lazily, function by function) while the first grid is still coming.
+    if backend == "webgpu" {
+        decode_bytes(&inner, vec![0.0; inner.bundle.code_dim()]).await?;
+    }
     Ok(Session { inner })
 }
 

@@ -26,6 +26,8 @@ let wasm, engine, map, pad, manifest, mixGrid, classes, hover, planes;
 const metrics = { firstGridMs: null };
 
 function notice(text) {
+  // Once the page could not start, that message stays (a late word about WebGPU must not hide it).
+  if (document.body.dataset.ready === 'error') return;
   $('notice-text').textContent = text;
   $('notice').hidden = !text;
 }
@@ -275,7 +277,8 @@ async function drawSamples() {
   // Drawn from the model's own prior (N(0, I), a mixture, categories + style) in Rust.
   const z = engine.session.samplePrior(n, state.sampleSeed++);
   state.lastSamples = z;
-  const bytes = await engine.decode(z);
+  // On the CPU, in the decode workers: the main thread stays free while the page starts.
+  const bytes = await engine.decodeMany(z);
   const cols = Math.min(n, 8), rows = Math.ceil(n / cols);
   const c = $('samples');
   c.hidden = false;
@@ -449,8 +452,12 @@ async function openFirst(first, backend) {
 async function main() {
   // Read before anything draws: opening the first model moves the view, which rewrites the hash.
   const link = location.hash;
+  // Asking for a WebGPU adapter needs neither the engine nor a model: it runs beside the
+  // downloads, so a "no WebGPU" message shows while the first grid is still coming.
+  engine = new Engine(null, notice);
+  const backend = engine.chooseBackend(askedBackend());
   wasm = await loadWasm();
-  engine = new Engine(wasm, notice);
+  engine.wasm = wasm;
   engine.onChange(refreshBackendUi);
   hover = new HoverCard(engine);
   map = new LatentMap(engine, $('tiles'), $('overlay'), {
@@ -478,7 +485,7 @@ async function main() {
     return o;
   }));
   const first = engine.models.find((m) => link.includes(`m=${m.name}&`)) ?? engine.defaultModel();
-  await openFirst(first, await engine.chooseBackend(askedBackend()));
+  await openFirst(first, await backend);
   await applyLink(link);
   await map.idle();
   metrics.firstGridMs = performance.now();
