@@ -1,7 +1,7 @@
 // window.atlas: hooks for the browser tests and the benchmark. They drive the same code paths as
 // the UI; `app` gives the page's parts by getters (they exist only once the page has started).
 
-import { LIMITS } from './engine.js';
+import { LIMITS } from './limits.js';
 
 const $ = (id) => document.getElementById(id);
 

@@ -1,7 +1,7 @@
 // The CPU path's decode workers (worker.js): one wasm instance each, a grid batch split across
 // them, and a pool that reports itself broken when a worker fails or stops answering.
 
-import { LIMITS, withTimeout } from './engine.js';
+import { LIMITS, withTimeout } from './limits.js';
 
 /** Decode workers for the CPU path (one per core, at most four); see worker.js. */
 export class WorkerPool {
