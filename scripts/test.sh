@@ -74,5 +74,8 @@ echo "== the page's tools and build"
 finish "the page's tools or build" "$page" "$logs/page.log"
 source scripts/setup-web.sh
 
+echo "== self-check: the page's JavaScript against its JSDoc types (tsc --noEmit, www/tsconfig.json)"
+limited 300 tsc --noEmit -p www
+
 echo "== browser tests (headless Chromium)"
 limited 1800 node tests/browser/run.mjs

@@ -2,7 +2,9 @@
 //!
 //! `m=fmnist-2d&c=0.5,-1.25&z=2&a=0.1,0.2&b=-1,1.5&n=10&i=slerp` (and `k=3`, the cluster a
 //! model with a categorical code shows; `y=4`, the class a conditional model draws; `ya=`/`yb=`,
-//! the classes of its interpolation ends)
+//! the classes of its interpolation ends; for a model above 2-D, `pl=axes` with `ax=3,7`, the
+//! map's plane as two latent axes instead of the test set's PCA, and `f=…`, the fixed point
+//! the plane passes through)
 //!
 //! Decoding never fails: a link is untrusted input, so every field is parsed on its own, checked
 //! against the known models and sane ranges, and replaced by its default when it is unusable.
@@ -42,6 +44,16 @@ pub enum Part {
 
 pub const MAX_MIX: u32 = 1_000_000;
 
+/// The map's plane for a code above 2-D: the test encodings' first two principal axes, or two
+/// latent axes (`ShareState::axes`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Plane {
+    #[default]
+    Pca,
+    Axes,
+}
+
 /// What a link restores.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ShareState {
@@ -70,6 +82,18 @@ pub struct ShareState {
     pub label_a: Option<u32>,
     #[serde(default)]
     pub label_b: Option<u32>,
+    /// The plane of a model above 2-D, its two latent axes (used when `plane` is `Axes`, kept
+    /// either way) and the point it passes through (`None`: the test mean for PCA, else 0).
+    #[serde(default)]
+    pub plane: Plane,
+    #[serde(default = "first_axes")]
+    pub axes: [u32; 2],
+    #[serde(default)]
+    pub anchor: Option<Vec<f32>>,
+}
+
+fn first_axes() -> [u32; 2] {
+    [0, 1]
 }
 
 fn one() -> u32 {
@@ -105,6 +129,9 @@ impl ShareState {
             label: 0,
             label_a: None,
             label_b: None,
+            plane: Plane::Pca,
+            axes: first_axes(),
+            anchor: None,
         }
     }
 }
@@ -166,6 +193,16 @@ pub fn encode(s: &ShareState) -> String {
         if let Some(y) = label {
             let _ = write!(out, "&{key}={y}");
         }
+    }
+    if s.plane == Plane::Axes {
+        out.push_str("&pl=axes");
+    }
+    if s.axes != first_axes() {
+        let _ = write!(out, "&ax={},{}", s.axes[0], s.axes[1]);
+    }
+    if let Some(f) = &s.anchor {
+        out.push_str("&f=");
+        list(&mut out, f);
     }
     out
 }
@@ -328,14 +365,63 @@ pub fn decode(fragment: &str, models: &[KnownModel]) -> (ShareState, Vec<String>
     state.label = class("y", "class").unwrap_or(0);
     state.label_a = class("ya", "class for A");
     state.label_b = class("yb", "class for B");
+    decode_plane(&get, &model, &mut state, &mut problems);
     let known = [
-        "m", "c", "z", "a", "b", "n", "i", "p", "x", "k", "y", "ya", "yb",
+        "m", "c", "z", "a", "b", "n", "i", "p", "x", "k", "y", "ya", "yb", "pl", "ax", "f",
     ];
     if pairs.iter().any(|(k, _)| !known.contains(k)) {
         problems
             .push("The link has parts this page does not understand; they were ignored.".into());
     }
     (state, problems)
+}
+
+/// The plane fields (`pl`, `ax`, `f`): only a model above 2-D without a categorical code has a
+/// choice of plane (a categorical model's map is its clusters' style plane).
+fn decode_plane<'a>(
+    get: &impl Fn(&str) -> Option<&'a str>,
+    model: &KnownModel,
+    state: &mut ShareState,
+    problems: &mut Vec<String>,
+) {
+    let (plane, axes, anchor) = (get("pl"), get("ax"), get("f"));
+    if plane.is_none() && axes.is_none() && anchor.is_none() {
+        return;
+    }
+    if model.latent_dim <= 2 || model.clusters > 0 {
+        problems.push(
+            "The link chooses a plane, but this model's map has no choice of plane; ignored."
+                .into(),
+        );
+        return;
+    }
+    match plane {
+        None | Some("pca") => {}
+        Some("axes") => state.plane = Plane::Axes,
+        Some(_) => problems.push("The link's plane is unknown; showing the PCA plane.".into()),
+    }
+    if let Some(text) = axes {
+        let dim = model.latent_dim as u32;
+        let pair: Option<Vec<u32>> = text
+            .split(',')
+            .map(|t| t.trim().parse::<u32>().ok())
+            .collect();
+        match pair.filter(|v| v.len() == 2 && v.iter().all(|&a| a < dim)) {
+            Some(v) => state.axes = [v[0], v[1]],
+            None => problems.push(format!(
+                "The link's plane axes are not two of the model's {dim} dimensions; using the first two."
+            )),
+        }
+    }
+    if let Some(text) = anchor {
+        match parse_floats(text, model.latent_dim, MAX_COORD) {
+            Some(v) => state.anchor = Some(v),
+            None => problems.push(format!(
+                "The link's fixed point is not {} finite numbers within ±{MAX_COORD}; it was dropped.",
+                model.latent_dim
+            )),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -77,6 +77,22 @@ fn round_trips_exactly() {
             label: (k as u32 % 7) * u32::from(m.conditional > 0),
             label_a: (m.conditional > 0 && k % 2 == 0).then_some(k as u32 % 10),
             label_b: (m.conditional > 0 && k % 5 != 0).then_some(k as u32 % 3),
+            // Only a model above 2-D without clusters (fmnist-16d) has a choice of plane.
+            plane: if m.name == "fmnist-16d" && k % 2 == 1 {
+                Plane::Axes
+            } else {
+                Plane::Pca
+            },
+            axes: if m.name == "fmnist-16d" {
+                [(k as u32 * 5) % 16, (k as u32 * 11 + 1) % 16]
+            } else {
+                [0, 1]
+            },
+            anchor: if m.name == "fmnist-16d" && k % 3 != 0 {
+                p()
+            } else {
+                None
+            },
         };
         let (back, problems) = decode(&format!("#{}", encode(&s)), &models());
         assert!(problems.is_empty(), "{problems:?}");
@@ -126,6 +142,23 @@ fn hostile_links_fall_back_with_messages_that_quote_nothing() {
         ),
         ("m=fmnist-2d&yb=1", "not conditional"),
         ("m=fmnist-2d&p=class", "not conditional"),
+        ("m=fmnist-16d&pl=<b>", "plane is unknown"),
+        (
+            "m=fmnist-16d&ax=3,16",
+            "not two of the model's 16 dimensions",
+        ),
+        ("m=fmnist-16d&ax=3", "not two of the model's 16 dimensions"),
+        (
+            "m=fmnist-16d&ax=-1,2",
+            "not two of the model's 16 dimensions",
+        ),
+        ("m=fmnist-16d&f=1,2", "fixed point is not 16"),
+        (
+            "m=fmnist-16d&f=NaN,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0",
+            "fixed point",
+        ),
+        ("m=fmnist-2d&pl=axes", "no choice of plane"),
+        ("m=fmnist-clusters&ax=1,2", "no choice of plane"),
     ];
     for (link, needle) in cases {
         let (state, problems) = decode(link, &m);
@@ -157,6 +190,9 @@ fn hostile_links_fall_back_with_messages_that_quote_nothing() {
             assert!((y as usize) < classes);
         }
         assert!(classes > 0 || !matches!(state.part, Part::Code | Part::Class));
+        let dim = m.iter().find(|k| k.name == state.model).unwrap().latent_dim;
+        assert!(state.axes.iter().all(|&a| (a as usize) < dim.max(2)));
+        assert!(state.anchor.as_ref().is_none_or(|f| f.len() == dim));
     }
     let (_, problems) = decode(&"a=1,".repeat(2000), &m);
     assert!(problems[0].contains("longer than"), "{problems:?}");

@@ -181,6 +181,7 @@ pub fn link_limits() -> Result<JsValue, JsError> {
     to_js(&serde_json::json!({
         "maxCoord": link::MAX_COORD,
         "maxCentre": link::MAX_CENTRE,
+        "maxMix": link::MAX_MIX,
         "steps": [link::STEPS.start(), link::STEPS.end()],
         "zoom": [link::ZOOM.start(), link::ZOOM.end()],
     }))

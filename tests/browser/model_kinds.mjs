@@ -131,7 +131,7 @@ export async function modelKindTests() {
     assert.ok(half > 4, `the view (half-width ${half}) takes in the mixture's islands`);
     await page.fill('#sample-n', '16');
     await page.click('#sample');
-    await page.waitForFunction(() => window.atlas.state.lastSamples?.length === 32);
+    await page.waitForFunction(() => window.atlas.samplesReady() && window.atlas.state.lastSamples?.length === 32);
     const z = await page.evaluate(() => window.atlas.state.lastSamples);
     const radii = Array.from({ length: 16 }, (_, k) => Math.hypot(z[2 * k], z[2 * k + 1]));
     const meanRadius = radii.reduce((a, b) => a + b, 0) / 16;
@@ -164,7 +164,7 @@ export async function modelKindTests() {
     const [inCluster, total] = status.match(/\d+/g).map(Number);
     assert.ok(inCluster > 0 && inCluster < total, status);
     await page.click('#sample');
-    await page.waitForFunction(() => window.atlas.state.lastSamples?.length > 0);
+    await page.waitForFunction(() => window.atlas.samplesReady() && window.atlas.state.lastSamples?.length > 0);
     const s = await page.evaluate(() => window.atlas.state.lastSamples);
     const k = clustered.clusters, d = clustered.latent_dim;
     for (let r = 0; r < s.length / d; r++) {
@@ -199,7 +199,7 @@ export async function modelKindTests() {
     assert.notDeepEqual(seventh, first, 'another class draws another grid');
     // Samples: the first one is the native decode of its code with class 7's one-hot.
     await page.click('#sample');
-    await page.waitForFunction(() => window.atlas.state.lastSamples?.length > 0);
+    await page.waitForFunction(() => window.atlas.samplesReady() && window.atlas.state.lastSamples?.length > 0);
     const z = await page.evaluate(() => window.atlas.state.lastSamples);
     const d = cvae.latent_dim;
     const code = [...z.slice(0, d), ...Array.from({ length: cvae.conditional }, (_, c) => (c === 7 ? 1 : 0))];

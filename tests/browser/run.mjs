@@ -183,7 +183,7 @@ await test('interpolation from map clicks animates the strip and draws the path'
   await page.click('#reset-view');
   await page.evaluate(() => window.scrollTo(0, 0));
   const box = await page.locator('#overlay').boundingBox();
-  await page.evaluate(() => { window.atlas._state.nextEnd = 'a'; });
+  await page.evaluate(() => { window.atlas.store.set({ nextEnd: 'a' }); });
   await page.mouse.click(box.x + box.width * 0.25, box.y + box.height * 0.3);
   await page.mouse.click(box.x + box.width * 0.8, box.y + box.height * 0.7);
   await page.fill('#steps', '8'); await page.press('#steps', 'Enter');
@@ -212,6 +212,28 @@ await test('a share link reopened in a new page reproduces identical pixels', as
   assert.ok(grid.every((v, i) => v === gridPixels[i]), 'grid differs');
   assert.deepEqual(other.problems, []);
   await other.page.close();
+});
+
+await test('one store: the link table has a row for every share-link field, and a link restores the state it came from', async () => {
+  const r = await main.page.evaluate(async () => {
+    // The page's own module instance (same URL as app.js imports).
+    const { LINK_FIELDS, toLink, fromLink } = await import('./js/store.js');
+    const { atlas } = window, wasm = atlas._wasm, s = atlas.store.state;
+    const known = [{ name: s.model, latent_dim: s.a.length, clusters: 0, conditional: 0 }];
+    const decoded = wasm.decodeLink(wasm.encodeLink(toLink(s)), known);
+    const back = { ...s, ...fromLink(decoded.state, { parts: ['all'] }) };
+    return {
+      fields: Object.keys(wasm.decodeLink('', known).state).sort(),
+      table: LINK_FIELDS.map((f) => f.field).sort(),
+      problems: decoded.problems,
+      differ: LINK_FIELDS.filter((f) => JSON.stringify(f.read(back)) !== JSON.stringify(f.read(s))).map((f) => f.field),
+      state: { a: s.a, steps: s.steps, mode: s.mode, view: s.view },
+    };
+  });
+  assert.deepEqual(r.table, r.fields, 'a share-link field without a row in store.js LINK_FIELDS (or a row for no field)');
+  assert.deepEqual(r.problems, []);
+  assert.ok(r.state.a && r.state.steps === 8 && r.state.mode === 'spherical', `not the interpolation set above: ${JSON.stringify(r.state)}`);
+  assert.deepEqual(r.differ, [], 'fields the link does not restore as they were');
 });
 
 await test('bad uploads give a message and the page keeps working', async () => {
@@ -313,6 +335,7 @@ await test('a 16-d model maps its PCA plane and a chosen pair of dimensions', as
   await page.selectOption('#model', 'fmnist-16d');
   await page.waitForFunction(() => window.atlas.state.model === 'fmnist-16d');
   await page.evaluate(() => window.atlas.idle());
+  assert.match(await page.textContent('#backend-status'), /^running on the CPU/, 'the status line after opening a model');
   assertRealGrid(await gridStats(page));
   await page.selectOption('#plane-mode', 'axes');
   await page.selectOption('#axis-i', '3');
@@ -321,6 +344,25 @@ await test('a 16-d model maps its PCA plane and a chosen pair of dimensions', as
   assertRealGrid(await gridStats(page));
   await shot(page, '09-16d');
   await assertParity16(page);
+  // The plane is part of the link: axes, and a fixed point set from A.
+  await page.evaluate(() => window.atlas.setEnds(Array.from({ length: 16 }, (_, k) => (k % 3) - 1), Array(16).fill(0.5)));
+  await page.click('#anchor-a');
+  await page.evaluate(() => window.atlas.idle());
+  await page.waitForTimeout(300); // the link is written 150 ms after the last change
+  const link = await page.inputValue('#share-url');
+  assert.match(link, /&pl=axes&ax=3,7&f=-1,0,1,-1,/);
+  const plane = () => window.atlas._map.plane;
+  const want = await page.evaluate(plane);
+  const grid = await tilePixels(page);
+  const other = await openPage(cpu, link);
+  await other.page.evaluate(() => window.atlas.idle());
+  assert.deepEqual(await other.page.evaluate(plane), want, 'the link did not restore the plane');
+  assert.equal(await other.page.inputValue('#plane-mode'), 'axes');
+  assert.deepEqual([await other.page.inputValue('#axis-i'), await other.page.inputValue('#axis-j')], ['3', '7']);
+  assert.match(await other.page.textContent('#anchor-status'), /fixed at \(-1\.00, 0\.00, 1\.00, -1\.00/);
+  assert.ok((await tilePixels(other.page)).every((v, i) => v === grid[i]), 'the linked grid differs');
+  assert.deepEqual(other.problems, []);
+  await other.page.close();
   await page.close();
 });
 

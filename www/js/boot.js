@@ -1,3 +1,4 @@
+// @ts-check
 // Starts the page. app.js and every module it imports load through this dynamic import, so a
 // missing or damaged script (or the engine failing in app.js) ends in a message on the page,
 // never in a "starting…" that stays forever. No imports here: this file must load on its own.

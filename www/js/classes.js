@@ -1,28 +1,46 @@
+// @ts-check
 // The "same style, every class" table of a conditional model: a few codes (your drawing's, A's,
 // random draws from the prior), each decoded under every class. The decoder inputs come from
 // Rust (everyClass); this file only lays the images out.
 
+import { ctx2d } from './dom.js';
+import { ticket } from './generation.js';
 import { paintGrey } from './map.js';
 
+/** @typedef {{ canvas: HTMLCanvasElement, head: HTMLElement, rows: HTMLElement, status: HTMLElement }} TableElements */
+
 export class EveryClassTable {
-  /** `els`: { canvas, head, rows, status }; `onPick(c)`: a class header was clicked. */
+  /**
+   * @param {import('./engine.js').Engine} engine
+   * @param {import('../types').Wasm} wasm
+   * @param {TableElements} els
+   * @param {(c: number) => unknown} onPick  a class header was clicked
+   */
   constructor(engine, wasm, els, onPick) {
-    Object.assign(this, { engine, wasm, els, onPick });
-    this.token = 0;
+    this.engine = engine;
+    this.wasm = wasm;
+    this.els = els;
+    this.onPick = onPick;
+    /** What the table shows, for the tests. @type {object|null} */
     this.last = null;
   }
 
-  /** Marks the column of the class the map draws. */
+  /** Marks the column of the class the map draws. @param {number} c */
   showPicked(c) {
-    for (const b of this.els.head.children) b.setAttribute('aria-pressed', String(Number(b.dataset.c) === c));
+    for (const b of this.els.head.querySelectorAll('button')) b.setAttribute('aria-pressed', String(Number(b.dataset.c) === c));
   }
 
   /**
    * Draw the table: `own` = [{ z, mark, title }] (your drawing, A) come first, random codes of the
-   * prior (shuffle number `seed`) fill up to `count` rows. Resolves when painted.
+   * prior (shuffle number `seed`) fill up to `count` rows; `picked`: the drawn class. Resolves
+   * when painted.
+   * @param {Array<{ z: Float32Array, mark: string, title: string }>} own
+   * @param {number} seed
+   * @param {number} picked
+   * @param {number} [count]
    */
-  async render(own, seed, count = 4) {
-    const token = ++this.token;
+  async render(own, seed, picked, count = 4) {
+    const { current } = ticket('every');
     const { session } = this.engine;
     const k = session.conditionClasses, dim = session.latentDim, side = session.side;
     const names = session.manifest().dataset.class_names.slice(0, k);
@@ -37,10 +55,10 @@ export class EveryClassTable {
     this.els.status.textContent = 'decoding…';
     this.els.canvas.dataset.ready = 'false';
     const bytes = await this.engine.decodeCodes(this.wasm.everyClass(flat, dim, k));
-    if (token !== this.token) return;
+    if (!current()) return;
     const c = this.els.canvas;
     c.width = k * side; c.height = rows.length * side;
-    const ctx = c.getContext('2d');
+    const ctx = ctx2d(c);
     rows.forEach((_, r) => {
       for (let col = 0; col < k; col++) paintGrey(ctx, bytes, side, (r * k + col) * side * side, col * side, r * side);
     });
@@ -50,7 +68,7 @@ export class EveryClassTable {
       b.addEventListener('click', () => this.onPick(col));
       return b;
     }));
-    this.showPicked(this.engine.label);
+    this.showPicked(picked);
     this.els.rows.replaceChildren(...rows.map((r) => {
       const s = document.createElement('span'); s.textContent = r.mark; s.title = r.title; return s;
     }));

@@ -1,26 +1,33 @@
+// @ts-check
 // The compute side of the page: the model index, model files, one wasm Session on WebGPU or the
 // CPU, and the fallback from WebGPU to the CPU when the GPU fails to start or breaks later.
 
+import { ticket } from './generation.js';
 import { LIMITS, withTimeout } from './limits.js';
 import { WorkerPool } from './workers.js';
+
+/** @typedef {import('../types').Wasm} Wasm */
+/** @typedef {import('../types').Session} Session */
+/** @typedef {import('../types').ModelEntry} ModelEntry */
 
 /** The engine's URLs: trunk's preload links name the hashed glue module and wasm binary (the
  * page starts the engine itself, so no inline script is needed and a strict CSP holds). */
 export function wasmUrls() {
-  const glue = document.querySelector('link[rel=modulepreload][href$=".js"]');
-  const bin = document.querySelector('link[rel=preload][href$=".wasm"]');
+  const glue = /** @type {HTMLLinkElement|null} */ (document.querySelector('link[rel=modulepreload][href$=".js"]'));
+  const bin = /** @type {HTMLLinkElement|null} */ (document.querySelector('link[rel=preload][href$=".wasm"]'));
   return glue && bin ? { glue: glue.href, bin: bin.href } : null;
 }
 
 /** Loads and initialises the wasm-bindgen module; rejects with a message a person can act on
- * when a file is missing, damaged or too slow. */
+ * when a file is missing, damaged or too slow.
+ * @returns {Promise<Wasm>} */
 export async function loadWasm() {
   const urls = wasmUrls();
   if (!urls) throw new Error('The page is missing its engine (no wasm preload links in index.html); rebuild it with trunk build.');
   const start = (async () => {
-    const bindings = await import(urls.glue);
+    const bindings = /** @type {Wasm} */ (await import(urls.glue));
     const exports = await bindings.default({ module_or_path: urls.bin });
-    return { ...bindings, wasmMemory: () => exports.memory };
+    return /** @type {Wasm} */ ({ ...bindings, wasmMemory: () => exports.memory });
   })();
   try {
     return await withTimeout(start, LIMITS.wasm, 'Loading the engine');
@@ -34,12 +41,13 @@ export async function loadWasm() {
  * page as a worker-type link, under fixed names at the site's root. */
 const WEBGPU_MODULE = { glue: '../latent-atlas-webgpu.js', bin: '../latent-atlas-webgpu_bg.wasm' };
 
+/** @type {Promise<Wasm>|null} */
 let webgpuModule = null;
 
 /** Loads the WebGPU module once (a failed load is retried on the next call). */
 export function loadWebgpuModule() {
   webgpuModule ??= withTimeout((async () => {
-    const bindings = await import(new URL(WEBGPU_MODULE.glue, import.meta.url).href);
+    const bindings = /** @type {Wasm} */ (await import(new URL(WEBGPU_MODULE.glue, import.meta.url).href));
     await bindings.default({ module_or_path: new URL(WEBGPU_MODULE.bin, import.meta.url).href });
     return bindings;
   })(), LIMITS.wasm, 'Loading the WebGPU module').catch((e) => {
@@ -49,7 +57,8 @@ export function loadWebgpuModule() {
   return webgpuModule;
 }
 
-/** Lets the browser paint and handle input between chunks of heavy work. */
+/** Lets the browser paint and handle input between chunks of heavy work.
+ * @returns {Promise<void>} */
 export function yieldToBrowser() {
   return new Promise((resolve) => {
     const ch = new MessageChannel();
@@ -58,22 +67,43 @@ export function yieldToBrowser() {
   });
 }
 
+/** @param {unknown} e */
 function errorText(e) {
-  return (e && e.message) ? e.message : String(e);
+  return e instanceof Error ? e.message : String(e);
 }
 
 export class Engine {
+  /**
+   * @param {Wasm|null} wasm  the CPU module (set once loaded)
+   * @param {(text: string) => void} onNotice  says something to the person using the page
+   */
   constructor(wasm, onNotice) {
     this.wasm = wasm;
     this.onNotice = onNotice;
+    /** @type {ModelEntry[]} */
     this.models = [];
+    /** @type {import('../types').JudgeEntry[]} */
+    this.judges = [];
+    /** @type {Map<string, Uint8Array>} */
     this.bytes = new Map();
+    /** @type {Session|null} */
     this.session = null;
+    /** @type {ModelEntry|null} */
     this.entry = null;
-    this.webgpuBroken = null; // why WebGPU is unusable in this page, once known
-    this.broken = new Set(); // models whose file failed to open: never the default
+    /** @type {string|null} why WebGPU is unusable in this page, once known */
+    this.webgpuBroken = null;
+    /** @type {Set<string>} models whose file failed to open: never the default */
+    this.broken = new Set();
+    /** @type {Set<(engine: Engine) => void>} */
     this.listeners = new Set();
-    this.label = 0; // a conditional model's class: what codes are decoded and encoded as
+    /** A conditional model's class: what codes are decoded and encoded as (the store's label). */
+    this.label = 0;
+    /** @type {WorkerPool|null} */
+    this.pool = null;
+    /** @type {string|null} the model file the workers hold */
+    this.poolModel = null;
+    /** @type {Map<string, Promise<{ n: number, side: number, pixels: Uint8Array }|null>>|null} */
+    this.imageFiles = null;
   }
 
   /** Starts the CPU decode workers; without them the CPU path decodes on the main thread, in
@@ -94,7 +124,9 @@ export class Engine {
     }
   }
 
-  /** Grid batches: on the CPU, spread over the workers (when they hold the current model). */
+  /** Grid batches: on the CPU, spread over the workers (when they hold the current model).
+   * @param {Float32Array} z
+   * @returns {Promise<Uint8Array>} */
   async decodeMany(z) {
     if (this.pool?.broken) this.dropPool();
     if (this.pool && this.session.backend === 'cpu') {
@@ -141,7 +173,8 @@ export class Engine {
     return this.models;
   }
 
-  /** The model a first visit opens: the smallest 2-D model, so the first grid comes quickly. */
+  /** The model a first visit opens: the smallest 2-D model, so the first grid comes quickly.
+   * @returns {ModelEntry} */
   defaultModel() {
     // The smallest 2-D VAE: the study's own kind of model, and the least to download.
     const usable = this.models.filter((m) => !this.broken.has(m.name));
@@ -151,6 +184,7 @@ export class Engine {
     return pool.slice().sort((a, b) => (a.bytes ?? Infinity) - (b.bytes ?? Infinity))[0];
   }
 
+  /** @param {ModelEntry} entry */
   async modelBytes(entry) {
     if (!this.bytes.has(entry.file)) {
       const bytes = await withTimeout((async () => {
@@ -167,7 +201,9 @@ export class Engine {
 
   /** The backend to start on. `asked` ('webgpu' | 'cpu' | null) is an explicit choice (URL or
    * the user's last click); without one, a software-only WebGPU adapter (SwiftShader) loses to
-   * the CPU path, which is some forty times faster on the same processor. */
+   * the CPU path, which is some forty times faster on the same processor.
+   * @param {'cpu'|'webgpu'|null} asked
+   * @returns {Promise<'cpu'|'webgpu'>} */
   async chooseBackend(asked) {
     if (asked === 'cpu') return 'cpu';
     if (!navigator.gpu) {
@@ -186,18 +222,22 @@ export class Engine {
       this.onNotice(`WebGPU is not available (${this.webgpuBroken}); using the CPU. The WebGPU button tries again.`);
       return 'cpu';
     }
-    if (asked !== 'webgpu' && adapter.info && adapter.info.isFallbackAdapter) {
+    if (asked !== 'webgpu' && /** @type {any} */ (adapter.info)?.isFallbackAdapter) {
       this.onNotice('The only WebGPU adapter here is a software renderer, slower than the CPU path; using the CPU. The WebGPU button switches anyway.');
       return 'cpu';
     }
     return 'webgpu';
   }
 
-  /** Open `entry` on `backend` ('webgpu' | 'cpu'); WebGPU failures fall back to the CPU. */
+  /** Open `entry` on `backend` ('webgpu' | 'cpu'); WebGPU failures fall back to the CPU.
+   * Resolves to the session, or null when a newer open overtook this one.
+   * @param {ModelEntry} entry
+   * @param {string} backend
+   * @returns {Promise<Session|null>} */
   async open(entry, backend) {
     // A newer open overtakes this one (a model picked while WebGPU was still starting): the
     // result of the older one is dropped, so the page shows what was asked for last.
-    const ticket = this.opens = (this.opens ?? 0) + 1;
+    const { current } = ticket('open');
     const bytes = await this.modelBytes(entry);
     let session = null;
     if (backend === 'webgpu') {
@@ -231,7 +271,7 @@ export class Engine {
         throw e;
       }
     }
-    if (ticket !== this.opens) {
+    if (!current()) {
       session.free();
       return null;
     }
@@ -245,23 +285,28 @@ export class Engine {
 
   get backend() { return this.session ? this.session.backend : null; }
 
+  /** @param {(engine: Engine) => void} fn */
   onChange(fn) { this.listeners.add(fn); }
   emit() { for (const fn of this.listeners) fn(this); }
 
-  /** A conditional model's class: codes are decoded with it, images encoded with it. */
+  /** A conditional model's class: codes are decoded with it, images encoded with it.
+   * @param {number} c */
   setLabel(c) {
     const k = this.session ? this.session.conditionClasses : 0;
     this.label = Number.isInteger(c) && c >= 0 && c < k ? c : 0;
   }
 
-  /** A conditional model's label vector for class `c`. */
+  /** A conditional model's label vector for class `c`. @param {number} c */
   oneHot(c) {
     return Float32Array.from({ length: this.session.conditionClasses }, (_, j) => (j === c ? 1 : 0));
   }
 
   /** What the decoder reads for latent rows `z`: a conditional model's label appended (in Rust,
    * `withLabels`); other models' rows as they are. `labels` (optional): one label vector per row,
-   * else the current class for all. */
+   * else the current class for all.
+   * @param {Float32Array} z
+   * @param {Float32Array} [labels]
+   * @returns {Float32Array} */
   codes(z, labels) {
     const s = this.session;
     const k = s.conditionClasses;
@@ -270,14 +315,22 @@ export class Engine {
     return this.wasm.withLabels(z, s.latentDim, own, k);
   }
 
-  /** Decode latent rows (flat Float32Array) to side*side grey bytes each; `labels` as in codes. */
+  /** Decode latent rows (flat Float32Array) to side*side grey bytes each; `labels` as in codes.
+   * @param {Float32Array} z
+   * @param {Float32Array} [labels]
+   * @returns {Promise<Uint8Array>} */
   decode(z, labels) { return this.withFallback((s) => s.decode(this.codes(z, labels))); }
 
-  /** Decode rows that already carry their labels (rows of `codeDim`, e.g. from everyClass). */
+  /** Decode rows that already carry their labels (rows of `codeDim`, e.g. from everyClass).
+   * @param {Float32Array} codes
+   * @returns {Promise<Uint8Array>} */
   decodeCodes(codes) { return this.withFallback((s) => s.decode(codes)); }
 
   /** Encode side*side images (flat, in [0, 1]) to their latent means (a conditional model's
-   * with class `label`, else the current class). */
+   * with class `label`, else the current class).
+   * @param {Float32Array} x
+   * @param {number} [label]
+   * @returns {Promise<Float32Array>} */
   encode(x, label = this.label) {
     return this.withFallback((s) => {
       const n = x.length / (s.side * s.side);
@@ -286,7 +339,10 @@ export class Engine {
   }
 
   /** Runs `op` on the session; a WebGPU failure (device lost, out of memory) switches to the CPU
-   * and retries once there. */
+   * and retries once there.
+   * @template T
+   * @param {(s: Session) => Promise<T>} op
+   * @returns {Promise<T>} */
   async withFallback(op) {
     const s = this.session;
     try {
@@ -300,6 +356,7 @@ export class Engine {
     }
   }
 
+  /** @param {unknown} e */
   async gpuFailed(e) {
     if (this.session && this.session.backend === 'webgpu') {
       this.webgpuBroken = errorText(e).split('\n')[0];
@@ -310,7 +367,10 @@ export class Engine {
 
   /** Test image `index` of `dataset` as { side, pixels } (side*side grey bytes), or null when
    * it cannot be had. Test images come in files of a few hundred (Rust names the file); each is
-   * downloaded once, when one of its images is first shown. */
+   * downloaded once, when one of its images is first shown.
+   * @param {string} dataset
+   * @param {number} index
+   * @returns {Promise<{ side: number, pixels: Uint8Array }|null>} */
   async testImage(dataset, index) {
     const { file, position } = this.wasm.testImageFile(dataset, index);
     if (!/^[\w.-]+\/\d+\.idx\.gz$/.test(file)) return null;

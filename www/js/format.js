@@ -1,3 +1,4 @@
+// @ts-check
 // Short text for latent vectors (end labels, the encoded drawing, the fixed point).
 
 /** `(0.12, -1.50, 0.33, 2.00, …)`: the first four coordinates. */

@@ -1,58 +1,73 @@
+// @ts-check
 // window.atlas: hooks for the browser tests and the benchmark. They drive the same code paths as
-// the UI; `app` gives the page's parts by getters (they exist only once the page has started).
+// the UI (mostly by asking the store for changes); `app.page` holds the page's parts once the
+// page has started.
 
+import { $ } from './dom.js';
 import { LIMITS } from './limits.js';
+import { lastSamples } from './samples.js';
 
-const $ = (id) => document.getElementById(id);
-
+/**
+ * @param {{ store: import('./store.js').Store, metrics: object, page: import('../types').Page|null,
+ *   switchBackend: (b: 'cpu'|'webgpu') => Promise<void> }} app
+ */
 export function installHooks(app) {
-  const { state, metrics } = app;
+  const { store, metrics } = app;
   window.atlas = {
     metrics,
+    store,
     get state() {
-      const { engine, map } = app;
-      return { model: engine?.entry?.name, backend: engine?.backend, view: map && { ...map.view }, a: state.a, b: state.b, steps: state.steps, mode: state.mode, part: state.part, mixSeed: state.mixSeed, path: map?.path, webgpuBroken: engine?.webgpuBroken, cluster: state.cluster, label: engine?.label, classA: state.classA, classB: state.classB, lastSamples: state.lastSamples && Array.from(state.lastSamples) };
+      const p = app.page, s = store.state;
+      return {
+        model: p?.engine?.entry?.name, backend: p?.engine?.backend, view: p && { ...p.map.view },
+        a: s.a, b: s.b, steps: s.steps, mode: s.mode, part: s.part, mixSeed: s.mixSeed,
+        path: p?.map.path, webgpuBroken: p?.engine?.webgpuBroken, cluster: s.cluster, label: s.label,
+        classA: s.classA, classB: s.classB, lastSamples: lastSamples && Array.from(lastSamples),
+      };
     },
+    /** @param {number[][]} points @param {boolean} [pooled] */
     decode: async (points, pooled = false) => {
-      const { engine } = app;
+      const { engine } = app.page;
       const side = engine.session.side, z = new Float32Array(points.flat());
       const bytes = await (pooled ? engine.decodeMany(z) : engine.decode(z));
       return points.map((_, k) => Array.from(bytes.subarray(k * side * side, (k + 1) * side * side)));
     },
-    idle: () => app.map.idle(),
+    idle: () => app.page.map.idle(),
     limits: LIMITS,
-    linkLimits: () => app.wasm.linkLimits(),
+    linkLimits: () => app.page.wasm.linkLimits(),
     /** The wasm instance's memory (it only grows; the soak test watches it). */
-    wasmMemoryBytes: () => app.wasm.wasmMemory().buffer.byteLength,
-    setBackend: (b) => app.switchBackend(b),
-    setView: (cx, cy, half) => app.map.setView(cx, cy, half),
-    clearTiles: () => app.map.clearTiles(),
+    wasmMemoryBytes: () => app.page.wasm.wasmMemory().buffer.byteLength,
+    setBackend: app.switchBackend,
+    /** @param {number} cx @param {number} cy @param {number} half */
+    setView: (cx, cy, half) => app.page.map.setView(cx, cy, half),
+    clearTiles: () => app.page.map.clearTiles(),
     lastEncoding: null,
-    testMeans: () => app.engine.session.testMeans(),
-    testLabels: () => Array.from(app.engine.session.testLabels()),
-    /** Test image `i` of the current model's dataset, as the hover card loads it. */
-    testImage: (i) => app.engine.testImage(app.engine.session.manifest().dataset.name, i),
-    get _map() { return app.map; },
-    get _pad() { return app.pad; },
-    get _state() { return state; },
+    testMeans: () => app.page.engine.session.testMeans(),
+    testLabels: () => Array.from(app.page.engine.session.testLabels()),
+    /** Test image `i` of the current model's dataset, as the hover card loads it. @param {number} i */
+    testImage: (i) => app.page.engine.testImage(app.page.engine.session.manifest().dataset.name, i),
+    get _map() { return app.page.map; },
+    get _pad() { return app.page.pad; },
+    get _wasm() { return app.page.wasm; },
     stripReady: () => $('strip').dataset.ready === 'true',
-    mix: () => ($('mix').dataset.ready === 'true' ? app.mixGrid.last : null),
-    everyClass: () => ($('every').dataset.ready === 'true' && !$('every-card').hidden ? app.classes.table.last : null),
-    pickClass: (c) => app.classes.pick(c),
-    /** Sets both ends (a conditional model's ends as classes `ya`, `yb`, else the drawn class). */
-    setEnds: async (a, b, ya, yb) => {
-      state.a = a; state.b = b;
-      app.classes.endSet('a'); app.classes.endSet('b');
-      if (ya != null) state.classA = ya;
-      if (yb != null) state.classB = yb;
-      await app.updateInterpolation();
-      await app.classes.renderTable();
+    /** The samples on screen are those of `state.lastSamples` (none is being drawn). */
+    samplesReady: () => $('samples').dataset.ready === 'true',
+    mix: () => ($('mix').dataset.ready === 'true' ? app.page.mixGrid.last : null),
+    everyClass: () => ($('every').dataset.ready === 'true' && !$('every-card').hidden ? app.page.classes.table.last : null),
+    /** @param {number} c */
+    pickClass: (c) => store.set({ label: c }),
+    /** Sets both ends (a conditional model's ends as classes `ya`, `yb`, else the drawn class).
+     * @param {number[]} a @param {number[]} b @param {number} [ya] @param {number} [yb] */
+    setEnds: (a, b, ya, yb) => {
+      const drawn = app.page.classes.count ? store.state.label : null;
+      return store.set({ a, b, classA: ya ?? drawn, classB: yb ?? drawn });
     },
-    workers: () => app.engine.workers,
+    workers: () => app.page.engine.workers,
     /** Times `reps` decodes of n prior samples: on the page's session, or (`pooled`) the way the
-     * grid decodes them (spread over the CPU workers when there are any). */
+     * grid decodes them (spread over the CPU workers when there are any).
+     * @param {number} n @param {number} reps @param {boolean} [pooled] */
     benchDecode: async (n, reps, pooled = false) => {
-      const { engine } = app;
+      const { engine } = app.page;
       const times = [];
       const z = engine.session.samplePrior(n, 7);
       const run = () => (pooled ? engine.decodeMany(z) : engine.decode(z));

@@ -1,3 +1,4 @@
+// @ts-check
 // Small image utilities of the page: PNG downloads of canvases.
 
 /** Downloads `layers` (canvases of one size, drawn in order) as a PNG, scaled by `scale` with

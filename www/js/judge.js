@@ -1,3 +1,4 @@
+// @ts-check
 // The judge on the page: the small classifier the project trains to evaluate its models
 // (`latent-atlas judge`), here guessing what an upload shows so a conditional model can encode
 // it without being told. Its file is fetched the first time a guess is asked for.

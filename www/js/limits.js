@@ -1,3 +1,4 @@
+// @ts-check
 // How long each step of the page may take before it gives up on it and says so, and the
 // helper that enforces it (shared by the engine and its decode workers).
 

@@ -1,3 +1,4 @@
+// @ts-check
 // The latent map: a live grid of decoded images on one canvas, an overlay canvas above it
 // (scatter, axes, path, markers: drawn by overlay.js from the map's state); pan, zoom, hover
 // and clicks.
@@ -5,9 +6,30 @@
 // Grid cells sit on a lattice of the plane (centres at integer multiples of the cell size), so
 // a pan reuses every decoded tile still in view and only new cells are decoded. Missing tiles
 // decode nearest-to-centre first, in chunks, yielding to the browser between chunks.
+//
+// The page's state (view, layers, marks) lives in the store; the map is told it through its
+// methods and reports pans and zooms through `onView`.
 
+import { ctx2d } from './dom.js';
 import { yieldToBrowser } from './engine.js';
+import { ticket } from './generation.js';
+import { bindInput } from './map-input.js';
 import { classColour, drawOverlay, labelOrder } from './overlay.js';
+
+/** @typedef {import('../types').Plane & { axisNames?: [string, string] }} MapPlane */
+/** @typedef {import('./engine.js').Engine} Engine */
+/** @typedef {{ z: number[], label: string, color: string }} Mark */
+/** @typedef {{ index: number, label: number, z: number[] }} TestPoint */
+/**
+ * @typedef {object} MapHandlers
+ * @property {(xy: number[], point: TestPoint|null, shift: boolean) => void} [onClick]
+ * @property {(key: 'a'|'b', xy: number[]) => void} [onKeyEnd]
+ * @property {(point: TestPoint|null, x?: number, y?: number) => void} [onHover]
+ * @property {(view: import('./store.js').View) => void} [onView]
+ * @property {(e: unknown) => void} [onError]
+ * @property {import('../types').LinkLimits} limits  what a share link holds (pan and zoom stay inside)
+ * @property {string} [job]  the generation job of this map's tiles (two maps need two names)
+ */
 
 export { classColour };
 const DEFAULT_HALF = 3;
@@ -18,14 +40,24 @@ const MAX_VISIBLE = 4096;
 const MAX_TILES = 6000;
 const HOVER_PX = 7;
 
-/** Greyscale bytes (ink bright) -> a canvas of side x side. */
+/** Greyscale bytes (ink bright) -> a canvas of side x side.
+ * @param {ArrayLike<number>} bytes
+ * @param {number} side
+ * @param {number} [offset] */
 export function greyCanvas(bytes, side, offset = 0) {
   const c = document.createElement('canvas');
   c.width = c.height = side;
-  paintGrey(c.getContext('2d'), bytes, side, offset, 0, 0);
+  paintGrey(ctx2d(c), bytes, side, offset, 0, 0);
   return c;
 }
 
+/** Paints one side x side grey image (from `bytes` at `offset`) at (x, y).
+ * @param {CanvasRenderingContext2D} ctx
+ * @param {ArrayLike<number>} bytes
+ * @param {number} side
+ * @param {number} offset
+ * @param {number} x
+ * @param {number} y */
 export function paintGrey(ctx, bytes, side, offset, x, y) {
   const img = ctx.createImageData(side, side);
   for (let i = 0; i < side * side; i++) {
@@ -38,36 +70,64 @@ export function paintGrey(ctx, bytes, side, offset, x, y) {
 
 
 export class LatentMap {
+  /**
+   * @param {Engine} engine
+   * @param {HTMLCanvasElement} tilesCanvas
+   * @param {HTMLCanvasElement} overlayCanvas
+   * @param {MapHandlers} handlers
+   */
   constructor(engine, tilesCanvas, overlayCanvas, handlers) {
     this.engine = engine;
     this.tiles = tilesCanvas;
     this.overlay = overlayCanvas;
-    // { onClick(planeXY, point|null), onHover(point|null, px, py), onView(), onError(e),
-    //   limits: what a share link holds (wasm linkLimits: maxCentre, zoom range) }
     this.h = handlers;
+    this.job = handlers.job ?? 'tiles';
+    /** @type {Map<string, HTMLCanvasElement>} */
     this.cache = new Map();
-    this.epoch = 0;
+    /** Tiles decoded under an older ticket (another model or plane) are dropped. */
+    this.generation = ticket(this.job);
     this.density = 20;
     this.showScatter = true;
     this.showGrid = true;
+    /** @type {Set<number>} */
     this.hidden = new Set();
-    this.points = null; // { means, labels, order (by label), dim, xy, shown }
+    /** @type {{ means: Float32Array, labels: ArrayLike<number>, order: Uint32Array, dim: number, xy: Float32Array, shown: ArrayLike<number>|null }|null} */
+    this.points = null;
+    /** @type {number[][]} */
     this.path = [];
+    /** @type {number|null} the interpolation frame being painted */
+    this.cursorFrame = null;
+    /** @type {Mark[]} */
     this.marks = [];
+    /** @type {[string, string]|null} */
+    this.axisNames = null;
+    /** @type {MapPlane|null} */
+    this.plane = null;
+    this.dim = 0;
+    this.side = 0;
+    /** @type {{ canvas: HTMLCanvasElement, view?: { cx: number, cy: number, half: number }, generation?: number, aspectX?: number, aspectY?: number }|null} */
+    this.backdrop = null;
+    /** @type {ImageData|null} */
+    this.scatterImage = null;
     this.view = { cx: 0, cy: 0, half: DEFAULT_HALF };
     this.pending = false;
+    /** @type {Array<(stats: { lastRedrawMs: number, decoded: number }) => void>} */
     this.idleWaiters = [];
     this.stats = { lastRedrawMs: 0, decoded: 0 };
-    this.bindInput();
+    bindInput(this);
     new ResizeObserver(() => this.resize()).observe(this.overlay.parentElement);
     this.resize();
   }
 
   // ---- model and plane ----------------------------------------------------------------
 
-  /** plane: { origin, u, v } latent vectors; point(x, y) = origin + x u + y v. */
+  /** plane: { origin, u, v } latent vectors; point(x, y) = origin + x u + y v.
+   * @param {import('../types').Session} session
+   * @param {MapPlane} plane
+   * @param {number} side */
   setModel(session, plane, side) {
     this.plane = plane;
+    this.axisNames = plane.axisNames ?? null;
     this.dim = plane.origin.length;
     this.side = side;
     const means = session.testMeans();
@@ -76,29 +136,62 @@ export class LatentMap {
     this.clearTiles();
   }
 
-  /** Shows only the test points where `shown[i]` is non-zero (null: all of them). */
+  /** Shows only the test points where `shown[i]` is non-zero (null: all of them).
+   * @param {ArrayLike<number>|null} shown */
   showOnly(shown) {
     if (this.points) this.points.shown = shown;
     this.drawOverlay();
   }
 
+  /** @param {MapPlane} plane */
   setPlane(plane) {
     this.plane = plane;
+    this.axisNames = plane.axisNames ?? null;
     if (this.points) this.points.xy = this.projectAll(this.points.means);
     this.clearTiles();
   }
 
   clearTiles() {
     this.cache.clear();
-    this.epoch++;
+    this.generation = ticket(this.job);
     this.render();
   }
 
+  /** What the map shows: grid density, the scatter and grid layers, hidden classes.
+   * @param {{ density: number, showScatter: boolean, showGrid: boolean, hidden: number[] }} layers */
+  setLayers({ density, showScatter, showGrid, hidden }) {
+    const regrid = density !== this.density || showGrid !== this.showGrid;
+    Object.assign(this, { density, showScatter, showGrid, hidden: new Set(hidden) });
+    if (regrid) this.render(); else this.drawOverlay();
+  }
+
+  /** Markers (interpolation ends, the encoded drawing) over the map.
+   * @param {Mark[]} marks */
+  setMarks(marks) { this.marks = marks; this.drawOverlay(); }
+
+  /** The interpolation path (codes), and which of its frames is being painted (null: none).
+   * @param {number[][]} path
+   * @param {number|null} [cursor] */
+  setPath(path, cursor = null) { this.path = path; this.cursorFrame = cursor; this.drawOverlay(); }
+
+  /** The view as the store keeps it. @returns {import('./store.js').View} */
+  viewState() { return { cx: this.view.cx, cy: this.view.cy, zoom: this.zoom }; }
+
+  /** Shows `v` unless the map shows it already (the store echoes the map's own changes).
+   * @param {import('./store.js').View} v */
+  showView(v) {
+    const now = this.viewState();
+    if (now.cx === Math.fround(v.cx) && now.cy === Math.fround(v.cy) && now.zoom === Math.fround(v.zoom)) return;
+    this.setView(v.cx, v.cy, DEFAULT_HALF / v.zoom);
+  }
+
+  /** @param {number} x @param {number} y @returns {number[]} */
   point(x, y) {
     const { origin, u, v } = this.plane;
     return origin.map((o, k) => o + x * u[k] + y * v[k]);
   }
 
+  /** @param {ArrayLike<number>} z @returns {[number, number]} */
   project(z) {
     const { origin, u, v } = this.plane;
     let x = 0, y = 0;
@@ -106,6 +199,7 @@ export class LatentMap {
     return [x, y];
   }
 
+  /** @param {Float32Array} means */
   projectAll(means) {
     const n = means.length / this.dim, xy = new Float32Array(2 * n);
     for (let i = 0; i < n; i++) {
@@ -126,35 +220,40 @@ export class LatentMap {
   }
 
   /** Zoom and pan stay within what a share link holds, so every view can be shared. */
+  /** @param {number} half */
   clampHalf(half) {
     const [lo, hi] = this.h.limits.zoom;
     return Math.min(DEFAULT_HALF / lo, Math.max(DEFAULT_HALF / hi, half));
   }
 
+  /** @param {number} v */
   clampCentre(v) {
     const m = this.h.limits.maxCentre;
     return Number.isFinite(v) ? Math.max(-m, Math.min(m, v)) : 0;
   }
 
+  /** @param {number} cx @param {number} cy @param {number} half */
   setView(cx, cy, half) {
     // Kept at f32 precision (zoom as the stored quantity), so that a share link, which holds
     // f32 numbers, restores exactly the same view and hence the same tiles.
     const zoom = Math.fround(DEFAULT_HALF / this.clampHalf(half));
     this.view = { cx: Math.fround(this.clampCentre(cx)), cy: Math.fround(this.clampCentre(cy)), half: DEFAULT_HALF / zoom };
     this.render();
-    this.h.onView?.();
+    this.h.onView?.(this.viewState());
   }
 
   get zoom() { return DEFAULT_HALF / this.view.half; }
-  setZoom(zoom) { this.setView(this.view.cx, this.view.cy, DEFAULT_HALF / zoom); }
-  reset() { this.setView(0, 0, DEFAULT_HALF); }
+  /** Centres the map on the prior's square (`extent`: its half width). @param {number} extent */
+  fit(extent) { this.setView(0, 0, extent); }
 
+  /** @param {number} x @param {number} y @returns {[number, number]} */
   toScreen(x, y) {
     const { cx, cy, half } = this.view, W = this.tiles.width, H = this.tiles.height;
     const s = Math.min(W, H) / (2 * half);
     return [W / 2 + (x - cx) * s, H / 2 - (y - cy) * s];
   }
 
+  /** @param {number} px @param {number} py @returns {[number, number]} */
   toPlane(px, py) {
     const { cx, cy, half } = this.view, W = this.tiles.width, H = this.tiles.height;
     const s = Math.min(W, H) / (2 * half);
@@ -183,7 +282,7 @@ export class LatentMap {
         cells.push({ i, j, d: (i * step - cx) ** 2 + (j * step - cy) ** 2 });
       }
     }
-    return { step, key: `${this.epoch}:${step.toPrecision(9)}`, cells };
+    return { step, key: `${this.generation.id}:${step.toPrecision(9)}`, cells };
   }
 
   render() {
@@ -194,14 +293,14 @@ export class LatentMap {
   }
 
   drawTiles() {
-    const ctx = this.tiles.getContext('2d');
+    const ctx = ctx2d(this.tiles);
     ctx.imageSmoothingEnabled = false;
     ctx.fillStyle = '#000';
     ctx.fillRect(0, 0, this.tiles.width, this.tiles.height);
     if (!this.showGrid) return;
     // Until new tiles arrive (after a zoom), the last complete grid stands in, moved and scaled.
     const b = this.backdrop;
-    if (b && b.epoch === this.epoch && b.canvas.width === this.tiles.width && b.canvas.height === this.tiles.height) {
+    if (b && b.generation === this.generation.id && b.canvas.width === this.tiles.width && b.canvas.height === this.tiles.height) {
       const [bx0, by0] = this.toScreen(b.view.cx - b.view.half * b.aspectX, b.view.cy + b.view.half * b.aspectY);
       const k = b.view.half / this.view.half;
       ctx.drawImage(b.canvas, bx0, by0, b.canvas.width * k, b.canvas.height * k);
@@ -223,8 +322,8 @@ export class LatentMap {
     this.backdrop ??= { canvas: document.createElement('canvas') };
     const b = this.backdrop;
     b.canvas.width = W; b.canvas.height = H;
-    b.canvas.getContext('2d').drawImage(this.tiles, 0, 0);
-    Object.assign(b, { epoch: this.epoch, view: { ...this.view }, aspectX: W / m, aspectY: H / m });
+    ctx2d(b.canvas).drawImage(this.tiles, 0, 0);
+    Object.assign(b, { generation: this.generation.id, view: { ...this.view }, aspectX: W / m, aspectY: H / m });
   }
 
   missing() {
@@ -235,15 +334,15 @@ export class LatentMap {
   schedule() {
     if (this.pending) return;
     this.pending = true;
-    const epoch = this.epoch;
+    const { current } = this.generation;
     this.pump()
-      .catch((e) => { if (epoch === this.epoch) this.h.onError?.(e); })
+      .catch((e) => { if (current()) this.h.onError?.(e); })
       .finally(() => {
         this.pending = false;
         // Waiters never hang on a failed pass; a pass overtaken by a new model or plane retries.
         const waiters = this.idleWaiters.splice(0);
         waiters.forEach((w) => w(this.stats));
-        if (epoch !== this.epoch && this.showGrid) this.schedule();
+        if (!current() && this.showGrid) this.schedule();
       });
   }
 
@@ -260,9 +359,9 @@ export class LatentMap {
       const chunk = cells.slice(0, this.engine.backend === 'webgpu' ? 256 : (this.engine.workers ? 96 * this.engine.workers : 48));
       const z = new Float32Array(chunk.length * this.dim);
       chunk.forEach((c, k) => z.set(this.point(c.i * step, c.j * step), k * this.dim));
-      const epoch = this.epoch;
+      const { current } = this.generation;
       const bytes = await this.engine.decodeMany(z);
-      if (epoch === this.epoch) {
+      if (current()) {
         const px = this.side * this.side;
         chunk.forEach((c, k) => this.cache.set(`${key}:${c.i}:${c.j}`, greyCanvas(bytes, this.side, k * px)));
         this.stats.decoded += chunk.length;
@@ -283,7 +382,8 @@ export class LatentMap {
     for (const key of this.cache.keys()) { if (k++ >= drop) break; this.cache.delete(key); }
   }
 
-  /** Resolves when every visible tile is decoded and drawn. */
+  /** Resolves when every visible tile is decoded and drawn.
+   * @returns {Promise<{ lastRedrawMs: number, decoded: number }>} */
   idle() {
     if (!this.pending && (!this.showGrid || this.missing().cells.length === 0)) return Promise.resolve(this.stats);
     return new Promise((resolve) => { this.idleWaiters.push(resolve); this.schedule(); });
@@ -293,6 +393,8 @@ export class LatentMap {
     drawOverlay(this);
   }
 
+  /** The test point drawn nearest to device pixel (px, py), within a few pixels.
+   * @param {number} px @param {number} py @returns {TestPoint|null} */
   nearestPoint(px, py) {
     if (!this.showScatter || !this.points) return null;
     const dpr = window.devicePixelRatio || 1;
@@ -307,81 +409,5 @@ export class LatentMap {
     if (best < 0) return null;
     const { means, dim } = this.points;
     return { index: best, label: labels[best], z: Array.from(means.subarray(best * dim, (best + 1) * dim)) };
-  }
-
-  // ---- input ----------------------------------------------------------------------------
-
-  bindInput() {
-    const el = this.overlay;
-    const pointers = new Map();
-    let drag = null, pinch = null;
-    const devicePos = (e) => {
-      const r = el.getBoundingClientRect(), dpr = el.width / r.width;
-      return [(e.clientX - r.left) * dpr, (e.clientY - r.top) * dpr];
-    };
-    el.addEventListener('pointerdown', (e) => {
-      // Capture can fail (the pointer is already gone); dragging still works without it.
-      try { el.setPointerCapture(e.pointerId); } catch { /* keep going */ }
-      pointers.set(e.pointerId, devicePos(e));
-      if (pointers.size === 1) {
-        drag = { start: devicePos(e), view: { ...this.view }, moved: false, shift: e.shiftKey };
-      } else if (pointers.size === 2) {
-        const [a, b] = [...pointers.values()];
-        pinch = { dist: Math.hypot(a[0] - b[0], a[1] - b[1]), view: { ...this.view }, mid: this.toPlane((a[0] + b[0]) / 2, (a[1] + b[1]) / 2) };
-        drag = null;
-      }
-    });
-    el.addEventListener('pointermove', (e) => {
-      const p = devicePos(e);
-      if (pointers.has(e.pointerId)) pointers.set(e.pointerId, p);
-      if (pinch && pointers.size === 2) {
-        const [a, b] = [...pointers.values()];
-        const want = pinch.view.half * pinch.dist / Math.max(1, Math.hypot(a[0] - b[0], a[1] - b[1]));
-        const half = this.clampHalf(want), k = half / pinch.view.half;
-        this.setView(pinch.mid[0] + (pinch.view.cx - pinch.mid[0]) * k, pinch.mid[1] + (pinch.view.cy - pinch.mid[1]) * k, half);
-        return;
-      }
-      if (drag) {
-        const dx = p[0] - drag.start[0], dy = p[1] - drag.start[1];
-        if (Math.hypot(dx, dy) > 4 * (window.devicePixelRatio || 1)) drag.moved = true;
-        if (drag.moved) {
-          const s = Math.min(el.width, el.height) / (2 * drag.view.half);
-          this.setView(drag.view.cx - dx / s, drag.view.cy + dy / s, drag.view.half);
-        }
-        return;
-      }
-      this.h.onHover?.(this.nearestPoint(p[0], p[1]), e.clientX, e.clientY);
-    });
-    const end = (e) => {
-      pointers.delete(e.pointerId);
-      if (drag && !drag.moved && e.type === 'pointerup') {
-        const p = devicePos(e);
-        this.h.onClick?.(this.toPlane(p[0], p[1]), this.nearestPoint(p[0], p[1]), drag.shift || e.shiftKey);
-      }
-      if (pointers.size < 2) pinch = null;
-      drag = null;
-    };
-    el.addEventListener('pointerup', end);
-    el.addEventListener('pointercancel', end);
-    el.addEventListener('pointerleave', () => this.h.onHover?.(null));
-    el.addEventListener('wheel', (e) => {
-      e.preventDefault();
-      const p = devicePos(e);
-      const [mx, my] = this.toPlane(p[0], p[1]);
-      const { cx, cy, half } = this.view;
-      // At the zoom limits the view must not drift towards the cursor.
-      const k = this.clampHalf(half * Math.exp(Math.max(-1, Math.min(1, e.deltaY * 0.0015)))) / half;
-      this.setView(mx + (cx - mx) * k, my + (cy - my) * k, half * k);
-    }, { passive: false });
-    el.addEventListener('keydown', (e) => {
-      const { cx, cy, half } = this.view, d = half * 0.2;
-      const moves = { ArrowLeft: [-d, 0], ArrowRight: [d, 0], ArrowUp: [0, d], ArrowDown: [0, -d] };
-      if (moves[e.key]) { this.setView(cx + moves[e.key][0], cy + moves[e.key][1], half); }
-      else if (e.key === '+' || e.key === '=') this.setView(cx, cy, half / 1.25);
-      else if (e.key === '-' || e.key === '_') this.setView(cx, cy, half * 1.25);
-      else if (e.key === 'a' || e.key === 'b') { this.h.onKeyEnd?.(e.key, [cx, cy]); }
-      else return;
-      e.preventDefault();
-    });
   }
 }

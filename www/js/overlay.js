@@ -1,3 +1,4 @@
+// @ts-check
 // The map's overlay canvas: the test-set scatter, axes, the interpolation path and markers,
 // drawn from the map's state (view, points, path, marks) on every view change.
 

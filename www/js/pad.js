@@ -1,3 +1,4 @@
+// @ts-check
 // Image input: a drawing pad (mouse, touch, pen; undo and clear) and file uploads read into
 // RGBA pixels. Preprocessing to model input happens in Rust (prepareImage).
 

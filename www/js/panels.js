@@ -1,15 +1,20 @@
+// @ts-check
 // Thin read-only panels: the model's card ("about"), the class legend under the map, and the
 // hover card of a test point. Nothing here computes; the numbers come from the model file.
 
+import { $, $canvas, ctx2d } from './dom.js';
+import { ticket } from './generation.js';
 import { classColour, paintGrey } from './map.js';
 
-const $ = (id) => document.getElementById(id);
-
-/** The "about this model" card from the model file's manifest and metrics. */
+/** The "about this model" card from the model file's manifest and metrics.
+ * @param {import('../types').ModelEntry} entry
+ * @param {import('../types').Manifest} manifest
+ * @param {string} regularisation */
 export function describeModel(entry, manifest, regularisation) {
   const m = manifest.metrics || {};
   const judge = m.judge || {};
   const cd = manifest.architecture.content_dim ?? null;
+  /** @param {number|null|undefined} v @param {number} [d] */
   const num = (v, d = 3) => (v != null ? v.toFixed(d) : '—');
   const rows = [
     ['model', entry.name], ['dataset', manifest.dataset.name],
@@ -34,35 +39,46 @@ export function describeModel(entry, manifest, regularisation) {
   $('about').replaceChildren(dl);
 }
 
-/** The class legend: a button per class shows or hides its test points on the map. */
-export function buildLegend(classNames, map) {
+/** The class legend: a button per class asks the store to show or hide its test points.
+ * @param {string[]} classNames
+ * @param {import('./store.js').Store} store */
+export function buildLegend(classNames, store) {
   const items = classNames.map((name, c) => {
     const li = document.createElement('li');
     const btn = document.createElement('button');
     btn.type = 'button';
-    btn.setAttribute('aria-pressed', String(!map.hidden.has(c)));
+    btn.dataset.c = String(c);
     const sw = document.createElement('span'); sw.className = 'swatch'; sw.style.background = classColour(c);
     const label = document.createElement('span'); label.textContent = name;
     btn.append(sw, label);
     btn.addEventListener('click', () => {
-      if (map.hidden.has(c)) map.hidden.delete(c); else map.hidden.add(c);
-      btn.setAttribute('aria-pressed', String(!map.hidden.has(c)));
-      map.drawOverlay();
+      const { hidden } = store.state;
+      store.set({ hidden: hidden.includes(c) ? hidden.filter((h) => h !== c) : [...hidden, c] });
     });
     li.append(btn);
     return li;
   });
   $('legend').replaceChildren(...items);
+  showLegend(store.state.hidden);
+}
+
+/** The legend's buttons say which classes are shown. @param {number[]} hidden */
+export function showLegend(hidden) {
+  for (const btn of $('legend').querySelectorAll('button')) {
+    btn.setAttribute('aria-pressed', String(!hidden.includes(Number(btn.dataset.c))));
+  }
 }
 
 /** The card beside a hovered test point: the image and its reconstruction. */
 export class HoverCard {
-  constructor(engine) { this.engine = engine; this.token = 0; }
+  /** @param {import('./engine.js').Engine} engine */
+  constructor(engine) { this.engine = engine; }
 
+  /** @param {import('./map.js').TestPoint|null} point @param {number} [clientX] @param {number} [clientY] */
   async show(point, clientX, clientY) {
     const box = $('hover');
+    const { current } = ticket('hover');
     if (!point) { box.hidden = true; return; }
-    const token = ++this.token;
     const { engine } = this;
     const manifest = engine.session.manifest();
     const wrap = $('map-wrap').getBoundingClientRect();
@@ -76,13 +92,13 @@ export class HoverCard {
     // The original's file downloads on its first hover: the reconstruction is painted as soon
     // as it is decoded, the original when its file is in.
     const original = engine.testImage(manifest.dataset.name, point.index);
-    const ctx = $('hover-orig').getContext('2d');
+    const ctx = ctx2d($canvas('hover-orig'));
     const recon = await engine.decode(new Float32Array(point.z), labels);
-    if (token !== this.token) return;
-    paintGrey($('hover-recon').getContext('2d'), recon, side, 0, 0, 0);
+    if (!current()) return;
+    paintGrey(ctx2d($canvas('hover-recon')), recon, side, 0, 0, 0);
     ctx.fillStyle = '#333'; ctx.fillRect(0, 0, side, side);
     const image = await original;
-    if (token !== this.token) return;
+    if (!current()) return;
     if (image && image.side === side) paintGrey(ctx, image.pixels, side, 0, 0, 0);
   }
 }

@@ -1,35 +1,47 @@
+// @ts-check
 // The map's plane for codes above 2-D (PCA of the test encodings, or two latent axes, through a
 // fixed point) and a categorical model's cluster picker. The planes themselves come from Rust
-// (pcaPlane, clusterPlane); this file keeps the pickers and the state in step.
+// (pcaPlane, clusterPlane); this file keeps the pickers in step with the store.
 
+import { $, $select, options } from './dom.js';
 import { fmt } from './format.js';
 
-const $ = (id) => document.getElementById(id);
+/** @typedef {import('./store.js').PageState} PageState */
 
 export class Planes {
-  constructor(state, engine, map) { Object.assign(this, { state, engine, map }); }
-
-  /** After a model opens: its PCA plane, axis and cluster pickers. */
-  fill(wasm) {
-    const { state, engine } = this, session = engine.session, dim = session.latentDim;
-    state.pca = dim > 2 ? wasm.pcaPlane(session.testMeans(), dim) : null;
-    state.anchor = null;
-    $('plane-controls').hidden = dim <= 2 || this.clusterCount() > 0;
-    this.fillAxisPickers();
-    this.fillClusterPicker();
+  /** @param {import('./store.js').Store} store @param {import('./engine.js').Engine} engine */
+  constructor(store, engine) {
+    this.store = store;
+    this.engine = engine;
+    /** The test encodings' PCA of the open model (above 2-D). @type {{ mean: Float32Array, u: Float32Array, v: Float32Array }|null} */
+    this.pca = null;
   }
 
-  fillAxisPickers() {
-    const { state } = this, dim = this.engine.session.latentDim;
-    for (const [id, sel] of [['axis-i', state.axisI], ['axis-j', state.axisJ]]) {
-      const el = $(id);
-      el.replaceChildren(...Array.from({ length: dim }, (_, k) => {
-        const o = document.createElement('option'); o.value = String(k); o.textContent = `z${k}`; return o;
-      }));
-      el.value = String(Math.min(sel, dim - 1));
-    }
-    $('plane-mode').value = state.planeMode;
-    $('axis-i').disabled = $('axis-j').disabled = state.planeMode !== 'axes';
+  /** After a model opens: its PCA plane and the pickers. Returns what the store must drop for
+   * this model (a cluster or axes it does not have).
+   * @param {import('../types').Wasm} wasm
+   * @returns {Partial<PageState>} */
+  fill(wasm) {
+    const session = this.engine.session, dim = session.latentDim, k = this.clusterCount();
+    this.pca = dim > 2 ? wasm.pcaPlane(session.testMeans(), dim) : null;
+    $('plane-controls').hidden = dim <= 2 || k > 0;
+    $('cluster-controls').hidden = !k;
+    const s = this.store.state;
+    const patch = { cluster: k && s.cluster < k ? s.cluster : 0, axisI: Math.min(s.axisI, dim - 1), axisJ: Math.min(s.axisJ, dim - 1) };
+    $select('axis-i').replaceChildren(...options(Array.from({ length: dim }, (_, j) => [String(j), `z${j}`])));
+    $select('axis-j').replaceChildren(...options(Array.from({ length: dim }, (_, j) => [String(j), `z${j}`])));
+    $select('cluster').replaceChildren(...options(Array.from({ length: k }, (_, c) => [String(c), `cluster ${c + 1}`])));
+    return patch;
+  }
+
+  /** The pickers show the store's plane choice. */
+  showChoice() {
+    const s = this.store.state;
+    $select('plane-mode').value = s.planeMode;
+    $select('axis-i').value = String(s.axisI);
+    $select('axis-j').value = String(s.axisJ);
+    $select('axis-i').disabled = $select('axis-j').disabled = s.planeMode !== 'axes';
+    if (this.clusterCount()) $select('cluster').value = String(s.cluster);
   }
 
   /** The number of categories of a model with a categorical code, else 0. */
@@ -38,50 +50,33 @@ export class Planes {
     return prior?.kind === 'categorical' ? prior.classes : 0;
   }
 
-  /** A categorical model's map: the style plane of one cluster, with that cluster's test images. */
-  showCluster() {
-    const k = this.clusterCount(), { map, state } = this;
-    if (!k) { map.showOnly(null); return; }
+  /** Which test points the map shows: a categorical model's chosen cluster, else all (null).
+   * @returns {Uint8Array|null} */
+  shown() {
+    const k = this.clusterCount(), { cluster } = this.store.state;
+    if (!k) return null;
     const cats = this.engine.session.testCategories();
-    const shown = cats.map((c) => (c === state.cluster ? 1 : 0));
-    map.showOnly(shown);
+    const shown = cats.map((c) => (c === cluster ? 1 : 0));
     const count = shown.reduce((a, b) => a + b, 0);
     $('cluster-status').textContent = `${count} of ${cats.length} test images fall in this cluster; the grid varies their style`;
+    return shown;
   }
 
-  fillClusterPicker() {
-    const k = this.clusterCount(), { state } = this;
-    $('cluster-controls').hidden = !k;
-    if (!k) return;
-    if (state.cluster >= k) state.cluster = 0;
-    $('cluster').replaceChildren(...Array.from({ length: k }, (_, c) => {
-      const o = document.createElement('option'); o.value = String(c); o.textContent = `cluster ${c + 1}`; return o;
-    }));
-    $('cluster').value = String(state.cluster);
-  }
-
-  /** The plane the map shows now: `{ origin, u, v }` (and the map's axis names). */
+  /** The plane the map shows now, with its axis names.
+   * @returns {import('./map.js').MapPlane} */
   current() {
-    const { state, map } = this, dim = this.engine.session.latentDim;
-    if (this.clusterCount()) {
-      map.axisNames = ['style 1', 'style 2'];
-      return this.engine.session.clusterPlane(state.cluster);
-    }
-    if (dim === 2) { map.axisNames = ['z0', 'z1']; return { origin: [0, 0], u: [1, 0], v: [0, 1] }; }
+    const s = this.store.state, dim = this.engine.session.latentDim;
+    if (this.clusterCount()) return { ...this.engine.session.clusterPlane(s.cluster), axisNames: ['style 1', 'style 2'] };
+    if (dim === 2) return { origin: [0, 0], u: [1, 0], v: [0, 1], axisNames: ['z0', 'z1'] };
+    /** @param {number} k */
     const unit = (k) => Array.from({ length: dim }, (_, d) => (d === k ? 1 : 0));
-    let u, v, base;
-    if (state.planeMode === 'pca') {
-      ({ u, v } = state.pca);
-      base = state.anchor ?? Array.from(state.pca.mean);
-      map.axisNames = ['PC1', 'PC2'];
-    } else {
-      u = unit(state.axisI); v = unit(state.axisJ);
-      base = state.anchor ?? new Array(dim).fill(0);
-      map.axisNames = [`z${state.axisI}`, `z${state.axisJ}`];
-    }
+    const pca = s.planeMode === 'pca';
+    const base = s.anchor ?? (pca ? Array.from(this.pca.mean) : new Array(dim).fill(0));
     // The plane passes through the fixed point; coordinates are measured from it.
-    $('anchor-status').textContent = state.anchor ? `other coordinates fixed at ${fmt(state.anchor)}`
-      : (state.planeMode === 'pca' ? 'other coordinates: mean of the test encodings' : 'other coordinates: 0');
-    return { origin: Array.from(base), u: Array.from(u), v: Array.from(v) };
+    $('anchor-status').textContent = s.anchor ? `other coordinates fixed at ${fmt(s.anchor)}`
+      : (pca ? 'other coordinates: mean of the test encodings' : 'other coordinates: 0');
+    return pca
+      ? { origin: base, u: Array.from(this.pca.u), v: Array.from(this.pca.v), axisNames: ['PC1', 'PC2'] }
+      : { origin: base, u: unit(s.axisI), v: unit(s.axisJ), axisNames: [`z${s.axisI}`, `z${s.axisJ}`] };
   }
 }

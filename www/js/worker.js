@@ -1,10 +1,18 @@
+// @ts-check
 // A decode worker: its own instance of the page's wasm module with a CPU (burn-flex) session of
 // the current model. The page splits grid batches across a few of these, so the CPU path uses
 // every core and the main thread never blocks on decoding.
 
+/** This worker's scope (the DOM library types `self` as a window).
+ * @type {{ postMessage(msg: unknown, transfer?: Transferable[]): void, onmessage: ((e: MessageEvent) => void)|null }} */
+const scope = /** @type {any} */ (self);
+
+/** @type {import('../types').Wasm|null} */
 let glue = null;
+/** @type {import('../types').Session|null} */
 let session = null;
 
+/** @param {{ op: string, glue?: string, module?: WebAssembly.Module, bytes?: Uint8Array, z?: Float32Array }} msg */
 async function handle(msg) {
   switch (msg.op) {
     case 'init':
@@ -24,11 +32,11 @@ async function handle(msg) {
   }
 }
 
-self.onmessage = async ({ data }) => {
+scope.onmessage = async ({ data }) => {
   try {
     const out = await handle(data);
-    self.postMessage({ id: data.id, ok: true, out }, out ? [out.buffer] : []);
+    scope.postMessage({ id: data.id, ok: true, out }, out ? [out.buffer] : []);
   } catch (e) {
-    self.postMessage({ id: data.id, ok: false, error: e && e.message ? e.message : String(e) });
+    scope.postMessage({ id: data.id, ok: false, error: e && e.message ? e.message : String(e) });
   }
 };

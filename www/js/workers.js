@@ -1,3 +1,4 @@
+// @ts-check
 // The CPU path's decode workers (worker.js): one wasm instance each, a grid batch split across
 // them, and a pool that reports itself broken when a worker fails or stops answering.
 
