@@ -4,6 +4,8 @@
 export interface Plane { origin: number[]; u: number[]; v: number[] }
 
 export interface Manifest {
+  name: string;
+  kind: string;
   dataset: { name: string; class_names: string[] };
   architecture: {
     latent_dim: number; content_dim?: number | null; conditional?: number | null;
@@ -47,13 +49,17 @@ export interface LinkState {
 
 export interface KnownModel { name: string; latent_dim: number; clusters: number; conditional: number }
 
-export interface LinkLimits { maxCoord: number; maxCentre: number; maxMix: number; steps: [number, number]; zoom: [number, number] }
+export interface LinkLimits {
+  maxCoord: number; maxCentre: number; maxMix: number; steps: [number, number]; zoom: [number, number];
+  /** How a link names a model opened from disk: this prefix and the file's model name. */
+  localPrefix: string;
+}
 
 /** The wasm-bindgen module (src/web). */
 export interface Wasm {
   openSession(bytes: Uint8Array, backend: string): Promise<Session>;
   openJudge(bytes: Uint8Array): JudgeSession;
-  decodeLink(fragment: string, models: KnownModel[]): { state: LinkState; problems: string[] };
+  decodeLink(fragment: string, models: KnownModel[]): { state: LinkState; problems: string[]; awaits_local: boolean };
   encodeLink(state: LinkState): string;
   linkLimits(): LinkLimits;
   pcaPlane(means: Float32Array, dim: number): { mean: Float32Array; u: Float32Array; v: Float32Array; variances: number[] };
@@ -67,6 +73,10 @@ export interface Wasm {
   prepareImage(rgba: Uint8Array, width: number, height: number, side: number, fit: number): Float32Array;
   testImageFile(dataset: string, index: number): { file: string; position: number };
   wasmMemory(): WebAssembly.Memory;
+  /** An animated GIF written frame by frame (src/explorer/animation.rs). */
+  GifExport: new (side: number, scale: number, delayMs: number, comment: string) => {
+    addFrame(grey: Uint8Array): void; finish(): Uint8Array; free(): void;
+  };
   default(init: { module_or_path: string | URL | WebAssembly.Module }): Promise<{ memory: WebAssembly.Memory }>;
 }
 
@@ -74,6 +84,8 @@ export interface Wasm {
 export interface ModelEntry {
   name: string; file: string; latent_dim: number; kind?: string; conditional?: number;
   clusters?: number; bytes?: number; trained_as?: string;
+  /** Opened from a file on this computer (its bytes are in the engine, never uploaded). */
+  local?: boolean;
 }
 
 export interface JudgeEntry { file: string; dataset: string; class_names: string[] }

@@ -2,6 +2,8 @@
 //! the latent space, grids over it and interpolation paths (an upload becomes model input in
 //! `data::upload`). Pure functions on plain data, tested natively, used by the page.
 
+pub mod animation;
+
 /// The plane the map shows: `point(x, y) = origin + x * u + y * v` in latent space.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plane {

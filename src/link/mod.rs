@@ -44,6 +44,20 @@ pub enum Part {
 
 pub const MAX_MIX: u32 = 1_000_000;
 
+/// The page names a model opened from a file on the visitor's disk `local-<the file's model
+/// name>` (model names are link-safe, see `bundle`), so a link can say which file it needs.
+pub const LOCAL_PREFIX: &str = "local-";
+
+/// A decoded link: the state, what was replaced and why, and whether the link names a model
+/// opened from disk that this page has not opened (then `state` is the defaults: the page waits
+/// for that file and applies the link again once it is open).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Decoded {
+    pub state: ShareState,
+    pub problems: Vec<String>,
+    pub awaits_local: bool,
+}
+
 /// The map's plane for a code above 2-D: the test encodings' first two principal axes, or two
 /// latent axes (`ShareState::axes`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -223,6 +237,26 @@ fn parse_floats(text: &str, expected: usize, limit: f32) -> Option<Vec<f32>> {
 /// Restore a state from a fragment (leading '#' optional). Unknown or unusable parts fall back
 /// to defaults and add a message; the first known model is the default model.
 pub fn decode(fragment: &str, models: &[KnownModel]) -> (ShareState, Vec<String>) {
+    let d = decode_full(fragment, models);
+    (d.state, d.problems)
+}
+
+/// `decode`, and whether the link waits for a model file from disk (`Decoded::awaits_local`).
+pub fn decode_full(fragment: &str, models: &[KnownModel]) -> Decoded {
+    let mut awaits_local = false;
+    let (state, problems) = decode_fields(fragment, models, &mut awaits_local);
+    Decoded {
+        state,
+        problems,
+        awaits_local,
+    }
+}
+
+fn decode_fields(
+    fragment: &str,
+    models: &[KnownModel],
+    awaits_local: &mut bool,
+) -> (ShareState, Vec<String>) {
     let fallback = models.first().cloned().unwrap_or(KnownModel {
         name: String::new(),
         latent_dim: 2,
@@ -251,6 +285,12 @@ pub fn decode(fragment: &str, models: &[KnownModel]) -> (ShareState, Vec<String>
         Some(name) => {
             match models.iter().find(|m| m.name == name) {
                 Some(m) => m.clone(),
+                // The rest of the link belongs to that model: it is applied once the file is open.
+                None if name.starts_with(LOCAL_PREFIX) => {
+                    *awaits_local = true;
+                    problems.push("The link was made with a model file opened from disk; open the same file here (Open model file…) to see it.".into());
+                    return (state, problems);
+                }
                 None => {
                     problems.push("The link names a model this page does not have; showing the default model.".into());
                     fallback.clone()

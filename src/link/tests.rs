@@ -231,3 +231,37 @@ fn points_must_match_the_named_models_latent_size() {
         "{problems:?}"
     );
 }
+
+/// A link made with a model opened from disk waits for that file: only the one message, defaults
+/// meanwhile, and once the page knows the model the same link restores everything.
+#[test]
+fn a_link_to_a_model_from_disk_waits_for_its_file() {
+    let s = ShareState {
+        a: Some(vec![0.5, -1.0]),
+        zoom: 2.0,
+        ..ShareState::defaults(&KnownModel {
+            name: format!("{LOCAL_PREFIX}my-vae"),
+            latent_dim: 2,
+            clusters: 0,
+            conditional: 0,
+        })
+    };
+    let link = encode(&s);
+    let d = decode_full(&link, &models());
+    assert!(d.awaits_local);
+    assert_eq!(d.problems.len(), 1, "{:?}", d.problems);
+    assert!(d.problems[0].contains("opened from disk"));
+    assert_eq!(d.state, ShareState::defaults(&models()[0]));
+    let mut known = models();
+    known.push(KnownModel {
+        name: format!("{LOCAL_PREFIX}my-vae"),
+        latent_dim: 2,
+        clusters: 0,
+        conditional: 0,
+    });
+    let d = decode_full(&link, &known);
+    assert!(!d.awaits_local && d.problems.is_empty(), "{:?}", d.problems);
+    assert_eq!(d.state, s);
+    // Any other unknown model is not waited for.
+    assert!(!decode_full("m=elsewhere", &models()).awaits_local);
+}

@@ -13,20 +13,13 @@ pub(super) fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
         .map_err(|e| JsError::new(&e.to_string()))
 }
 
-#[derive(Serialize)]
-struct Decoded {
-    state: ShareState,
-    problems: Vec<String>,
-}
-
 /// Parse a share-link fragment against the page's models. Never fails: unusable fields fall back
 /// to defaults and `problems` says what was replaced, in words that quote nothing from the link.
 #[wasm_bindgen(js_name = decodeLink)]
 pub fn decode_link(fragment: &str, models: JsValue) -> Result<JsValue, JsError> {
     let models: Vec<KnownModel> = serde_wasm_bindgen::from_value(models)
         .map_err(|e| JsError::new(&format!("model list: {e}")))?;
-    let (state, problems) = link::decode(fragment, &models);
-    to_js(&Decoded { state, problems })
+    to_js(&link::decode_full(fragment, &models))
 }
 
 /// The fragment (without '#') for a view.
@@ -182,6 +175,7 @@ pub fn link_limits() -> Result<JsValue, JsError> {
         "maxCoord": link::MAX_COORD,
         "maxCentre": link::MAX_CENTRE,
         "maxMix": link::MAX_MIX,
+        "localPrefix": link::LOCAL_PREFIX,
         "steps": [link::STEPS.start(), link::STEPS.end()],
         "zoom": [link::ZOOM.start(), link::ZOOM.end()],
     }))
@@ -193,4 +187,43 @@ pub fn link_limits() -> Result<JsValue, JsError> {
 pub fn test_image_file(dataset: &str, index: usize) -> Result<JsValue, JsError> {
     let (file, position) = crate::bundle::test_image_file(dataset, index);
     to_js(&serde_json::json!({ "file": file, "position": position }))
+}
+
+/// An animated GIF of an interpolation strip, written frame by frame (a decode worker reports
+/// progress between frames); see `explorer::animation`.
+#[wasm_bindgen(js_name = GifExport)]
+pub struct GifExport(Option<explorer::animation::GifWriter>);
+
+#[wasm_bindgen(js_class = GifExport)]
+impl GifExport {
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        side: usize,
+        scale: usize,
+        delay_ms: u32,
+        comment: &str,
+    ) -> Result<GifExport, JsError> {
+        explorer::animation::GifWriter::new(side, scale, delay_ms, comment)
+            .map(|w| GifExport(Some(w)))
+            .map_err(|e| JsError::new(&e))
+    }
+
+    /// One frame of `side * side` grey bytes.
+    #[wasm_bindgen(js_name = addFrame)]
+    pub fn add_frame(&mut self, grey: &[u8]) -> Result<(), JsError> {
+        self.0
+            .as_mut()
+            .ok_or_else(|| JsError::new("the GIF is already finished"))?
+            .add_frame(grey)
+            .map_err(|e| JsError::new(&e))
+    }
+
+    /// The file's bytes (the writer is used up).
+    pub fn finish(&mut self) -> Result<Vec<u8>, JsError> {
+        self.0
+            .take()
+            .ok_or_else(|| JsError::new("the GIF is already finished"))?
+            .finish()
+            .map_err(|e| JsError::new(&e))
+    }
 }

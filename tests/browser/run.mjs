@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { ctx, test, shot, results, missedShots, gridStats, assertRealGrid, assertParity, noticeText, uploadFile, pageStillWorks, tilePixels, testImagePng } from './harness.mjs';
 import { modelKindTests } from './model_kinds.mjs';
 import { robustnessTests } from './robustness.mjs';
+import { labTests } from './lab.mjs';
 
 const server = await serveDist();
 const images = testImages();
@@ -259,19 +260,62 @@ await test('bad uploads give a message and the page keeps working', async () => 
   assert.deepEqual(main.problems, []);
 });
 
-await test('samples from the prior and PNG exports', async () => {
+/** What an animated GIF holds: its size, frames (with their delays) and comment blocks. */
+function gifInfo(buf) {
+  assert.equal(buf.subarray(0, 6).toString('latin1'), 'GIF89a');
+  const table = (flags) => ((flags & 0x80) ? 3 * (1 << ((flags & 7) + 1)) : 0);
+  const out = { width: buf.readUInt16LE(6), height: buf.readUInt16LE(8), frames: 0, delays: [], comments: [] };
+  let p = 13 + table(buf[10]);
+  const blocks = () => { let s = ''; while (buf[p] !== 0) { s += buf.subarray(p + 1, p + 1 + buf[p]).toString('latin1'); p += buf[p] + 1; } p++; return s; };
+  for (;;) {
+    const b = buf[p++];
+    if (b === 0x3b) return out;
+    if (b === 0x21) {
+      const label = buf[p++], data = blocks();
+      if (label === 0xfe) out.comments.push(data);
+      if (label === 0xf9) out.delays.push(data.charCodeAt(1) | (data.charCodeAt(2) << 8));
+    } else if (b === 0x2c) {
+      out.frames++;
+      p += 9 + table(buf[p + 8]) + 1; // descriptor, local palette, LZW code size
+      blocks();
+    } else throw new Error(`not a GIF block: 0x${b.toString(16)} at ${p - 1}`);
+  }
+}
+
+await test('samples from the prior; PNG and GIF exports named after the model and the link', async () => {
   const { page } = main;
   await page.fill('#sample-n', '24');
   await page.click('#sample');
   await page.waitForFunction(() => document.getElementById('samples').width === 8 * 28);
+  const model = await page.evaluate(() => window.atlas.state.model);
+  const named = (what, ext) => new RegExp(`^${model}-${what}-[0-9a-f]{8}\\.${ext}$`);
   const dl = page.waitForEvent('download');
   await page.click('#export-strip');
-  const file = await (await dl).path();
-  const head = fs.readFileSync(file).subarray(0, 8);
+  const strip = await dl;
+  assert.match(strip.suggestedFilename(), named('interpolation', 'png'));
+  const head = fs.readFileSync(await strip.path()).subarray(0, 8);
   assert.equal(head.toString('hex'), '89504e470d0a1a0a');
+  // The map at twice its device pixels.
   const dl2 = page.waitForEvent('download');
   await page.click('#export-grid');
-  assert.ok(fs.statSync(await (await dl2).path()).size > 10_000);
+  const map = await dl2;
+  assert.match(map.suggestedFilename(), named('map', 'png'));
+  const mapPng = fs.readFileSync(await map.path());
+  const tiles = await page.evaluate(() => [document.getElementById('tiles').width, document.getElementById('tiles').height]);
+  assert.deepEqual([mapPng.readUInt32BE(16), mapPng.readUInt32BE(20)], tiles.map((v) => 2 * v));
+  // The strip as an animated GIF: its frames at 280 pixels, the link in the file, progress shown.
+  const dl3 = page.waitForEvent('download');
+  await page.click('#export-gif');
+  const gif = await dl3;
+  assert.match(gif.suggestedFilename(), named('interpolation', 'gif'));
+  assert.equal(gif.suggestedFilename().slice(-12, -4), strip.suggestedFilename().slice(-12, -4), 'the same link, the same tag');
+  const info = gifInfo(fs.readFileSync(await gif.path()));
+  const st = await page.evaluate(() => window.atlas.state);
+  assert.deepEqual([info.width, info.height, info.frames], [280, 280, st.steps]);
+  assert.ok(info.delays.every((d) => d === 12), `frame delays ${info.delays}`);
+  assert.equal(info.comments.length, 1);
+  assert.equal(info.comments[0], await page.evaluate(() => location.href), 'the GIF holds the link that makes it');
+  assert.match(await page.textContent('#gif-status'), /^saved .+\.gif$/);
   await shot(page, '08-samples');
 });
 
@@ -367,6 +411,7 @@ await test('a 16-d model maps its PCA plane and a chosen pair of dimensions', as
 });
 
 await modelKindTests();
+await labTests();
 await robustnessTests();
 
 await cpu.close();

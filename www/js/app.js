@@ -11,6 +11,7 @@ import { installHooks } from './hooks.js';
 import { LatentMap } from './map.js';
 import { MixingGrid } from './mix.js';
 import { askedBackend, fillModelPicker, openFirst, switchBackend, wireModels } from './models.js';
+import { wireOwnModels } from './own.js';
 import { DrawingPad } from './pad.js';
 import { HoverCard } from './panels.js';
 import { Planes } from './planes.js';
@@ -60,6 +61,7 @@ function wire(p) {
   wireSamples(p);
   wireEncoder(p);
   wireShare(p);
+  wireOwnModels(p);
   $('notice-close').addEventListener('click', () => notice(''));
 }
 

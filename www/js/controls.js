@@ -7,6 +7,7 @@ import { $, $canvas, $input, $select, guard, notice } from './dom.js';
 import { downloadPng } from './images.js';
 import { contentDim } from './models.js';
 import { showLegend } from './panels.js';
+import { exportName } from './share.js';
 
 /** @typedef {import('../types').Page} Page */
 
@@ -42,7 +43,8 @@ export function wireControls(page) {
   $input('show-scatter').addEventListener('change', () => store.set({ showScatter: $input('show-scatter').checked }));
   $input('show-grid').addEventListener('change', () => store.set({ showGrid: $input('show-grid').checked }));
   $('reset-view').addEventListener('click', () => map.fit(engine.session.priorExtent));
-  $('export-grid').addEventListener('click', () => downloadPng([map.tiles, map.overlay], `${engine.entry.name}-grid.png`));
+  // The map as shown (tiles and overlay), at twice its device pixels.
+  $('export-grid').addEventListener('click', () => downloadPng([map.tiles, map.overlay], exportName(page, 'map', 'png'), 2));
 
   $select('plane-mode').addEventListener('change', () => store.set({ planeMode: $select('plane-mode').value === 'axes' ? 'axes' : 'pca' }));
   $select('axis-i').addEventListener('change', () => store.set({ axisI: Number($select('axis-i').value) }));
@@ -56,7 +58,7 @@ export function wireControls(page) {
   $select('class-pick').addEventListener('change', guard(() => store.set({ label: Number($select('class-pick').value) })));
 
   $('mix-shuffle').addEventListener('click', guard(() => store.set({ mixSeed: next(store.state.mixSeed) })));
-  $('mix-export').addEventListener('click', () => downloadPng([$canvas('mix')], `${engine.entry.name}-content-style.png`, 4));
+  $('mix-export').addEventListener('click', () => downloadPng([$canvas('mix')], exportName(page, 'content-style', 'png'), 4));
   $('every-shuffle').addEventListener('click', guard(() => store.set({ everySeed: next(store.state.everySeed) })));
-  $('every-export').addEventListener('click', () => downloadPng([$canvas('every')], `${engine.entry.name}-every-class.png`, 4));
+  $('every-export').addEventListener('click', () => downloadPng([$canvas('every')], exportName(page, 'every-class', 'png'), 4));
 }

@@ -38,9 +38,17 @@ async function encodePixels(page, { rgba, width, height }) {
   window.atlas.lastEncoding = z;
 }
 
+/** Encodes an image file (an upload, or one dropped on the page); a bad file gets a message.
+ * @param {Page} page @param {File} file */
+export async function encodeFile(page, file) {
+  let pixels;
+  try { pixels = await readImageFile(file, (bytes) => page.wasm.checkUploadHeader(bytes)); } catch (e) { notice(errorText(e)); return; }
+  await encodePixels(page, pixels);
+}
+
 /** @param {Page} page */
 export function wireEncoder(page) {
-  const { pad, store, wasm } = page;
+  const { pad, store } = page;
   store.on(['encoded', 'session'], (s) => { $('encoded').hidden = !s.encoded; });
   $('pad-undo').addEventListener('click', () => pad.undo());
   $('pad-clear').addEventListener('click', () => pad.clear());
@@ -52,10 +60,7 @@ export function wireEncoder(page) {
   $('upload').addEventListener('change', guard(async () => {
     const file = $input('upload').files[0];
     $input('upload').value = '';
-    if (!file) return;
-    let pixels;
-    try { pixels = await readImageFile(file, (bytes) => wasm.checkUploadHeader(bytes)); } catch (e) { notice(errorText(e)); return; }
-    await encodePixels(page, pixels);
+    if (file) await encodeFile(page, file);
   }));
   $('enc-as-a').addEventListener('click', guard(() => store.state.encoded && setEnd(page, 'a', store.state.encoded)));
   $('enc-as-b').addEventListener('click', guard(() => store.state.encoded && setEnd(page, 'b', store.state.encoded)));

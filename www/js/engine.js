@@ -148,6 +148,35 @@ export class Engine {
     return this.decode(z);
   }
 
+  /** An animated GIF of `count` frames (`side * side` grey bytes each, in `frames`), written in
+   * a decode worker (on the main thread, a frame at a time, without workers); `onProgress`
+   * hears the fraction done.
+   * @param {Uint8Array} frames @param {number} count @param {number} side
+   * @param {{ scale: number, delayMs: number, comment: string }} opts
+   * @param {(fraction: number) => void} onProgress
+   * @returns {Promise<Uint8Array>} */
+  async encodeGif(frames, count, side, opts, onProgress) {
+    if (this.pool && !this.pool.broken) {
+      try {
+        return await this.pool.call(this.pool.workers[0], { op: 'gif', frames: frames.slice(), count, side, ...opts }, onProgress);
+      } catch (e) {
+        if (!this.pool?.broken) throw e;
+        this.dropPool();
+      }
+    }
+    const gif = new this.wasm.GifExport(side, opts.scale, opts.delayMs, opts.comment);
+    try {
+      for (let k = 0; k < count; k++) {
+        gif.addFrame(frames.subarray(k * side * side, (k + 1) * side * side));
+        onProgress((k + 1) / count);
+        await yieldToBrowser();
+      }
+      return gif.finish();
+    } finally {
+      gif.free();
+    }
+  }
+
   /** A worker failed or stopped answering: decode on the main thread from now on, and say so. */
   dropPool() {
     this.onNotice(`Decoding on the main thread: ${this.pool.broken}.`);
@@ -176,12 +205,40 @@ export class Engine {
   /** The model a first visit opens: the smallest 2-D model, so the first grid comes quickly.
    * @returns {ModelEntry} */
   defaultModel() {
-    // The smallest 2-D VAE: the study's own kind of model, and the least to download.
-    const usable = this.models.filter((m) => !this.broken.has(m.name));
+    // The smallest 2-D VAE: the study's own kind of model, and the least to download. Never a
+    // model from disk: the default is what every visitor (and every unusable link) gets.
+    const usable = this.models.filter((m) => !this.broken.has(m.name) && !m.local);
     const vae = usable.filter((m) => (m.kind ?? 'gaussian-vae') === 'gaussian-vae');
     const twoD = (vae.length ? vae : usable).filter((m) => m.latent_dim === 2);
     const pool = twoD.length ? twoD : usable;
     return pool.slice().sort((a, b) => (a.bytes ?? Infinity) - (b.bytes ?? Infinity))[0];
+  }
+
+  /** Adds a model file from the visitor's disk to the models of this visit. The file is checked
+   * by opening it (Rust validates it exactly as the native tools do: a bad file is refused with
+   * its problem named); it is named `local-` + the model name its manifest records.
+   * @param {Uint8Array} bytes
+   * @param {string} prefix  wasm linkLimits().localPrefix
+   * @returns {Promise<ModelEntry>} */
+  async addLocal(bytes, prefix) {
+    const session = await this.wasm.openSession(bytes, 'cpu');
+    try {
+      const m = session.manifest(), prior = m.architecture.prior;
+      /** @type {ModelEntry} */
+      const entry = {
+        name: `${prefix}${m.name}`, file: `${prefix}${m.name}`, latent_dim: session.latentDim, kind: m.kind,
+        conditional: session.conditionClasses, clusters: prior?.kind === 'categorical' ? prior.classes : 0,
+        bytes: bytes.length, trained_as: session.regularisation, local: true,
+      };
+      // The same model opened again replaces the earlier file.
+      this.models = [...this.models.filter((e) => e.name !== entry.name), entry];
+      this.bytes.set(entry.file, bytes);
+      this.broken.delete(entry.name);
+      if (this.poolModel === entry.file) this.poolModel = null;
+      return entry;
+    } finally {
+      session.free();
+    }
   }
 
   /** @param {ModelEntry} entry */

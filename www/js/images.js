@@ -1,19 +1,24 @@
 // @ts-check
-// Small image utilities of the page: PNG downloads of canvases.
+// Small image utilities of the page: PNG downloads of canvases, and downloads of files made
+// elsewhere (the interpolation GIF).
 
 /** Downloads `layers` (canvases of one size, drawn in order) as a PNG, scaled by `scale` with
- * hard pixel edges. */
+ * hard pixel edges.
+ * @param {HTMLCanvasElement[]} layers @param {string} name @param {number} [scale] */
 export function downloadPng(layers, name, scale = 1) {
   const c = document.createElement('canvas');
   c.width = layers[0].width * scale; c.height = layers[0].height * scale;
-  const ctx = c.getContext('2d');
+  const ctx = /** @type {CanvasRenderingContext2D} */ (c.getContext('2d'));
   ctx.imageSmoothingEnabled = false;
   for (const layer of layers) ctx.drawImage(layer, 0, 0, c.width, c.height);
-  c.toBlob((blob) => {
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(blob);
-    a.download = name;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-  }, 'image/png');
+  c.toBlob((blob) => download(blob, name), 'image/png');
+}
+
+/** Offers `blob` as a download named `name`. @param {Blob} blob @param {string} name */
+export function download(blob, name) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }

@@ -97,10 +97,13 @@ export function askedBackend() {
   return want === 'cpu' || want === 'webgpu' ? want : null;
 }
 
-/** The picker's entries, from pkg/index.json. @param {ModelEntry[]} models */
+/** The picker's entries: pkg/index.json's, then those opened from disk.
+ * @param {ModelEntry[]} models */
 export function fillModelPicker(models) {
+  const shown = $select('model').value;
   $select('model').replaceChildren(...options(models.map((m) => [m.name,
-    `${m.name} (${m.latent_dim}-d${m.kind === 'aae' ? ', adversarial' : ''}${m.conditional ? ', conditional' : ''})`])));
+    `${m.name} (${m.latent_dim}-d${m.kind === 'aae' ? ', adversarial' : ''}${m.conditional ? ', conditional' : ''}${m.local ? ', opened from disk' : ''})`])));
+  if (shown) $select('model').value = shown;
   models.forEach((m, i) => { if (m.trained_as) /** @type {HTMLOptionElement} */ ($select('model').options[i]).title = m.trained_as; });
 }
 

@@ -6,9 +6,14 @@
 import { $, $button, $canvas, $input, ctx2d, guard, notice } from './dom.js';
 import { fmt } from './format.js';
 import { ticket } from './generation.js';
-import { downloadPng } from './images.js';
+import { download, downloadPng } from './images.js';
 import { paintGrey } from './map.js';
 import { contentDim, partsOf } from './models.js';
+import { exportName } from './share.js';
+
+/** The strip on screen, once all its frames are painted (what the GIF export encodes).
+ * @type {{ bytes: Uint8Array, steps: number, side: number }|null} */
+let shown = null;
 
 /** @typedef {import('../types').Page} Page */
 
@@ -31,6 +36,7 @@ async function updateStrip(page) {
   const strip = $canvas('strip');
   const { current } = ticket('strip');
   strip.dataset.ready = 'false'; // until this strip's last frame is painted
+  shown = null;
   if (!s.a || !s.b) {
     map.setPath([]);
     strip.hidden = true;
@@ -60,7 +66,25 @@ async function updateStrip(page) {
   }
   if (!current()) return; // a newer strip started during the last frame's pause
   map.setPath(path);
+  shown = { bytes, steps, side };
   strip.dataset.ready = 'true';
+}
+
+/** The strip as an animated GIF (encoded in Rust, in a decode worker), with its share link in
+ * the file. @param {Page} page */
+async function exportGif(page) {
+  const status = $('gif-status');
+  if (!shown) { notice($('strip').hidden ? 'Set both interpolation ends first.' : 'The strip is still being drawn; try again in a moment.'); return; }
+  const { bytes, steps, side } = shown;
+  const name = exportName(page, 'interpolation', 'gif');
+  // About 280 pixels across whatever the model's image size; 120 ms a frame.
+  const scale = Math.max(1, Math.round(280 / side));
+  status.textContent = 'encoding GIF 0%';
+  const gif = await page.engine.encodeGif(bytes, steps, side, { scale, delayMs: 120, comment: location.href }, (f) => {
+    status.textContent = `encoding GIF ${Math.round(100 * f)}%`;
+  });
+  download(new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (gif)], { type: 'image/gif' }), name);
+  status.textContent = `saved ${name}`;
 }
 
 /** The card's controls show the store's choice. @param {Page} page */
@@ -84,7 +108,7 @@ function buildParts(page) {
 
 /** @param {Page} page */
 export function wireStrip(page) {
-  const { store, map, engine } = page;
+  const { store, map } = page;
   store.on(['session'], () => buildParts(page));
   store.on(['steps', 'mode', 'part', 'session'], () => showChoice(page));
   store.on(['a', 'b', 'encoded', 'session'], (s) => {
@@ -109,6 +133,7 @@ export function wireStrip(page) {
   }));
   $('export-strip').addEventListener('click', () => {
     if ($('strip').hidden) { notice('Set both interpolation ends first.'); return; }
-    downloadPng([$canvas('strip')], `${engine.entry.name}-interpolation.png`, 4);
+    downloadPng([$canvas('strip')], exportName(page, 'interpolation', 'png'), 4);
   });
+  $('export-gif').addEventListener('click', guard(() => exportGif(page)));
 }

@@ -12,7 +12,8 @@ let glue = null;
 /** @type {import('../types').Session|null} */
 let session = null;
 
-/** @param {{ op: string, glue?: string, module?: WebAssembly.Module, bytes?: Uint8Array, z?: Float32Array }} msg */
+/** @param {{ op: string, id: number, glue?: string, module?: WebAssembly.Module, bytes?: Uint8Array, z?: Float32Array,
+ *   frames?: Uint8Array, count?: number, side?: number, scale?: number, delayMs?: number, comment?: string }} msg */
 async function handle(msg) {
   switch (msg.op) {
     case 'init':
@@ -27,6 +28,20 @@ async function handle(msg) {
       return null;
     case 'decode':
       return session.decode(msg.z);
+    case 'gif': {
+      // Frame by frame, saying how far it got after each (the page shows it).
+      const gif = new glue.GifExport(msg.side, msg.scale, msg.delayMs, msg.comment);
+      const n = msg.side * msg.side;
+      try {
+        for (let k = 0; k < msg.count; k++) {
+          gif.addFrame(msg.frames.subarray(k * n, (k + 1) * n));
+          scope.postMessage({ id: msg.id, progress: (k + 1) / msg.count });
+        }
+        return gif.finish();
+      } finally {
+        gif.free();
+      }
+    }
     default:
       throw new Error('unknown request');
   }
