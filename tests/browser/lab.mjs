@@ -80,4 +80,33 @@ export async function labTests() {
     assert.deepEqual(problems, []);
     await page.close();
   });
+
+  await test('the grid takes a colour map without decoding again, and greys come back exactly', async () => {
+    const { page, problems } = await openPage(cpu, server.url);
+    await page.evaluate(() => window.atlas.idle());
+    const greys = await tilePixels(page);
+    const decoded = await page.evaluate(() => window.atlas._map.stats.decoded);
+    const spread = (px) => Math.max(...Array.from({ length: px.length / 4 }, (_, i) => Math.abs(px[4 * i] - px[4 * i + 2])));
+    assert.equal(spread(greys), 0, 'greys are grey');
+    await page.selectOption('#colour-map', 'viridis');
+    const viridis = await tilePixels(page);
+    assert.ok(spread(viridis) > 100, 'viridis is not coloured');
+    // Viridis runs from dark violet (ink 0) to yellow (ink 255): blue over red at the dark end.
+    const darkest = greys.findIndex((v, i) => i % 4 === 0 && v === 0);
+    assert.ok(darkest >= 0 && viridis[darkest + 2] > viridis[darkest], 'the background is not viridis\'s dark violet');
+    await page.selectOption('#colour-map', 'paper');
+    const paper = await tilePixels(page);
+    assert.ok(paper.every((v, i) => i % 4 === 3 || v === 255 - greys[i]), 'ink on paper is the inverted grey');
+    await page.selectOption('#colour-map', 'greys');
+    assert.deepEqual(await tilePixels(page), greys);
+    assert.equal(await page.evaluate(() => window.atlas._map.stats.decoded), decoded, 'a colour map decoded tiles again');
+    // New tiles (a pan) come in the chosen map too.
+    await page.selectOption('#colour-map', 'magma');
+    await page.evaluate(() => window.atlas.setView(2.5, -1, 3));
+    await page.evaluate(() => window.atlas.idle());
+    assert.ok(spread(await tilePixels(page)) > 60, 'tiles decoded after the choice are not in magma');
+    await shot(page, '23-colour-map');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
 }

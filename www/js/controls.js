@@ -3,7 +3,8 @@
 // cards drawn from the model's codes (content × style, every class): each control asks the
 // store for a change; the listeners here keep the map and the cards in step with the store.
 
-import { $, $canvas, $input, $select, guard, notice } from './dom.js';
+import { colourTable, COLOUR_MAPS } from './colormaps.js';
+import { $, $canvas, $input, $select, guard, notice, options } from './dom.js';
 import { downloadPng } from './images.js';
 import { contentDim } from './models.js';
 import { showLegend } from './panels.js';
@@ -25,6 +26,10 @@ export function wireControls(page) {
     showLegend(s.hidden);
   });
   store.on(['view'], (s) => map.showView(s.view));
+  store.on(['colourMap'], (s) => {
+    $select('colour-map').value = s.colourMap;
+    map.setColourMap(colourTable(s.colourMap));
+  });
   // The plane (and, for a conditional model, the decoded class) changed: new tiles.
   store.on(['planeMode', 'axisI', 'axisJ', 'anchor', 'cluster', 'label'], () => {
     planes.showChoice();
@@ -42,6 +47,8 @@ export function wireControls(page) {
   $input('density').addEventListener('input', () => store.set({ density: Number($input('density').value) }));
   $input('show-scatter').addEventListener('change', () => store.set({ showScatter: $input('show-scatter').checked }));
   $input('show-grid').addEventListener('change', () => store.set({ showGrid: $input('show-grid').checked }));
+  $select('colour-map').replaceChildren(...options(/** @type {Array<[string, string]>} */ (COLOUR_MAPS)));
+  $select('colour-map').addEventListener('change', () => store.set({ colourMap: $select('colour-map').value }));
   $('reset-view').addEventListener('click', () => map.fit(engine.session.priorExtent));
   // The map as shown (tiles and overlay), at twice its device pixels.
   $('export-grid').addEventListener('click', () => downloadPng([map.tiles, map.overlay], exportName(page, 'map', 'png'), 2));

@@ -40,14 +40,15 @@ const MAX_VISIBLE = 4096;
 const MAX_TILES = 6000;
 const HOVER_PX = 7;
 
-/** Greyscale bytes (ink bright) -> a canvas of side x side.
+/** Greyscale bytes (ink bright) -> a canvas of side x side, through colour table `lut`.
  * @param {ArrayLike<number>} bytes
  * @param {number} side
- * @param {number} [offset] */
-export function greyCanvas(bytes, side, offset = 0) {
+ * @param {number} [offset]
+ * @param {Uint8Array|null} [lut] */
+export function greyCanvas(bytes, side, offset = 0, lut = null) {
   const c = document.createElement('canvas');
   c.width = c.height = side;
-  paintGrey(ctx2d(c), bytes, side, offset, 0, 0);
+  paintGrey(ctx2d(c), bytes, side, offset, 0, 0, lut);
   return c;
 }
 
@@ -57,12 +58,17 @@ export function greyCanvas(bytes, side, offset = 0) {
  * @param {number} side
  * @param {number} offset
  * @param {number} x
- * @param {number} y */
-export function paintGrey(ctx, bytes, side, offset, x, y) {
+ * @param {number} y
+ * @param {Uint8Array|null} [lut]  a colour table (colormaps.js); null: greys */
+export function paintGrey(ctx, bytes, side, offset, x, y, lut = null) {
   const img = ctx.createImageData(side, side);
   for (let i = 0; i < side * side; i++) {
     const v = bytes[offset + i];
-    img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = v;
+    if (lut) {
+      img.data[4 * i] = lut[3 * v]; img.data[4 * i + 1] = lut[3 * v + 1]; img.data[4 * i + 2] = lut[3 * v + 2];
+    } else {
+      img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = v;
+    }
     img.data[4 * i + 3] = 255;
   }
   ctx.putImageData(img, x, y);
@@ -82,8 +88,11 @@ export class LatentMap {
     this.overlay = overlayCanvas;
     this.h = handlers;
     this.job = handlers.job ?? 'tiles';
-    /** @type {Map<string, HTMLCanvasElement>} */
+    /** Decoded tiles: their grey bytes and the canvas painted from them.
+     * @type {Map<string, { grey: Uint8Array, canvas: HTMLCanvasElement }>} */
     this.cache = new Map();
+    /** @type {Uint8Array|null} the grid's colour table (null: greys) */
+    this.lut = null;
     /** Tiles decoded under an older ticket (another model or plane) are dropped. */
     this.generation = ticket(this.job);
     this.density = 20;
@@ -163,6 +172,17 @@ export class LatentMap {
     const regrid = density !== this.density || showGrid !== this.showGrid;
     Object.assign(this, { density, showScatter, showGrid, hidden: new Set(hidden) });
     if (regrid) this.render(); else this.drawOverlay();
+  }
+
+  /** The grid's colour table (colormaps.js; null: greys): cached tiles are repainted from their
+   * bytes, nothing is decoded again.
+   * @param {Uint8Array|null} lut */
+  setColourMap(lut) {
+    if (lut === this.lut) return;
+    this.lut = lut;
+    for (const tile of this.cache.values()) paintGrey(ctx2d(tile.canvas), tile.grey, this.side, 0, 0, 0, lut);
+    this.backdrop = null;
+    this.drawTiles();
   }
 
   /** Markers (interpolation ends, the encoded drawing) over the map.
@@ -308,7 +328,7 @@ export class LatentMap {
     const { step, key, cells } = this.visibleCells();
     const size = Math.min(this.tiles.width, this.tiles.height) / (2 * this.view.half) * step;
     for (const c of cells) {
-      const tile = this.cache.get(`${key}:${c.i}:${c.j}`);
+      const tile = this.cache.get(`${key}:${c.i}:${c.j}`)?.canvas;
       if (!tile) continue;
       const [sx, sy] = this.toScreen(c.i * step, c.j * step);
       // Whole device pixels so neighbouring tiles meet without seams.
@@ -363,7 +383,10 @@ export class LatentMap {
       const bytes = await this.engine.decodeMany(z);
       if (current()) {
         const px = this.side * this.side;
-        chunk.forEach((c, k) => this.cache.set(`${key}:${c.i}:${c.j}`, greyCanvas(bytes, this.side, k * px)));
+        chunk.forEach((c, k) => {
+          const grey = bytes.slice(k * px, (k + 1) * px);
+          this.cache.set(`${key}:${c.i}:${c.j}`, { grey, canvas: greyCanvas(grey, this.side, 0, this.lut) });
+        });
         this.stats.decoded += chunk.length;
         decodedAny = true;
         this.evict();

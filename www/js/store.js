@@ -26,6 +26,7 @@
  * @property {boolean} showScatter
  * @property {boolean} showGrid
  * @property {number[]} hidden  classes whose test points the map hides
+ * @property {string} colourMap  the grid's colour map (colormaps.js; 'greys' by default)
  * @property {'pca'|'axes'} planeMode  the plane of a model above 2-D
  * @property {number} axisI
  * @property {number} axisJ
@@ -51,7 +52,7 @@
 export function initialState() {
   return {
     model: null, backend: null, session: 0,
-    view: { cx: 0, cy: 0, zoom: 1 }, density: 20, showScatter: true, showGrid: true, hidden: [],
+    view: { cx: 0, cy: 0, zoom: 1 }, density: 20, showScatter: true, showGrid: true, hidden: [], colourMap: 'greys',
     planeMode: 'pca', axisI: 0, axisJ: 1, anchor: null, cluster: 0, label: 0,
     a: null, b: null, classA: null, classB: null, nextEnd: 'a', steps: 10, mode: 'linear', part: 'all',
     encoded: null, encodedImage: null, mixSeed: 1, everySeed: 1, sampleSeed: 1,
