@@ -45,6 +45,7 @@ export interface LinkState {
   part: string; mix: number; cluster: number; label: number;
   label_a: number | null; label_b: number | null;
   plane: 'pca' | 'axes'; axes: [number, number]; anchor: number[] | null;
+  direction: [number, number] | null; along_ends: boolean; shift: number;
 }
 
 export interface KnownModel { name: string; latent_dim: number; clusters: number; conditional: number }
@@ -53,6 +54,8 @@ export interface LinkLimits {
   maxCoord: number; maxCentre: number; maxMix: number; steps: [number, number]; zoom: [number, number];
   /** How a link names a model opened from disk: this prefix and the file's model name. */
   localPrefix: string;
+  /** How far latent arithmetic moves a point, in whole directions. */
+  maxShift: number;
 }
 
 /** The wasm-bindgen module (src/web). */
@@ -73,6 +76,8 @@ export interface Wasm {
   prepareImage(rgba: Uint8Array, width: number, height: number, side: number, fit: number): Float32Array;
   testImageFile(dataset: string, index: number): { file: string; position: number };
   wasmMemory(): WebAssembly.Memory;
+  classMeans(means: Float32Array, labels: Uint8Array, dim: number): { means: number[]; counts: number[] };
+  movePoint(z: Float32Array, from: Float32Array, to: Float32Array, t: number): Float32Array;
   /** An animated GIF written frame by frame (src/explorer/animation.rs). */
   GifExport: new (side: number, scale: number, delayMs: number, comment: string) => {
     addFrame(grey: Uint8Array): void; finish(): Uint8Array; free(): void;

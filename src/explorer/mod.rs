@@ -3,6 +3,7 @@
 //! `data::upload`). Pure functions on plain data, tested natively, used by the page.
 
 pub mod animation;
+pub mod arithmetic;
 
 /// The plane the map shows: `point(x, y) = origin + x * u + y * v` in latent space.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,7 +4,8 @@
 //! model with a categorical code shows; `y=4`, the class a conditional model draws; `ya=`/`yb=`,
 //! the classes of its interpolation ends; for a model above 2-D, `pl=axes` with `ax=3,7`, the
 //! map's plane as two latent axes instead of the test set's PCA, and `f=…`, the fixed point
-//! the plane passes through)
+//! the plane passes through; `d=5,7` a direction from class 5's mean test code to class 7's, or
+//! `d=ab` from A to B, and `t=1.5` how far A (or the map's centre) moves along it)
 //!
 //! Decoding never fails: a link is untrusted input, so every field is parsed on its own, checked
 //! against the known models and sane ranges, and replaced by its default when it is unusable.
@@ -43,6 +44,8 @@ pub enum Part {
 }
 
 pub const MAX_MIX: u32 = 1_000_000;
+/// How far a point may move along a latent direction, in whole directions.
+pub const MAX_SHIFT: f32 = 4.0;
 
 /// The page names a model opened from a file on the visitor's disk `local-<the file's model
 /// name>` (model names are link-safe, see `bundle`), so a link can say which file it needs.
@@ -104,6 +107,18 @@ pub struct ShareState {
     pub axes: [u32; 2],
     #[serde(default)]
     pub anchor: Option<Vec<f32>>,
+    /// Latent arithmetic: a direction from one class's mean test code to another's, or (when
+    /// `along_ends`) from A to B, and how far the point moves along it.
+    #[serde(default)]
+    pub direction: Option<[u32; 2]>,
+    #[serde(default)]
+    pub along_ends: bool,
+    #[serde(default = "one_shift")]
+    pub shift: f32,
+}
+
+fn one_shift() -> f32 {
+    1.0
 }
 
 fn first_axes() -> [u32; 2] {
@@ -146,6 +161,9 @@ impl ShareState {
             plane: Plane::Pca,
             axes: first_axes(),
             anchor: None,
+            direction: None,
+            along_ends: false,
+            shift: one_shift(),
         }
     }
 }
@@ -217,6 +235,15 @@ pub fn encode(s: &ShareState) -> String {
     if let Some(f) = &s.anchor {
         out.push_str("&f=");
         list(&mut out, f);
+    }
+    if let Some([from, to]) = s.direction {
+        let _ = write!(out, "&d={from},{to}");
+    } else if s.along_ends {
+        out.push_str("&d=ab");
+    }
+    if s.shift != one_shift() {
+        out.push_str("&t=");
+        num(&mut out, s.shift);
     }
     out
 }
@@ -406,8 +433,36 @@ fn decode_fields(
     state.label_a = class("ya", "class for A");
     state.label_b = class("yb", "class for B");
     decode_plane(&get, &model, &mut state, &mut problems);
+    match get("d") {
+        None => {}
+        Some("ab") => state.along_ends = true,
+        Some(text) => {
+            // Test labels are bytes: a class is below 256 (the page checks the model has it).
+            let pair: Option<Vec<u32>> = text.split(',').map(|t| t.trim().parse().ok()).collect();
+            match pair.filter(|v| v.len() == 2 && v.iter().all(|&c| c < 256)) {
+                Some(v) => state.direction = Some([v[0], v[1]]),
+                None => problems.push(
+                    "The link's latent direction is not two classes or ab; no direction is set."
+                        .into(),
+                ),
+            }
+        }
+    }
+    if let Some(t) = get("t") {
+        match t
+            .parse::<f32>()
+            .ok()
+            .filter(|t| t.is_finite() && t.abs() <= MAX_SHIFT)
+        {
+            Some(t) => state.shift = t,
+            None => problems.push(format!(
+                "The link's move along the direction is not a number within ±{MAX_SHIFT}; using 1."
+            )),
+        }
+    }
     let known = [
-        "m", "c", "z", "a", "b", "n", "i", "p", "x", "k", "y", "ya", "yb", "pl", "ax", "f",
+        "m", "c", "z", "a", "b", "n", "i", "p", "x", "k", "y", "ya", "yb", "pl", "ax", "f", "d",
+        "t",
     ];
     if pairs.iter().any(|(k, _)| !known.contains(k)) {
         problems

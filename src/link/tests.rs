@@ -93,6 +93,9 @@ fn round_trips_exactly() {
             } else {
                 None
             },
+            direction: (k % 3 == 1).then_some([(k as u32) % 10, (k as u32 * 3) % 10]),
+            along_ends: k % 3 == 2,
+            shift: [1.0, -0.35, 3.999, 0.0][k % 4],
         };
         let (back, problems) = decode(&format!("#{}", encode(&s)), &models());
         assert!(problems.is_empty(), "{problems:?}");
@@ -159,6 +162,11 @@ fn hostile_links_fall_back_with_messages_that_quote_nothing() {
         ),
         ("m=fmnist-2d&pl=axes", "no choice of plane"),
         ("m=fmnist-clusters&ax=1,2", "no choice of plane"),
+        ("m=fmnist-2d&d=3", "direction is not two classes"),
+        ("m=fmnist-2d&d=1,256", "direction is not two classes"),
+        ("m=fmnist-2d&d=<b>", "direction is not two classes"),
+        ("m=fmnist-2d&t=4.5", "move along the direction"),
+        ("m=fmnist-2d&t=NaN", "move along the direction"),
     ];
     for (link, needle) in cases {
         let (state, problems) = decode(link, &m);
@@ -193,6 +201,7 @@ fn hostile_links_fall_back_with_messages_that_quote_nothing() {
         let dim = m.iter().find(|k| k.name == state.model).unwrap().latent_dim;
         assert!(state.axes.iter().all(|&a| (a as usize) < dim.max(2)));
         assert!(state.anchor.as_ref().is_none_or(|f| f.len() == dim));
+        assert!(state.shift.is_finite() && state.shift.abs() <= MAX_SHIFT);
     }
     let (_, problems) = decode(&"a=1,".repeat(2000), &m);
     assert!(problems[0].contains("longer than"), "{problems:?}");

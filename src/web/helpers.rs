@@ -168,6 +168,24 @@ pub fn prepare_image(
     crate::data::upload::prepare_image(rgba, width, height, side, fit).map_err(|e| JsError::new(&e))
 }
 
+/// The mean test code of each class (`classes * dim` values; a class without test images has a
+/// zero mean and is not offered), see `explorer::arithmetic`.
+#[wasm_bindgen(js_name = classMeans)]
+pub fn class_means(means: &[f32], labels: &[u8], dim: usize) -> Result<JsValue, JsError> {
+    if dim == 0 || means.len() != labels.len() * dim {
+        return Err(JsError::new("test codes and labels do not match"));
+    }
+    let (means, counts) = explorer::arithmetic::class_means(means, labels, dim);
+    to_js(&serde_json::json!({ "means": means, "counts": counts }))
+}
+
+/// `z + t (to − from)`: a point moved along a direction (t = 1: the analogy from : to :: z : ?).
+#[wasm_bindgen(js_name = movePoint)]
+pub fn move_point(z: &[f32], from: &[f32], to: &[f32], t: f32) -> Result<Vec<f32>, JsError> {
+    explorer::arithmetic::moved(z, from, to, t)
+        .ok_or_else(|| JsError::new("the point and the direction have different sizes"))
+}
+
 /// The share-link limits, so the page's controls offer exactly what a link can hold.
 #[wasm_bindgen(js_name = linkLimits)]
 pub fn link_limits() -> Result<JsValue, JsError> {
@@ -176,6 +194,7 @@ pub fn link_limits() -> Result<JsValue, JsError> {
         "maxCentre": link::MAX_CENTRE,
         "maxMix": link::MAX_MIX,
         "localPrefix": link::LOCAL_PREFIX,
+        "maxShift": link::MAX_SHIFT,
         "steps": [link::STEPS.start(), link::STEPS.end()],
         "zoom": [link::ZOOM.start(), link::ZOOM.end()],
     }))

@@ -109,4 +109,61 @@ export async function labTests() {
     assert.deepEqual(problems, []);
     await page.close();
   });
+
+  await test('latent arithmetic moves A along a class-mean direction of the whole code (the analogy at 1), and links carry it', async () => {
+    const { page, problems } = await openPage(cpu, server.url);
+    await page.selectOption('#model', 'fmnist-16d');
+    await page.waitForFunction(() => window.atlas.state.model === 'fmnist-16d');
+    // The class means, computed here from the page's test codes and labels.
+    const { means, labels } = await page.evaluate(() => ({ means: Array.from(window.atlas.testMeans()), labels: window.atlas.testLabels() }));
+    const dim = 16, mean = (c) => {
+      const sum = new Array(dim).fill(0); let n = 0;
+      labels.forEach((l, i) => { if (l === c) { n++; for (let d = 0; d < dim; d++) sum[d] += means[i * dim + d]; } });
+      return sum.map((v) => v / n);
+    };
+    const [sandal, sneaker] = [mean(5), mean(7)];
+    const A = means.slice(0, dim), B = means.slice(dim, 2 * dim);
+    await page.evaluate(([a, b]) => window.atlas.setEnds(a, b), [A, B]);
+    await page.selectOption('#arith-mode', 'classes');
+    await page.selectOption('#arith-from', '5');
+    await page.selectOption('#arith-to', '7');
+    const moved = async () => (await page.waitForFunction(() => window.atlas.arith(), null, { timeout: 30_000 })).jsonValue();
+    const near = (x, y, what) => assert.ok(x.every((v, d) => Math.abs(v - y[d]) < 1e-4), `${what}: ${x} vs ${y}`);
+    let m = await moved();
+    near(m.point, A, 'the point is A');
+    near(m.moved, A.map((v, d) => v + sneaker[d] - sandal[d]), 'A + (sneaker − sandal)');
+    assert.match(await page.textContent('#arith-text'), /^Sandal : Sneaker :: A : \?/);
+    // The strip's last frame is the decode of where A lands.
+    const [last] = await page.evaluate((z) => window.atlas.decode([z]), m.moved);
+    const px = m.side * m.side, frame = m.bytes.slice((m.bytes.length / px - 1) * px);
+    assert.ok(frame.every((v, i) => Math.abs(v - last[i]) <= 1), 'the last frame is not the moved point');
+    // The slider: half a direction backwards.
+    await page.$eval('#arith-shift', (el) => { el.value = '-0.5'; el.dispatchEvent(new Event('input')); });
+    await page.waitForFunction(() => window.atlas.arith()?.moved && window.atlas.state.a && document.getElementById('arith-shift-out').textContent === '-0.50');
+    m = await moved();
+    near(m.moved, A.map((v, d) => v - 0.5 * (sneaker[d] - sandal[d])), 'A − 0.5 (sneaker − sandal)');
+    await shot(page, '24-arithmetic');
+    // The link holds the direction and the move, and restores the same strip.
+    await page.waitForTimeout(300);
+    const link = await page.inputValue('#share-url');
+    assert.match(link, /&d=5,7&t=-0\.5/);
+    const other = await openPage(cpu, link);
+    const back = await (await other.page.waitForFunction(() => window.atlas.arith(), null, { timeout: 30_000 })).jsonValue();
+    assert.deepEqual(back, m, 'the link restores another move');
+    assert.equal(await other.page.inputValue('#arith-mode'), 'classes');
+    assert.deepEqual(other.problems, []);
+    await other.page.close();
+    // From A to B, a whole move lands on B; the moved point can become B.
+    await page.selectOption('#arith-mode', 'ends');
+    await page.$eval('#arith-shift', (el) => { el.value = '1'; el.dispatchEvent(new Event('input')); });
+    await page.waitForFunction(() => /^A : B :: A/.test(document.getElementById('arith-text').textContent) && window.atlas.arith());
+    near((await moved()).moved, B, 'A + (B − A)');
+    // A hostile direction is replaced with a message.
+    const hostile = await openPage(cpu, `${server.url}#m=fmnist-16d&d=5,300&t=9`);
+    assert.match(await noticeText(hostile.page), /direction is not two classes.*move along the direction/);
+    assert.equal(await hostile.page.inputValue('#arith-mode'), 'off');
+    await hostile.page.close();
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
 }

@@ -3,6 +3,7 @@
 // the map, the panels) and wires them, opens the first model and applies the link it came
 // with. Each card's wiring lives in its own module; numerical work happens in Rust.
 
+import { wireArithmetic } from './arithmetic.js';
 import { wireControls } from './controls.js';
 import { $, $canvas, guard, notice, errorText } from './dom.js';
 import { wireEncoder } from './encoder.js';
@@ -58,6 +59,7 @@ function wire(p) {
   wireModels(p);
   wireControls(p);
   wireStrip(p);
+  wireArithmetic(p);
   wireSamples(p);
   wireEncoder(p);
   wireShare(p);

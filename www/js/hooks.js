@@ -5,6 +5,7 @@
 
 import { $ } from './dom.js';
 import { LIMITS } from './limits.js';
+import { lastMove } from './arithmetic.js';
 import { lastSamples } from './samples.js';
 
 /**
@@ -50,6 +51,8 @@ export function installHooks(app) {
     get _pad() { return app.page.pad; },
     get _wasm() { return app.page.wasm; },
     stripReady: () => $('strip').dataset.ready === 'true',
+    /** Latent arithmetic's point, where it lands and the strip's frames, once drawn. */
+    arith: () => ($('arith-strip').dataset.ready === 'true' ? lastMove : null),
     /** The samples on screen are those of `state.lastSamples` (none is being drawn). */
     samplesReady: () => $('samples').dataset.ready === 'true',
     mix: () => ($('mix').dataset.ready === 'true' ? app.page.mixGrid.last : null),

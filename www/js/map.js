@@ -106,8 +106,8 @@ export class LatentMap {
     this.path = [];
     /** @type {number|null} the interpolation frame being painted */
     this.cursorFrame = null;
-    /** @type {Mark[]} */
-    this.marks = [];
+    /** Markers by layer (the interpolation's, latent arithmetic's). @type {Map<string, Mark[]>} */
+    this.markLayers = new Map();
     /** @type {[string, string]|null} */
     this.axisNames = null;
     /** @type {MapPlane|null} */
@@ -185,9 +185,13 @@ export class LatentMap {
     this.drawTiles();
   }
 
-  /** Markers (interpolation ends, the encoded drawing) over the map.
-   * @param {Mark[]} marks */
-  setMarks(marks) { this.marks = marks; this.drawOverlay(); }
+  /** Markers over the map, one layer per card (interpolation ends and the encoded drawing;
+   * latent arithmetic's moved point).
+   * @param {Mark[]} marks @param {string} [layer] */
+  setMarks(marks, layer = 'ends') { this.markLayers.set(layer, marks); this.drawOverlay(); }
+
+  /** Every layer's markers, in the order the layers were first set. */
+  get marks() { return [...this.markLayers.values()].flat(); }
 
   /** The interpolation path (codes), and which of its frames is being painted (null: none).
    * @param {number[][]} path

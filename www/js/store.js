@@ -46,6 +46,11 @@
  * @property {number} mixSeed  the content × style grid's shuffle number
  * @property {number} everySeed  the "every class" table's shuffle number
  * @property {number} sampleSeed
+ * @property {'off'|'classes'|'ends'} arith  latent arithmetic's direction: none, between two
+ *   classes' mean test codes, or from A to B
+ * @property {number} arithFrom  its classes
+ * @property {number} arithTo
+ * @property {number} shift  how far the point moves along it (1: the analogy)
  */
 
 /** @returns {PageState} */
@@ -56,6 +61,8 @@ export function initialState() {
     planeMode: 'pca', axisI: 0, axisJ: 1, anchor: null, cluster: 0, label: 0,
     a: null, b: null, classA: null, classB: null, nextEnd: 'a', steps: 10, mode: 'linear', part: 'all',
     encoded: null, encodedImage: null, mixSeed: 1, everySeed: 1, sampleSeed: 1,
+    // Fashion-MNIST's sandal → sneaker; other models get their first classes (models.js).
+    arith: 'off', arithFrom: 5, arithTo: 7, shift: 1,
   };
 }
 
@@ -147,6 +154,14 @@ export const LINK_FIELDS = [
   { field: 'plane', keys: ['planeMode'], read: (s) => s.planeMode, restore: (v, p) => { p.planeMode = v; } },
   { field: 'axes', keys: ['axisI', 'axisJ'], read: (s) => [s.axisI, s.axisJ], restore: (v, p) => { p.axisI = v[0]; p.axisJ = v[1]; } },
   { field: 'anchor', keys: ['anchor'], read: (s) => s.anchor, restore: (v, p) => { p.anchor = v; } },
+  // A link without a direction turns latent arithmetic off; `d=ab` (after this row) sets A → B.
+  {
+    field: 'direction', keys: ['arith', 'arithFrom', 'arithTo'],
+    read: (s) => (s.arith === 'classes' ? [s.arithFrom, s.arithTo] : null),
+    restore: (v, p) => { p.arith = v ? 'classes' : 'off'; if (v) { p.arithFrom = v[0]; p.arithTo = v[1]; } },
+  },
+  { field: 'along_ends', keys: ['arith'], read: (s) => s.arith === 'ends', restore: (v, p) => { if (v) p.arith = 'ends'; } },
+  { field: 'shift', keys: ['shift'], read: (s) => s.shift, restore: (v, p) => { p.shift = v; } },
 ];
 
 /** Every state field a share link reads. */
