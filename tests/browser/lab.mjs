@@ -158,6 +158,13 @@ export async function labTests() {
     await page.$eval('#arith-shift', (el) => { el.value = '1'; el.dispatchEvent(new Event('input')); });
     await page.waitForFunction(() => /^A : B :: A/.test(document.getElementById('arith-text').textContent) && window.atlas.arith());
     near((await moved()).moved, B, 'A + (B − A)');
+    // Without A the point is the map's centre, and it follows the view once the view rests.
+    await page.selectOption('#arith-mode', 'classes');
+    await page.evaluate(() => window.atlas.store.set({ a: null, b: null }));
+    await page.evaluate(() => window.atlas.setView(1, -1, 3));
+    await page.waitForFunction(() => /:: the centre : \?/.test(document.getElementById('arith-text').textContent) && window.atlas.arith()
+      && Math.abs(window.atlas.arith().point[0] - window.atlas._map.point(1, -1)[0]) < 1e-5);
+    near((await moved()).point, await page.evaluate(() => window.atlas._map.point(1, -1)), 'the centre');
     // A hostile direction is replaced with a message.
     const hostile = await openPage(cpu, `${server.url}#m=fmnist-16d&d=5,300&t=9`);
     assert.match(await noticeText(hostile.page), /direction is not two classes.*move along the direction/);

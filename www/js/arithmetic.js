@@ -102,8 +102,13 @@ export function wireArithmetic(page) {
   // A new model: its classes (the store keeps the pair when the model has both).
   store.on(['session'], () => store.set(fillClasses(page)));
   store.on(['arith', 'arithFrom', 'arithTo', 'shift', 'a', 'b', 'label', 'session'], () => update(page));
-  // Without A the point is the map's centre: it follows pans and zooms.
-  store.on(['view'], (s) => (s.arith !== 'off' && !s.a ? update(page) : undefined));
+  // Without A the point is the map's centre: it follows pans and zooms, once the view rests
+  // (a drag changes the view on every pointer move; each update decodes a strip).
+  let settle = 0;
+  store.on(['view'], (s) => {
+    clearTimeout(settle);
+    if (s.arith !== 'off' && !s.a) settle = setTimeout(guard(() => update(page)), 150);
+  });
   $select('arith-mode').addEventListener('change', guard(() => {
     const v = $select('arith-mode').value;
     return store.set({ arith: v === 'classes' || v === 'ends' ? v : 'off' });
