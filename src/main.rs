@@ -33,6 +33,8 @@ enum Command {
     Decode(cli::decode::Args),
     /// Train the judge classifier that `eval --judge` scores generative models with
     Judge(cli::judge::Args),
+    /// How photo-like uploads land on a model's map compared with the images they were made from
+    Uploads(cli::uploads::Args),
     /// Measure CPU throughput: training and decoding images/s, or where a step's time goes
     Bench(cli::bench::Args),
 }
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         Command::Info(a) => cli::info::run(a),
         Command::Decode(a) => cli::decode::run(a),
         Command::Judge(a) => cli::judge::run(a),
+        Command::Uploads(a) => cli::uploads::run(a),
         Command::Bench(a) => cli::bench::run(a),
     };
     match result {

@@ -9,6 +9,7 @@ pub mod index;
 pub mod info;
 pub mod judge;
 pub mod train;
+pub mod uploads;
 
 use latent_atlas::bundle::Bundle;
 use std::path::Path;

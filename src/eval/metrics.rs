@@ -22,6 +22,18 @@ pub fn active_units(means: &[f32], dim: usize) -> usize {
         .count()
 }
 
+/// Posterior means of float images (`n * side²` values in [0, 1]), 500 at a time.
+pub fn encode_means(model: &Vae, pixels: &[f32], side: usize, device: &Device) -> Vec<f32> {
+    let per = side * side;
+    let mut out = Vec::with_capacity(pixels.len() / per * model.encoder.latent_dim());
+    for chunk in pixels.chunks(500 * per) {
+        let n = chunk.len() / per;
+        let x = Tensor::<4>::from_data(TensorData::new(chunk.to_vec(), [n, 1, side, side]), device);
+        out.extend(to_vec(model.encoder.forward(x).mean));
+    }
+    out
+}
+
 /// Decode latent points (`n x dim`, row-major) to greyscale bytes, `batch` at a time.
 pub fn decode_bytes(
     model: &Vae,

@@ -10,6 +10,8 @@ pub mod images;
 pub mod judge;
 pub mod metrics;
 pub mod oneshot;
+pub mod photos;
+pub mod placement;
 pub mod plot;
 pub mod prior_match;
 pub mod report;

@@ -11,9 +11,25 @@ import { setEnd } from './strip.js';
 
 /** @typedef {import('../types').Page} Page */
 
-/** Encodes an image (RGBA pixels of any size) with the open model.
- * @param {Page} page @param {{ rgba: Uint8ClampedArray, width: number, height: number }} image */
-async function encodePixels(page, { rgba, width, height }) {
+/** Draws an upload as it is (64 pixels high, its own aspect) beside the input made of it.
+ * @param {{ rgba: Uint8ClampedArray, width: number, height: number }} image */
+function showUpload({ rgba, width, height }) {
+  const full = document.createElement('canvas');
+  full.width = width; full.height = height;
+  ctx2d(full).putImageData(new ImageData(new Uint8ClampedArray(rgba), width, height), 0, 0);
+  const thumb = $canvas('enc-upload'), h = 128, w = Math.max(1, Math.min(192, Math.round((h * width) / height)));
+  thumb.width = w; thumb.height = h;
+  const c = ctx2d(thumb);
+  c.imageSmoothingQuality = 'high';
+  c.drawImage(full, 0, 0, w, h);
+  $('enc-upload-fig').hidden = false;
+}
+
+/** Encodes an image (RGBA pixels of any size) with the open model; an upload (not a drawing)
+ * is shown as it is beside the input made of it.
+ * @param {Page} page @param {{ rgba: Uint8ClampedArray, width: number, height: number }} image
+ * @param {boolean} upload */
+async function encodePixels(page, { rgba, width, height }, upload) {
   const { engine, wasm, classes, store } = page;
   const side = engine.session.side;
   let x;
@@ -25,6 +41,7 @@ async function encodePixels(page, { rgba, width, height }) {
     notice(errorText(e));
     return;
   }
+  if (upload) showUpload({ rgba, width, height }); else $('enc-upload-fig').hidden = true;
   // A conditional model encodes with the picked class, or the judge's guess.
   const label = await classes.labelFor(x);
   const z = Array.from(await engine.encode(x, label));
@@ -43,7 +60,7 @@ async function encodePixels(page, { rgba, width, height }) {
 export async function encodeFile(page, file) {
   let pixels;
   try { pixels = await readImageFile(file, (bytes) => page.wasm.checkUploadHeader(bytes)); } catch (e) { notice(errorText(e)); return; }
-  await encodePixels(page, pixels);
+  await encodePixels(page, pixels, true);
 }
 
 /** @param {Page} page */
@@ -54,7 +71,7 @@ export function wireEncoder(page) {
   $('pad-clear').addEventListener('click', () => pad.clear());
   $('pad-encode').addEventListener('click', guard(async () => {
     if (pad.isEmpty()) { notice('Draw something first.'); return; }
-    await encodePixels(page, pad.rgba());
+    await encodePixels(page, pad.rgba(), false);
   }));
   $('upload-button').addEventListener('click', () => $input('upload').click());
   $('upload').addEventListener('change', guard(async () => {

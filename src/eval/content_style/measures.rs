@@ -4,31 +4,11 @@
 use crate::data::omniglot::{Omniglot, OneShotRun, SIDE, SOURCE_SIDE, downsample};
 use crate::data::upload::prepare_image;
 use crate::eval::cluster::{kmeans, matched_accuracy, nmi};
-use crate::eval::metrics::mean;
+use crate::eval::metrics::{encode_means, mean};
 use crate::eval::oneshot;
 use crate::model::Vae;
 use crate::rng::Rng;
 use burn::prelude::*;
-
-/// Posterior means of float images (`n * side²` in [0, 1]).
-pub fn encode_means(model: &Vae, pixels: &[f32], device: &Device) -> Vec<f32> {
-    let per = SIDE * SIDE;
-    let mut out = Vec::with_capacity(pixels.len() / per * model.encoder.latent_dim());
-    for chunk in pixels.chunks(500 * per) {
-        let n = chunk.len() / per;
-        let x = Tensor::<4>::from_data(TensorData::new(chunk.to_vec(), [n, 1, SIDE, SIDE]), device);
-        out.extend(
-            model
-                .encoder
-                .forward(x)
-                .mean
-                .into_data()
-                .try_into_vec::<f32>()
-                .expect("f32"),
-        );
-    }
-    out
-}
 
 fn decode_floats(model: &Vae, z: &[f32], dim: usize, device: &Device) -> Vec<f32> {
     let mut out = Vec::new();
@@ -167,7 +147,7 @@ pub fn oneshot_error(
         .map(|run| {
             let enc = |set: &[Vec<bool>]| {
                 let px: Vec<f32> = set.iter().flat_map(|ink| input.pixels(ink)).collect();
-                columns(&encode_means(model, &px, device), dim, 0, content_dim)
+                columns(&encode_means(model, &px, SIDE, device), dim, 0, content_dim)
             };
             (enc(&run.training), enc(&run.test))
         })
@@ -234,7 +214,7 @@ pub fn swap_test(
         }
         let classify = |z: &[f32]| {
             let px = decode_floats(model, z, dim, device);
-            let codes = columns(&encode_means(model, &px, device), dim, 0, content_dim);
+            let codes = columns(&encode_means(model, &px, SIDE, device), dim, 0, content_dim);
             nearest_prototype(&prototypes, &codes, content_dim)
         };
         for ((s, p), (ca, cb)) in classify(&swapped)

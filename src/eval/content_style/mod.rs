@@ -7,8 +7,8 @@ pub mod plots;
 
 pub use crate::eval::prior_match::aggregate_kl;
 pub use measures::{
-    AlphabetGroup, DrawingInput, by_alphabet, cluster_by_alphabet, columns, encode_means,
-    nearest_prototype, oneshot_error, swap_test,
+    AlphabetGroup, DrawingInput, by_alphabet, cluster_by_alphabet, columns, nearest_prototype,
+    oneshot_error, swap_test,
 };
 
 use crate::data::ImageSet;
