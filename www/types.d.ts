@@ -45,7 +45,7 @@ export interface LinkState {
   part: string; mix: number; cluster: number; label: number;
   label_a: number | null; label_b: number | null;
   plane: 'pca' | 'axes'; axes: [number, number]; anchor: number[] | null;
-  direction: [number, number] | null; along_ends: boolean; shift: number;
+  direction: [number, number] | null; along_ends: boolean; set_means: [number[], number[]] | null; shift: number;
 }
 
 export interface KnownModel { name: string; latent_dim: number; clusters: number; conditional: number }
@@ -78,6 +78,7 @@ export interface Wasm {
   wasmMemory(): WebAssembly.Memory;
   classMeans(means: Float32Array, labels: Uint8Array, dim: number): { means: number[]; counts: number[] };
   movePoint(z: Float32Array, from: Float32Array, to: Float32Array, t: number): Float32Array;
+  centroid(points: Float32Array, dim: number): Float32Array;
   /** An animated GIF written frame by frame (src/explorer/animation.rs). */
   GifExport: new (side: number, scale: number, delayMs: number, comment: string) => {
     addFrame(grey: Uint8Array): void; finish(): Uint8Array; free(): void;

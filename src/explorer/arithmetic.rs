@@ -1,6 +1,7 @@
 //! Latent arithmetic: directions in the full code (not only the map's plane) from class means
-//! of the test encodings ("sandal → sneaker") or from two points, a point moved along one, and
-//! the analogy a : b :: c : ? as c + (b − a), which is the move by one whole direction.
+//! of the test encodings ("sandal → sneaker"), from two points, or from two sets of points
+//! picked on the map (mean to mean), a point moved along one, and the analogy a : b :: c : ?
+//! as c + (b − a), which is the move by one whole direction.
 
 /// The mean test code of each class: `classes * dim` values, and each class's count (a class
 /// without test images has count 0 and a zero mean).
@@ -28,6 +29,13 @@ pub fn class_means(means: &[f32], labels: &[u8], dim: usize) -> (Vec<f32>, Vec<u
     (out, counts)
 }
 
+/// The mean of `points` (`n * dim` values, n ≥ 1): one end of a direction between two picked
+/// sets. None for no points or a ragged list.
+pub fn centroid(points: &[f32], dim: usize) -> Option<Vec<f32>> {
+    let n = points.len().checked_div(dim)?;
+    (n > 0 && n * dim == points.len()).then(|| class_means(points, &vec![0; n], dim).0)
+}
+
 /// `z + t (to − from)`: `z` moved `t` times along the direction from `from` to `to`. With
 /// `t = 1` this is the analogy from : to :: z : ?. None when the sizes differ.
 pub fn moved(z: &[f32], from: &[f32], to: &[f32], t: f32) -> Option<Vec<f32>> {
@@ -51,6 +59,14 @@ mod tests {
         let (m, n) = class_means(&means, &labels, 2);
         assert_eq!(n, vec![3, 0, 1]);
         assert_eq!(m, vec![3.0, 4.0, 0.0, 0.0, 10.0, 20.0]);
+    }
+
+    #[test]
+    fn a_set_of_points_has_its_mean() {
+        assert_eq!(centroid(&[1.0, 2.0, 3.0, 6.0], 2), Some(vec![2.0, 4.0]));
+        assert_eq!(centroid(&[1.0, 2.0, 3.0], 2), None);
+        assert_eq!(centroid(&[], 2), None);
+        assert_eq!(centroid(&[1.0], 0), None);
     }
 
     #[test]

@@ -192,13 +192,23 @@ fn decode_fields(
     match get("d") {
         None => {}
         Some("ab") => state.along_ends = true,
+        Some("sets") => {
+            let code = |key| get(key).and_then(|t| parse_floats(t, model.latent_dim, MAX_COORD));
+            match (code("sf"), code("st")) {
+                (Some(from), Some(to)) => state.set_means = Some([from, to]),
+                _ => problems.push(format!(
+                    "The link's picked sets are not two points of {} finite numbers within ±{MAX_COORD}; no direction is set.",
+                    model.latent_dim
+                )),
+            }
+        }
         Some(text) => {
             // Test labels are bytes: a class is below 256 (the page checks the model has it).
             let pair: Option<Vec<u32>> = text.split(',').map(|t| t.trim().parse().ok()).collect();
             match pair.filter(|v| v.len() == 2 && v.iter().all(|&c| c < 256)) {
                 Some(v) => state.direction = Some([v[0], v[1]]),
                 None => problems.push(
-                    "The link's latent direction is not two classes or ab; no direction is set."
+                    "The link's latent direction is not two classes, ab or sets; no direction is set."
                         .into(),
                 ),
             }
@@ -218,7 +228,7 @@ fn decode_fields(
     }
     let known = [
         "m", "c", "z", "a", "b", "n", "i", "p", "x", "k", "y", "ya", "yb", "pl", "ax", "f", "d",
-        "t",
+        "sf", "st", "t",
     ];
     if pairs.iter().any(|(k, _)| !known.contains(k)) {
         problems

@@ -5,7 +5,8 @@
 //! the classes of its interpolation ends; for a model above 2-D, `pl=axes` with `ax=3,7`, the
 //! map's plane as two latent axes instead of the test set's PCA, and `f=…`, the fixed point
 //! the plane passes through; `d=5,7` a direction from class 5's mean test code to class 7's, or
-//! `d=ab` from A to B, and `t=1.5` how far A (or the map's centre) moves along it)
+//! `d=ab` from A to B, or `d=sets` with `sf=…` and `st=…`, the means of two sets of points picked
+//! on the map, and `t=1.5` how far A (or the map's centre) moves along it)
 //!
 //! Decoding never fails: a link is untrusted input, so every field is parsed on its own, checked
 //! against the known models and sane ranges, and replaced by its default when it is unusable.
@@ -113,6 +114,9 @@ pub struct ShareState {
     pub direction: Option<[u32; 2]>,
     #[serde(default)]
     pub along_ends: bool,
+    /// Or from the mean of one picked set of points to the mean of another (full codes).
+    #[serde(default)]
+    pub set_means: Option<[Vec<f32>; 2]>,
     #[serde(default = "one_shift")]
     pub shift: f32,
 }
@@ -163,6 +167,7 @@ impl ShareState {
             anchor: None,
             direction: None,
             along_ends: false,
+            set_means: None,
             shift: one_shift(),
         }
     }
@@ -240,6 +245,11 @@ pub fn encode(s: &ShareState) -> String {
         let _ = write!(out, "&d={from},{to}");
     } else if s.along_ends {
         out.push_str("&d=ab");
+    } else if let Some([from, to]) = &s.set_means {
+        out.push_str("&d=sets&sf=");
+        list(&mut out, from);
+        out.push_str("&st=");
+        list(&mut out, to);
     }
     if s.shift != one_shift() {
         out.push_str("&t=");

@@ -95,6 +95,7 @@ fn round_trips_exactly() {
             },
             direction: (k % 3 == 1).then_some([(k as u32) % 10, (k as u32 * 3) % 10]),
             along_ends: k % 3 == 2,
+            set_means: (k % 6 == 0).then(|| [p().unwrap(), p().unwrap()]),
             shift: [1.0, -0.35, 3.999, 0.0][k % 4],
         };
         let (back, problems) = decode(&format!("#{}", encode(&s)), &models());
@@ -165,6 +166,13 @@ fn hostile_links_fall_back_with_messages_that_quote_nothing() {
         ("m=fmnist-2d&d=3", "direction is not two classes"),
         ("m=fmnist-2d&d=1,256", "direction is not two classes"),
         ("m=fmnist-2d&d=<b>", "direction is not two classes"),
+        (
+            "m=fmnist-2d&d=sets&sf=1,2",
+            "picked sets are not two points of 2",
+        ),
+        ("m=fmnist-2d&d=sets&sf=1,2&st=1,2,3", "picked sets"),
+        ("m=fmnist-2d&d=sets&sf=NaN,2&st=1,2", "picked sets"),
+        ("m=fmnist-2d&d=sets&sf=11,2&st=1,2", "picked sets"),
         ("m=fmnist-2d&t=4.5", "move along the direction"),
         ("m=fmnist-2d&t=NaN", "move along the direction"),
     ];

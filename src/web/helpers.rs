@@ -179,6 +179,13 @@ pub fn class_means(means: &[f32], labels: &[u8], dim: usize) -> Result<JsValue, 
     to_js(&serde_json::json!({ "means": means, "counts": counts }))
 }
 
+/// The mean of `points` (`n * dim` values): an end of a direction between two picked sets.
+#[wasm_bindgen]
+pub fn centroid(points: &[f32], dim: usize) -> Result<Vec<f32>, JsError> {
+    explorer::arithmetic::centroid(points, dim)
+        .ok_or_else(|| JsError::new("a set of points needs at least one whole point"))
+}
+
 /// `z + t (to − from)`: a point moved along a direction (t = 1: the analogy from : to :: z : ?).
 #[wasm_bindgen(js_name = movePoint)]
 pub fn move_point(z: &[f32], from: &[f32], to: &[f32], t: f32) -> Result<Vec<f32>, JsError> {

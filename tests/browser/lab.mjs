@@ -110,6 +110,76 @@ export async function labTests() {
     await page.close();
   });
 
+  await test('latent arithmetic between two sets of points picked on the map: clicks add to the set, mean to mean, links carry it', async () => {
+    const { page, problems } = await openPage(cpu, server.url);
+    await page.selectOption('#model', 'fmnist-16d');
+    await page.waitForFunction(() => window.atlas.state.model === 'fmnist-16d');
+    const dim = 16;
+    const { means, labels } = await page.evaluate(() => ({ means: Array.from(window.atlas.testMeans()), labels: window.atlas.testLabels() }));
+    const A = means.slice(0, dim);
+    await page.evaluate((a) => window.atlas.store.set({ a }), A);
+    await page.selectOption('#arith-mode', 'sets');
+    // Choosing the mode starts picking the "from" set.
+    assert.equal(await page.getAttribute('#arith-pick-from', 'aria-pressed'), 'true');
+    // Three sandals, then three sneakers, clicked where the map draws them.
+    const where = (cls) => page.evaluate(({ cls }) => {
+      const m = window.atlas._map, el = document.getElementById('overlay'), r = el.getBoundingClientRect(), dpr = el.width / r.width;
+      const out = [];
+      m.points.labels.forEach((l, i) => {
+        if (l !== cls || out.length >= 3) return;
+        const [sx, sy] = m.toScreen(m.points.xy[2 * i], m.points.xy[2 * i + 1]);
+        if (sx > 40 && sy > 40 && sx < el.width - 40 && sy < el.height - 40 && i % 7 === 0) out.push([r.left + sx / dpr, r.top + sy / dpr]);
+      });
+      return out;
+    }, { cls });
+    for (const [x, y] of await where(5)) await page.mouse.click(x, y);
+    await page.click('#arith-pick-to');
+    for (const [x, y] of await where(7)) await page.mouse.click(x, y);
+    const s = await page.evaluate(() => { const { a, b, setFrom, setTo, setMeans } = window.atlas.store.state; return { a, b, setFrom, setTo, setMeans }; });
+    assert.deepEqual(s.a, A, 'a click while picking moved A');
+    assert.equal(s.b, null, 'a click while picking set B');
+    assert.equal(s.setFrom.length, 3);
+    assert.equal(s.setTo.length, 3);
+    // Each pick is a test code, and the sets' means are their averages.
+    const isCode = (z) => labels.some((_, i) => z.every((v, d) => Math.abs(v - means[i * dim + d]) < 1e-6));
+    assert.ok([...s.setFrom, ...s.setTo].every(isCode), 'a picked point is not a test code');
+    const avg = (set) => set[0].map((_, d) => set.reduce((t, z) => t + z[d], 0) / set.length);
+    const [from, to] = [avg(s.setFrom), avg(s.setTo)];
+    const near = (x, y, what) => assert.ok(x.every((v, d) => Math.abs(v - y[d]) < 1e-4), `${what}: ${x} vs ${y}`);
+    near(s.setMeans[0], from, 'the "from" mean');
+    near(s.setMeans[1], to, 'the "to" mean');
+    const m = await (await page.waitForFunction(() => window.atlas.arith(), null, { timeout: 30_000 })).jsonValue();
+    near(m.moved, A.map((v, d) => v + to[d] - from[d]), 'A + (mean to − mean from)');
+    assert.match(await page.textContent('#arith-text'), /“from” \(3 points\) : “to” \(3 points\) :: A : \?/);
+    assert.match(await page.textContent('#arith-sets-text'), /“from”: 3 points, “to”: 3 points/);
+    await page.mouse.move(5, 5); // no hover card over the picked points
+    await shot(page, '25-arithmetic-sets');
+    // The link carries the two means and restores the same move.
+    await page.waitForTimeout(300);
+    const link = await page.inputValue('#share-url');
+    assert.match(link, /&d=sets&sf=[^&]+&st=/);
+    const other = await openPage(cpu, link);
+    const back = await (await other.page.waitForFunction(() => window.atlas.arith(), null, { timeout: 30_000 })).jsonValue();
+    assert.deepEqual(back.moved, m.moved, 'the link restores another move');
+    assert.equal(await other.page.inputValue('#arith-mode'), 'sets');
+    assert.deepEqual(other.problems, []);
+    await other.page.close();
+    // Done picking: clicks set A and B again.
+    await page.click('#arith-pick-to');
+    const [[x, y]] = await where(0);
+    await page.mouse.click(x, y);
+    const after = await page.evaluate(() => { const { a, b, setTo } = window.atlas.store.state; return { a, b, setTo }; });
+    assert.equal(after.setTo.length, 3, 'a click after picking still added to the set');
+    assert.ok(after.b || JSON.stringify(after.a) !== JSON.stringify(A), 'a click after picking set no end');
+    // A hostile set is replaced with a message.
+    const hostile = await openPage(cpu, `${server.url}#m=fmnist-16d&d=sets&sf=1,2&st=NaN`);
+    assert.match(await noticeText(hostile.page), /picked sets are not two points of 16/);
+    assert.equal(await hostile.page.inputValue('#arith-mode'), 'off');
+    await hostile.page.close();
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
   await test('latent arithmetic moves A along a class-mean direction of the whole code (the analogy at 1), and links carry it', async () => {
     const { page, problems } = await openPage(cpu, server.url);
     await page.selectOption('#model', 'fmnist-16d');

@@ -3,7 +3,7 @@
 // the map, the panels) and wires them, opens the first model and applies the link it came
 // with. Each card's wiring lives in its own module; numerical work happens in Rust.
 
-import { wireArithmetic } from './arithmetic.js';
+import { addPick, wireArithmetic } from './arithmetic.js';
 import { wireControls } from './controls.js';
 import { $, $canvas, guard, notice, errorText } from './dom.js';
 import { wireEncoder } from './encoder.js';
@@ -34,7 +34,11 @@ let page = null;
  * @returns {Page} */
 function makeParts(engine, wasm) {
   const map = new LatentMap(engine, $canvas('tiles'), $canvas('overlay'), {
-    onClick: guard((xy, point, shift) => setEnd(made, shift ? 'b' : store.state.nextEnd, point ? point.z : map.point(xy[0], xy[1]))),
+    // While latent arithmetic picks a set, clicks add to it; otherwise they set A, then B.
+    onClick: guard((xy, point, shift) => {
+      const z = point ? point.z : map.point(xy[0], xy[1]);
+      return store.state.arith === 'sets' && store.state.picking ? addPick(made, z) : setEnd(made, shift ? 'b' : store.state.nextEnd, z);
+    }),
     onKeyEnd: guard((key, xy) => setEnd(made, key, map.point(xy[0], xy[1]))),
     onHover: (p, x, y) => { hover.show(p, x, y).catch(() => {}); },
     onView: (view) => { store.set({ view }); },

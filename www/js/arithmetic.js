@@ -1,6 +1,6 @@
 // @ts-check
 // The "latent arithmetic" card: a direction in the whole code (between two classes' mean test
-// codes, or from A to B), the point (A, else the map's centre) moved along it by the slider, the
+// codes, from A to B, or between the means of two sets of points picked on the map), the point (A, else the map's centre) moved along it by the slider, the
 // strip from the point to where it lands, and its marker on the map. A move of 1 is the analogy
 // from : to :: point : ?. The means and the move are computed in Rust (classMeans, movePoint).
 
@@ -45,6 +45,35 @@ function fillClasses(page) {
   };
 }
 
+/** @param {number} n */
+const count = (n) => `${n} point${n === 1 ? '' : 's'}`;
+
+/** The picked sets' controls and their points on the map. @param {Page} page */
+function showSets(page) {
+  const s = page.store.state, on = s.arith === 'sets';
+  $('arith-sets').hidden = !on;
+  for (const which of /** @type {const} */ (['from', 'to'])) {
+    $button(`arith-pick-${which}`).setAttribute('aria-pressed', String(on && s.picking === which));
+  }
+  $('arith-sets-text').textContent = `“from”: ${count(s.setFrom.length)}, “to”: ${count(s.setTo.length)}`
+    + (on && s.picking ? ` — clicks on the map add to “${s.picking}”` : '');
+  const marks = on
+    ? [...s.setFrom.map((z) => ({ z, label: '−', color: '#4da3ff' })), ...s.setTo.map((z) => ({ z, label: '+', color: '#ff7a4d' }))]
+    : [];
+  page.map.setMarks(marks, 'arith-sets');
+}
+
+/** Adds a picked point (a full code) to the set being picked, and the sets' means once both
+ * have a point. @param {Page} page @param {number[]} z */
+export function addPick(page, z) {
+  const { store, wasm, engine } = page, s = store.state;
+  const setFrom = s.picking === 'from' ? [...s.setFrom, z] : s.setFrom;
+  const setTo = s.picking === 'to' ? [...s.setTo, z] : s.setTo;
+  const dim = engine.session.latentDim;
+  const mean = (/** @type {number[][]} */ set) => Array.from(wasm.centroid(Float32Array.from(set.flat()), dim));
+  return store.set({ setFrom, setTo, setMeans: setFrom.length && setTo.length ? [mean(setFrom), mean(setTo)] : null });
+}
+
 /** Draws the card for the store's state. @param {Page} page */
 async function update(page) {
   const { store, engine, wasm, map } = page, s = store.state;
@@ -52,6 +81,7 @@ async function update(page) {
   const { current } = ticket('arith');
   $select('arith-mode').value = s.arith;
   $('arith-classes').hidden = s.arith !== 'classes';
+  showSets(page);
   $input('arith-shift').value = String(s.shift);
   $('arith-shift-out').textContent = s.shift.toFixed(2);
   strip.dataset.ready = 'false';
@@ -69,6 +99,10 @@ async function update(page) {
     from = means.subarray(s.arithFrom * dim, (s.arithFrom + 1) * dim);
     to = means.subarray(s.arithTo * dim, (s.arithTo + 1) * dim);
     dirText = [names[s.arithFrom], names[s.arithTo]];
+  } else if (s.arith === 'sets') {
+    if (!s.setMeans) return off('Pick at least one point for each set: the direction runs from the mean of the “from” points to the mean of the “to” points.');
+    from = new Float32Array(s.setMeans[0]); to = new Float32Array(s.setMeans[1]);
+    dirText = [`“from” (${count(s.setFrom.length)})`, `“to” (${count(s.setTo.length)})`];
   } else {
     if (!s.a || !s.b) return off('Set A and B first: the direction runs from A to B.');
     from = new Float32Array(s.a); to = new Float32Array(s.b);
@@ -101,7 +135,7 @@ export function wireArithmetic(page) {
   $input('arith-shift').max = String(max);
   // A new model: its classes (the store keeps the pair when the model has both).
   store.on(['session'], () => store.set(fillClasses(page)));
-  store.on(['arith', 'arithFrom', 'arithTo', 'shift', 'a', 'b', 'label', 'session'], () => update(page));
+  store.on(['arith', 'arithFrom', 'arithTo', 'shift', 'a', 'b', 'label', 'session', 'setFrom', 'setTo', 'setMeans', 'picking'], () => update(page));
   // Without A the point is the map's centre: it follows pans and zooms, once the view rests
   // (a drag changes the view on every pointer move; each update decodes a strip).
   let settle = 0;
@@ -111,8 +145,14 @@ export function wireArithmetic(page) {
   });
   $select('arith-mode').addEventListener('change', guard(() => {
     const v = $select('arith-mode').value;
-    return store.set({ arith: v === 'classes' || v === 'ends' ? v : 'off' });
+    const arith = v === 'classes' || v === 'ends' || v === 'sets' ? v : 'off';
+    // Choosing "two sets" starts picking the "from" points; leaving it stops picking.
+    return store.set({ arith, picking: arith === 'sets' && !store.state.setMeans ? 'from' : null });
   }));
+  for (const which of /** @type {const} */ (['from', 'to'])) {
+    $(`arith-pick-${which}`).addEventListener('click', guard(() => store.set({ picking: store.state.picking === which ? null : which })));
+  }
+  $('arith-sets-clear').addEventListener('click', guard(() => store.set({ setFrom: [], setTo: [], setMeans: null, picking: 'from' })));
   $select('arith-from').addEventListener('change', guard(() => store.set({ arithFrom: Number($select('arith-from').value) })));
   $select('arith-to').addEventListener('change', guard(() => store.set({ arithTo: Number($select('arith-to').value) })));
   $input('arith-shift').addEventListener('input', guard(() => store.set({ shift: Number($input('arith-shift').value) })));

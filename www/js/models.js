@@ -43,6 +43,8 @@ export async function openModel(page, entry, backend, also = {}) {
   store.write({
     encoded: fits(s.encoded), a: fits(s.a), b: fits(s.b), anchor: newModel ? null : fits(s.anchor),
     part: parts?.some(([p]) => p === s.part) ? s.part : 'all',
+    // Picked sets are codes of the model they were picked on.
+    ...(newModel ? { setFrom: [], setTo: [], setMeans: null, picking: null } : {}),
     ...planes.fill(wasm), ...classes.fill(), ...also,
   });
   engine.setLabel(store.state.label);

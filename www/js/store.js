@@ -46,10 +46,15 @@
  * @property {number} mixSeed  the content × style grid's shuffle number
  * @property {number} everySeed  the "every class" table's shuffle number
  * @property {number} sampleSeed
- * @property {'off'|'classes'|'ends'} arith  latent arithmetic's direction: none, between two
- *   classes' mean test codes, or from A to B
+ * @property {'off'|'classes'|'ends'|'sets'} arith  latent arithmetic's direction: none, between
+ *   two classes' mean test codes, from A to B, or between two sets of picked points
  * @property {number} arithFrom  its classes
  * @property {number} arithTo
+ * @property {number[][]} setFrom  the picked points (full codes) the direction runs from
+ * @property {number[][]} setTo  and to
+ * @property {[number[], number[]]|null} setMeans  the two sets' means (Rust's centroid), null
+ *   until both sets have a point
+ * @property {'from'|'to'|null} picking  which set a map click adds to (null: clicks set A/B)
  * @property {number} shift  how far the point moves along it (1: the analogy)
  */
 
@@ -62,7 +67,7 @@ export function initialState() {
     a: null, b: null, classA: null, classB: null, nextEnd: 'a', steps: 10, mode: 'linear', part: 'all',
     encoded: null, encodedImage: null, mixSeed: 1, everySeed: 1, sampleSeed: 1,
     // Fashion-MNIST's sandal → sneaker; other models get their first classes (models.js).
-    arith: 'off', arithFrom: 5, arithTo: 7, shift: 1,
+    arith: 'off', arithFrom: 5, arithTo: 7, shift: 1, setFrom: [], setTo: [], setMeans: null, picking: null,
   };
 }
 
@@ -161,6 +166,12 @@ export const LINK_FIELDS = [
     restore: (v, p) => { p.arith = v ? 'classes' : 'off'; if (v) { p.arithFrom = v[0]; p.arithTo = v[1]; } },
   },
   { field: 'along_ends', keys: ['arith'], read: (s) => s.arith === 'ends', restore: (v, p) => { if (v) p.arith = 'ends'; } },
+  // A link carries each picked set as its mean (the direction is exact; the picks are not kept).
+  {
+    field: 'set_means', keys: ['arith', 'setMeans'],
+    read: (s) => (s.arith === 'sets' ? s.setMeans : null),
+    restore: (v, p) => { if (v) { p.arith = 'sets'; p.setFrom = [v[0]]; p.setTo = [v[1]]; p.setMeans = v; } },
+  },
   { field: 'shift', keys: ['shift'], read: (s) => s.shift, restore: (v, p) => { p.shift = v; } },
 ];
 
