@@ -1,8 +1,9 @@
 // @ts-check
 // The "latent arithmetic" card: a direction in the whole code (between two classes' mean test
-// codes, from A to B, or between the means of two sets of points picked on the map), the point (A, else the map's centre) moved along it by the slider, the
-// strip from the point to where it lands, and its marker on the map. A move of 1 is the analogy
-// from : to :: point : ?. The means and the move are computed in Rust (classMeans, movePoint).
+// codes, from A to B, or between the means of two sets of points picked on the map), the point
+// (A, else the map's centre) moved along it by the slider, the strip from the point to where it
+// lands, and its marker on the map. A move of 1 is the analogy from : to :: point : ?. The
+// means and the move are computed in Rust (classMeans, centroid, movePoint).
 
 import { $, $button, $canvas, $input, $select, ctx2d, guard, options } from './dom.js';
 import { ticket } from './generation.js';
