@@ -46,6 +46,8 @@ export interface LinkState {
   label_a: number | null; label_b: number | null;
   plane: 'pca' | 'axes'; axes: [number, number]; anchor: number[] | null;
   direction: [number, number] | null; along_ends: boolean; set_means: [number[], number[]] | null; shift: number;
+  compare: { model: string; sync: boolean; center: [number, number]; zoom: number } | null;
+  image_a: number | null; image_b: number | null;
 }
 
 export interface KnownModel { name: string; latent_dim: number; clusters: number; conditional: number }
@@ -116,4 +118,5 @@ export interface Page {
   mixGrid: import('./js/mix.js').MixingGrid;
   hover: import('./js/panels.js').HoverCard;
   pad: import('./js/pad.js').DrawingPad;
+  compare: import('./js/compare.js').Comparison;
 }

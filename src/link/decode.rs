@@ -83,25 +83,7 @@ fn decode_fields(
         None => fallback.clone(),
     };
     state = ShareState::defaults(&model);
-    if let Some(c) = get("c") {
-        match parse_floats(c, 2, MAX_CENTRE) {
-            Some(v) => state.center = [v[0], v[1]],
-            None => problems.push(
-                "The link's map centre is not two finite numbers in range; centring the map."
-                    .into(),
-            ),
-        }
-    }
-    if let Some(z) = get("z") {
-        match z.parse::<f32>().ok().filter(|z| ZOOM.contains(z)) {
-            Some(z) => state.zoom = z,
-            None => problems.push(format!(
-                "The link's zoom is outside {}..{}; using 1.",
-                ZOOM.start(),
-                ZOOM.end()
-            )),
-        }
-    }
+    (state.center, state.zoom) = decode_view(&get, ["c", "z"], "The link's map", &mut problems);
     for (key, slot) in [("a", &mut state.a), ("b", &mut state.b)] {
         if let Some(text) = get(key) {
             match parse_floats(text, model.latent_dim, MAX_COORD) {
@@ -226,9 +208,24 @@ fn decode_fields(
             )),
         }
     }
+    state.compare = decode_compare(&get, models, &mut problems);
+    for (key, slot, end) in [
+        ("ia", &mut state.image_a, &state.a),
+        ("ib", &mut state.image_b, &state.b),
+    ] {
+        let Some(text) = get(key) else { continue };
+        match text.parse::<u32>().ok().filter(|&i| i < MAX_TEST_IMAGE) {
+            // An end's image only means something with the end.
+            Some(i) => *slot = end.is_some().then_some(i),
+            None => problems.push(format!(
+                "The link's test image for {} is not a number below {MAX_TEST_IMAGE}; ignored.",
+                &key[1..].to_uppercase()
+            )),
+        }
+    }
     let known = [
         "m", "c", "z", "a", "b", "n", "i", "p", "x", "k", "y", "ya", "yb", "pl", "ax", "f", "d",
-        "sf", "st", "t",
+        "sf", "st", "t", "vs", "vsync", "vc", "vz", "ia", "ib",
     ];
     if pairs.iter().any(|(k, _)| !known.contains(k)) {
         problems
@@ -283,4 +280,67 @@ fn decode_plane<'a>(
             )),
         }
     }
+}
+
+/// The comparison fields (`vs`, `vsync`, `vc`, `vz`): a second model the page knows, and its own
+/// view when it does not follow the first map's.
+fn decode_compare<'a>(
+    get: &impl Fn(&str) -> Option<&'a str>,
+    models: &[KnownModel],
+    problems: &mut Vec<String>,
+) -> Option<Comparison> {
+    let name = get("vs")?;
+    let Some(model) = models.iter().find(|m| m.name == name) else {
+        problems.push(if name.starts_with(LOCAL_PREFIX) {
+            "The link compares with a model file opened from disk; open the same file here (Open model file…) and choose it to compare.".into()
+        } else {
+            "The link compares with a model this page does not have; showing one map.".into()
+        });
+        return None;
+    };
+    let mut c = Comparison {
+        model: model.name.clone(),
+        sync: true,
+        center: [0.0, 0.0],
+        zoom: 1.0,
+    };
+    match get("vsync") {
+        None | Some("1") => {}
+        Some("0") => c.sync = false,
+        Some(_) => {
+            problems.push("The link's view sync is not 0 or 1; the maps move together.".into())
+        }
+    }
+    (c.center, c.zoom) = decode_view(get, ["vc", "vz"], "The second map's", problems);
+    Some(c)
+}
+
+/// A map's view: its centre and zoom fields (`keys`), each its default when unusable; `what`
+/// names the map in the messages.
+fn decode_view<'a>(
+    get: &impl Fn(&str) -> Option<&'a str>,
+    keys: [&str; 2],
+    what: &str,
+    problems: &mut Vec<String>,
+) -> ([f32; 2], f32) {
+    let mut view = ([0.0, 0.0], 1.0);
+    if let Some(text) = get(keys[0]) {
+        match parse_floats(text, 2, MAX_CENTRE) {
+            Some(v) => view.0 = [v[0], v[1]],
+            None => problems.push(format!(
+                "{what} centre is not two finite numbers in range; centring it."
+            )),
+        }
+    }
+    if let Some(z) = get(keys[1]) {
+        match z.parse::<f32>().ok().filter(|z| ZOOM.contains(z)) {
+            Some(z) => view.1 = z,
+            None => problems.push(format!(
+                "{what} zoom is outside {}..{}; using 1.",
+                ZOOM.start(),
+                ZOOM.end()
+            )),
+        }
+    }
+    view
 }

@@ -6,7 +6,10 @@
 //! map's plane as two latent axes instead of the test set's PCA, and `f=…`, the fixed point
 //! the plane passes through; `d=5,7` a direction from class 5's mean test code to class 7's, or
 //! `d=ab` from A to B, or `d=sets` with `sf=…` and `st=…`, the means of two sets of points picked
-//! on the map, and `t=1.5` how far A (or the map's centre) moves along it)
+//! on the map, and `t=1.5` how far A (or the map's centre) moves along it; `vs=fmnist-16d` a
+//! second model shown beside the first, its map's own view `vc=…&vz=…`, and `vsync=0` when it
+//! does not follow the first map's view; `ia=12&ib=345`, the test images the ends are the codes of, so
+//! that the second model interpolates between its own codes of the same images)
 //!
 //! Decoding never fails: a link is untrusted input, so every field is parsed on its own, checked
 //! against the known models and sane ranges, and replaced by its default when it is unusable.
@@ -45,6 +48,8 @@ pub enum Part {
 }
 
 pub const MAX_MIX: u32 = 1_000_000;
+/// Test image numbers a link may name (the page checks the model's test set has the image).
+pub const MAX_TEST_IMAGE: u32 = 1 << 20;
 /// How far a point may move along a latent direction, in whole directions.
 pub const MAX_SHIFT: f32 = 4.0;
 
@@ -70,6 +75,16 @@ pub enum Plane {
     #[default]
     Pca,
     Axes,
+}
+
+/// A second model shown beside the first: its name, and whether its map follows the first
+/// one's view (`sync`; only where the two maps show the same coordinates) or has its own.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Comparison {
+    pub model: String,
+    pub sync: bool,
+    pub center: [f32; 2],
+    pub zoom: f32,
 }
 
 /// What a link restores.
@@ -119,6 +134,15 @@ pub struct ShareState {
     pub set_means: Option<[Vec<f32>; 2]>,
     #[serde(default = "one_shift")]
     pub shift: f32,
+    /// A second model beside the first (`None`: one map).
+    #[serde(default)]
+    pub compare: Option<Comparison>,
+    /// The test images (by number) whose codes the ends are, when they are (the second model of
+    /// a comparison interpolates between its own codes of the same images).
+    #[serde(default)]
+    pub image_a: Option<u32>,
+    #[serde(default)]
+    pub image_b: Option<u32>,
 }
 
 fn one_shift() -> f32 {
@@ -169,6 +193,9 @@ impl ShareState {
             along_ends: false,
             set_means: None,
             shift: one_shift(),
+            compare: None,
+            image_a: None,
+            image_b: None,
         }
     }
 }
@@ -254,6 +281,23 @@ pub fn encode(s: &ShareState) -> String {
     if s.shift != one_shift() {
         out.push_str("&t=");
         num(&mut out, s.shift);
+    }
+    if let Some(c) = &s.compare {
+        let _ = write!(out, "&vs={}", c.model);
+        if !c.sync {
+            out.push_str("&vsync=0");
+        }
+        // The second map's own view, kept even while it follows the first map: the views go
+        // apart again where the two maps stop showing the same coordinates.
+        out.push_str("&vc=");
+        list(&mut out, &c.center);
+        out.push_str("&vz=");
+        num(&mut out, c.zoom);
+    }
+    for (key, image, end) in [("ia", s.image_a, &s.a), ("ib", s.image_b, &s.b)] {
+        if let (Some(i), Some(_)) = (image, end) {
+            let _ = write!(out, "&{key}={i}");
+        }
     }
     out
 }

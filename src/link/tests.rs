@@ -97,6 +97,19 @@ fn round_trips_exactly() {
             along_ends: k % 3 == 2,
             set_means: (k % 6 == 0).then(|| [p().unwrap(), p().unwrap()]),
             shift: [1.0, -0.35, 3.999, 0.0][k % 4],
+            compare: (k % 4 != 0).then(|| Comparison {
+                model: models()[(k / 4) % 4].name.clone(),
+                sync: k % 4 == 1,
+                center: [-7.25, 1.0 / 7.0 + (k % 90) as f32],
+                zoom: 0.05 + k as f32 * 0.03,
+            }),
+            image_a: (k % 5 != 0).then_some(k as u32 * 37 % MAX_TEST_IMAGE),
+            image_b: None,
+        };
+        // An end's image is kept with the end only.
+        let s = ShareState {
+            image_b: s.b.as_ref().map(|_| (k as u32 * 7) % 10_000),
+            ..s
         };
         let (back, problems) = decode(&format!("#{}", encode(&s)), &models());
         assert!(problems.is_empty(), "{problems:?}");
@@ -175,6 +188,21 @@ fn hostile_links_fall_back_with_messages_that_quote_nothing() {
         ("m=fmnist-2d&d=sets&sf=11,2&st=1,2", "picked sets"),
         ("m=fmnist-2d&t=4.5", "move along the direction"),
         ("m=fmnist-2d&t=NaN", "move along the direction"),
+        (
+            "m=fmnist-2d&vs=<b>",
+            "compares with a model this page does not have",
+        ),
+        ("m=fmnist-2d&vs=local-x", "opened from disk"),
+        (
+            "m=fmnist-2d&vs=fmnist-16d&vsync=<b>",
+            "view sync is not 0 or 1",
+        ),
+        ("m=fmnist-2d&vs=fmnist-16d&vc=NaN,1", "second map's centre"),
+        ("m=fmnist-2d&vs=fmnist-16d&vc=1e9,1", "second map's centre"),
+        ("m=fmnist-2d&vs=fmnist-16d&vz=0", "second map's zoom"),
+        ("m=fmnist-2d&a=1,2&ia=-1", "test image for A"),
+        ("m=fmnist-2d&b=1,2&ib=99999999999", "test image for B"),
+        ("m=fmnist-2d&ib=<b>", "test image for B"),
     ];
     for (link, needle) in cases {
         let (state, problems) = decode(link, &m);
@@ -210,6 +238,17 @@ fn hostile_links_fall_back_with_messages_that_quote_nothing() {
         assert!(state.axes.iter().all(|&a| (a as usize) < dim.max(2)));
         assert!(state.anchor.as_ref().is_none_or(|f| f.len() == dim));
         assert!(state.shift.is_finite() && state.shift.abs() <= MAX_SHIFT);
+        assert!(
+            state
+                .compare
+                .as_ref()
+                .is_none_or(|c| m.iter().any(|k| k.name == c.model) && ZOOM.contains(&c.zoom))
+        );
+        assert!(
+            state
+                .image_a
+                .is_none_or(|i| i < MAX_TEST_IMAGE && state.a.is_some())
+        );
     }
     let (_, problems) = decode(&"a=1,".repeat(2000), &m);
     assert!(problems[0].contains("longer than"), "{problems:?}");
@@ -281,4 +320,30 @@ fn a_link_to_a_model_from_disk_waits_for_its_file() {
     assert_eq!(d.state, s);
     // Any other unknown model is not waited for.
     assert!(!decode_full("m=elsewhere", &models()).awaits_local);
+}
+
+/// A comparison with a model the page has not got is dropped with one message; its view fields
+/// then mean nothing and are not reported again; an end's image without the end is dropped.
+#[test]
+fn a_comparison_needs_a_known_model_and_images_need_their_ends() {
+    let (s, problems) = decode("m=fmnist-2d&vs=gone&vsync=0&vc=1,2&vz=3", &models());
+    assert!(s.compare.is_none());
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    let (s, problems) = decode("m=fmnist-2d&vs=fmnist-16d&vsync=0&vc=1,2&vz=3", &models());
+    assert!(problems.is_empty(), "{problems:?}");
+    let c = s.compare.unwrap();
+    assert_eq!(
+        (c.model.as_str(), c.sync, c.center, c.zoom),
+        ("fmnist-16d", false, [1.0, 2.0], 3.0)
+    );
+    let (s, problems) = decode("m=fmnist-2d&a=1,2&ia=7&ib=8", &models());
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!((s.image_a, s.image_b), (Some(7), None));
+    assert!(
+        !encode(&ShareState {
+            image_b: Some(3),
+            ..s
+        })
+        .contains("ib=")
+    );
 }

@@ -10,6 +10,7 @@ import { ctx, test, shot, results, missedShots, gridStats, assertRealGrid, asser
 import { modelKindTests } from './model_kinds.mjs';
 import { robustnessTests } from './robustness.mjs';
 import { labTests } from './lab.mjs';
+import { compareTests } from './compare.mjs';
 
 const server = await serveDist();
 const images = testImages();
@@ -453,6 +454,7 @@ await test('a 16-d model maps its PCA plane and a chosen pair of dimensions', as
 
 await modelKindTests();
 await labTests();
+await compareTests();
 await robustnessTests();
 
 await cpu.close();

@@ -16,6 +16,7 @@ import { wireOwnModels } from './own.js';
 import { DrawingPad } from './pad.js';
 import { HoverCard } from './panels.js';
 import { Planes } from './planes.js';
+import { Comparison } from './compare.js';
 import { ClassControls } from './conditional.js';
 import { drawSamples, wireSamples } from './samples.js';
 import { applyLink, wireShare } from './share.js';
@@ -37,22 +38,25 @@ function makeParts(engine, wasm) {
     // While latent arithmetic picks a set, clicks add to it; otherwise they set A, then B.
     onClick: guard((xy, point, shift) => {
       const z = point ? point.z : map.point(xy[0], xy[1]);
-      return store.state.arith === 'sets' && store.state.picking ? addPick(made, z) : setEnd(made, shift ? 'b' : store.state.nextEnd, z);
+      return store.state.arith === 'sets' && store.state.picking ? addPick(made, z) : setEnd(made, shift ? 'b' : store.state.nextEnd, z, point ? point.index : null);
     }),
     onKeyEnd: guard((key, xy) => setEnd(made, key, map.point(xy[0], xy[1]))),
-    onHover: (p, x, y) => { hover.show(p, x, y).catch(() => {}); },
+    // A hovered test point is ringed on both maps of a comparison.
+    onHover: (p, x, y) => { hover.show(p, x, y).catch(() => {}); store.set({ highlight: p ? p.index : null }); },
     onView: (view) => { store.set({ view }); },
     onError: (e) => notice(errorText(e)),
     limits: wasm.linkLimits(),
   });
   const hover = new HoverCard(engine);
-  const made = {
+  /** @type {Page} */
+  const made = /** @type {any} */ ({
     wasm, engine, store, map, hover,
     planes: new Planes(store, engine),
     classes: new ClassControls(engine, wasm, store),
     mixGrid: new MixingGrid(engine, wasm, $canvas('mix'), $('mix-status')),
     pad: new DrawingPad($canvas('pad')),
-  };
+  });
+  made.compare = new Comparison(made);
   return made;
 }
 
@@ -68,6 +72,7 @@ function wire(p) {
   wireEncoder(p);
   wireShare(p);
   wireOwnModels(p);
+  p.compare.wire();
   $('notice-close').addEventListener('click', () => notice(''));
 }
 

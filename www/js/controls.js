@@ -26,6 +26,7 @@ export function wireControls(page) {
     showLegend(s.hidden);
   });
   store.on(['view'], (s) => map.showView(s.view));
+  store.on(['highlight'], (s) => map.setHighlight(s.highlight));
   store.on(['colourMap'], (s) => {
     $select('colour-map').value = s.colourMap;
     map.setColourMap(colourTable(s.colourMap));

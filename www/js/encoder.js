@@ -51,7 +51,7 @@ async function encodePixels(page, { rgba, width, height }, upload) {
   const recon = await engine.decode(new Float32Array(z));
   paintGrey(ctx2d($canvas('enc-recon')), recon, side, 0, 0, 0);
   $('enc-text').textContent = `z = ${fmt(z)}`;
-  await store.set({ encoded: z, encodedImage: input });
+  await store.set({ encoded: z, encodedImage: input, encodedSource: { rgba, width, height } });
   window.atlas.lastEncoding = z;
 }
 

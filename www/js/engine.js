@@ -76,9 +76,11 @@ export class Engine {
   /**
    * @param {Wasm|null} wasm  the CPU module (set once loaded)
    * @param {(text: string) => void} onNotice  says something to the person using the page
+   * @param {string} [job]  the generation job of its opens (a second engine, comparing, has its own)
    */
-  constructor(wasm, onNotice) {
+  constructor(wasm, onNotice, job = 'open') {
     this.wasm = wasm;
+    this.job = job;
     this.onNotice = onNotice;
     /** @type {ModelEntry[]} */
     this.models = [];
@@ -102,18 +104,20 @@ export class Engine {
     this.pool = null;
     /** @type {string|null} the model file the workers hold */
     this.poolModel = null;
-    /** @type {Map<string, Promise<{ n: number, side: number, pixels: Uint8Array }|null>>|null} */
-    this.imageFiles = null;
+    /** Test image files, each fetched once (a second engine shares the first one's map).
+     * @type {Map<string, Promise<{ n: number, side: number, pixels: Uint8Array }|null>>} */
+    this.imageFiles = new Map();
   }
 
   /** Starts the CPU decode workers; without them the CPU path decodes on the main thread, in
-   * chunks. Needs the wasm module's URLs, which trunk's preload links name. */
-  async startWorkers() {
+   * chunks. Needs the wasm module's URLs, which trunk's preload links name.
+   * @param {number} [most]  the most workers to start */
+  async startWorkers(most = 4) {
     try {
       const urls = wasmUrls();
       if (!urls || typeof Worker !== 'function') return;
       const module = await withTimeout(WebAssembly.compileStreaming(fetch(urls.bin)), LIMITS.wasm, 'Compiling the workers\' engine');
-      const size = Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2));
+      const size = Math.max(1, Math.min(most, navigator.hardwareConcurrency || 2));
       const pool = new WorkerPool(size);
       await pool.all({ op: 'init', glue: urls.glue, module });
       this.pool = pool;
@@ -294,7 +298,7 @@ export class Engine {
   async open(entry, backend) {
     // A newer open overtakes this one (a model picked while WebGPU was still starting): the
     // result of the older one is dropped, so the page shows what was asked for last.
-    const { current } = ticket('open');
+    const { current } = ticket(this.job);
     const bytes = await this.modelBytes(entry);
     let session = null;
     if (backend === 'webgpu') {
@@ -431,7 +435,6 @@ export class Engine {
   async testImage(dataset, index) {
     const { file, position } = this.wasm.testImageFile(dataset, index);
     if (!/^[\w.-]+\/\d+\.idx\.gz$/.test(file)) return null;
-    this.imageFiles ??= new Map();
     if (!this.imageFiles.has(file)) {
       this.imageFiles.set(file, (async () => {
         const res = await fetch(`pkg/${file}`);

@@ -48,9 +48,13 @@ export function installHooks(app) {
     /** Test image `i` of the current model's dataset, as the hover card loads it. @param {number} i */
     testImage: (i) => app.page.engine.testImage(app.page.engine.session.manifest().dataset.name, i),
     get _map() { return app.page.map; },
+    get _compareMap() { return app.page.compare.map; },
     get _pad() { return app.page.pad; },
     get _wasm() { return app.page.wasm; },
     stripReady: () => $('strip').dataset.ready === 'true',
+    /** The comparison's second model, view, ends, drawing code and strip (once painted). */
+    compare: () => app.page.compare.report(),
+    compareIdle: () => app.page.compare.map.idle(),
     /** Latent arithmetic's point, where it lands and the strip's frames, once drawn. */
     arith: () => ($('arith-strip').dataset.ready === 'true' ? lastMove : null),
     /** The samples on screen are those of `state.lastSamples` (none is being drawn). */
@@ -63,7 +67,7 @@ export function installHooks(app) {
      * @param {number[]} a @param {number[]} b @param {number} [ya] @param {number} [yb] */
     setEnds: (a, b, ya, yb) => {
       const drawn = app.page.classes.count ? store.state.label : null;
-      return store.set({ a, b, classA: ya ?? drawn, classB: yb ?? drawn });
+      return store.set({ a, b, classA: ya ?? drawn, classB: yb ?? drawn, imageA: null, imageB: null });
     },
     workers: () => app.page.engine.workers,
     /** Times `reps` decodes of n prior samples: on the page's session, or (`pooled`) the way the

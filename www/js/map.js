@@ -110,6 +110,8 @@ export class LatentMap {
     this.markLayers = new Map();
     /** @type {[string, string]|null} */
     this.axisNames = null;
+    /** @type {number|null} the test point ringed (hovered here or on the other map) */
+    this.highlight = null;
     /** @type {MapPlane|null} */
     this.plane = null;
     this.dim = 0;
@@ -189,6 +191,21 @@ export class LatentMap {
    * latent arithmetic's moved point).
    * @param {Mark[]} marks @param {string} [layer] */
   setMarks(marks, layer = 'ends') { this.markLayers.set(layer, marks); this.drawOverlay(); }
+
+  /** Rings test point `index` (null: none). @param {number|null} index */
+  setHighlight(index) {
+    if (index === this.highlight) return;
+    this.highlight = index;
+    this.drawOverlay();
+  }
+
+  /** Test point `index`'s code (its encoded mean), or null when the map has no such point.
+   * @param {number} index @returns {number[]|null} */
+  testCode(index) {
+    const p = this.points;
+    if (!p || !Number.isInteger(index) || index < 0 || index >= p.labels.length) return null;
+    return Array.from(p.means.subarray(index * p.dim, (index + 1) * p.dim));
+  }
 
   /** Every layer's markers, in the order the layers were first set. */
   get marks() { return [...this.markLayers.values()].flat(); }

@@ -42,6 +42,8 @@ export async function openModel(page, entry, backend, also = {}) {
   const parts = partsOf(page);
   store.write({
     encoded: fits(s.encoded), a: fits(s.a), b: fits(s.b), anchor: newModel ? null : fits(s.anchor),
+    // Another model's code of a test image is not this model's code of it.
+    ...(newModel ? { imageA: null, imageB: null, highlight: null } : {}),
     part: parts?.some(([p]) => p === s.part) ? s.part : 'all',
     // Picked sets are codes of the model they were picked on.
     ...(newModel ? { setFrom: [], setTo: [], setMeans: null, picking: null } : {}),
@@ -102,11 +104,16 @@ export function askedBackend() {
 /** The picker's entries: pkg/index.json's, then those opened from disk.
  * @param {ModelEntry[]} models */
 export function fillModelPicker(models) {
-  const shown = $select('model').value;
-  $select('model').replaceChildren(...options(models.map((m) => [m.name,
-    `${m.name} (${m.latent_dim}-d${m.kind === 'aae' ? ', adversarial' : ''}${m.conditional ? ', conditional' : ''}${m.local ? ', opened from disk' : ''})`])));
-  if (shown) $select('model').value = shown;
-  models.forEach((m, i) => { if (m.trained_as) /** @type {HTMLOptionElement} */ ($select('model').options[i]).title = m.trained_as; });
+  /** @type {Array<[string, string]>} */
+  const entries = models.map((m) => [m.name,
+    `${m.name} (${m.latent_dim}-d${m.kind === 'aae' ? ', adversarial' : ''}${m.conditional ? ', conditional' : ''}${m.local ? ', opened from disk' : ''})`]);
+  // The same list for the second model of a comparison, after "nothing" (one map).
+  for (const [id, first] of /** @type {Array<[string, Array<[string, string]>]>} */ ([['model', []], ['compare-model', [['', 'nothing (one map)']]]])) {
+    const picker = $select(id), shown = picker.value;
+    picker.replaceChildren(...options([...first, ...entries]));
+    if (shown) picker.value = shown;
+    models.forEach((m, i) => { if (m.trained_as) /** @type {HTMLOptionElement} */ (picker.options[i + first.length]).title = m.trained_as; });
+  }
 }
 
 /** @param {Page} page */

@@ -33,6 +33,14 @@ export function drawOverlay(map) {
   ctx.clearRect(0, 0, W, H);
   if (map.showScatter && map.points) drawScatter(map, ctx, W, H, dpr);
   drawAxes(map, ctx, W, H, dpr);
+  const lit = map.highlight != null && map.points && map.highlight < map.points.labels.length ? map.highlight : null;
+  if (lit != null) {
+    // A test point hovered here or on the other map of a comparison: a ring, white on black.
+    const [sx, sy] = map.toScreen(map.points.xy[2 * lit], map.points.xy[2 * lit + 1]);
+    for (const [colour, width] of /** @type {Array<[string, number]>} */ ([['#000', 4], ['#fff', 2]])) {
+      ctx.strokeStyle = colour; ctx.lineWidth = width * dpr; ctx.beginPath(); ctx.arc(sx, sy, 7 * dpr, 0, 7); ctx.stroke();
+    }
+  }
   if (map.path.length > 1) {
     ctx.strokeStyle = '#ffd84d'; ctx.lineWidth = 2 * dpr; ctx.beginPath();
     map.path.forEach((z, k) => { const [sx, sy] = map.toScreen(...map.project(z)); k ? ctx.lineTo(sx, sy) : ctx.moveTo(sx, sy); });

@@ -74,14 +74,16 @@ export class HoverCard {
   /** @param {import('./engine.js').Engine} engine */
   constructor(engine) { this.engine = engine; }
 
-  /** @param {import('./map.js').TestPoint|null} point @param {number} [clientX] @param {number} [clientY] */
-  async show(point, clientX, clientY) {
+  /** Shows `point` near the pointer; `engine` is the model whose map it is on (the
+   * reconstruction is that model's).
+   * @param {import('./map.js').TestPoint|null} point @param {number} [clientX] @param {number} [clientY]
+   * @param {import('./engine.js').Engine} [engine] */
+  async show(point, clientX, clientY, engine = this.engine) {
     const box = $('hover');
     const { current } = ticket('hover');
     if (!point) { box.hidden = true; return; }
-    const { engine } = this;
     const manifest = engine.session.manifest();
-    const wrap = $('map-wrap').getBoundingClientRect();
+    const wrap = $('maps').getBoundingClientRect();
     box.hidden = false;
     box.style.left = `${Math.min(wrap.width - 170, Math.max(0, clientX - wrap.left + 14))}px`;
     box.style.top = `${Math.min(wrap.height - 100, Math.max(0, clientY - wrap.top + 14))}px`;

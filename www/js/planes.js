@@ -45,38 +45,60 @@ export class Planes {
   }
 
   /** The number of categories of a model with a categorical code, else 0. */
-  clusterCount() {
-    const prior = this.engine.session?.manifest()?.architecture?.prior;
-    return prior?.kind === 'categorical' ? prior.classes : 0;
-  }
+  clusterCount() { return clusterCount(this.engine.session); }
 
   /** Which test points the map shows: a categorical model's chosen cluster, else all (null).
    * @returns {Uint8Array|null} */
   shown() {
-    const k = this.clusterCount(), { cluster } = this.store.state;
-    if (!k) return null;
-    const cats = this.engine.session.testCategories();
-    const shown = cats.map((c) => (c === cluster ? 1 : 0));
-    const count = shown.reduce((a, b) => a + b, 0);
-    $('cluster-status').textContent = `${count} of ${cats.length} test images fall in this cluster; the grid varies their style`;
-    return shown;
+    const members = clusterMembers(this.engine.session, this.store.state.cluster);
+    if (members) $('cluster-status').textContent = `${members.reduce((a, b) => a + b, 0)} of ${members.length} test images fall in this cluster; the grid varies their style`;
+    return members;
   }
 
   /** The plane the map shows now, with its axis names.
    * @returns {import('./map.js').MapPlane} */
   current() {
-    const s = this.store.state, dim = this.engine.session.latentDim;
-    if (this.clusterCount()) return { ...this.engine.session.clusterPlane(s.cluster), axisNames: ['style 1', 'style 2'] };
-    if (dim === 2) return { origin: [0, 0], u: [1, 0], v: [0, 1], axisNames: ['z0', 'z1'] };
-    /** @param {number} k */
-    const unit = (k) => Array.from({ length: dim }, (_, d) => (d === k ? 1 : 0));
-    const pca = s.planeMode === 'pca';
-    const base = s.anchor ?? (pca ? Array.from(this.pca.mean) : new Array(dim).fill(0));
-    // The plane passes through the fixed point; coordinates are measured from it.
-    $('anchor-status').textContent = s.anchor ? `other coordinates fixed at ${fmt(s.anchor)}`
-      : (pca ? 'other coordinates: mean of the test encodings' : 'other coordinates: 0');
-    return pca
-      ? { origin: base, u: Array.from(this.pca.u), v: Array.from(this.pca.v), axisNames: ['PC1', 'PC2'] }
-      : { origin: base, u: unit(s.axisI), v: unit(s.axisJ), axisNames: [`z${s.axisI}`, `z${s.axisJ}`] };
+    const s = this.store.state;
+    if (this.engine.session.latentDim > 2 && !this.clusterCount()) {
+      $('anchor-status').textContent = s.anchor ? `other coordinates fixed at ${fmt(s.anchor)}`
+        : (s.planeMode === 'pca' ? 'other coordinates: mean of the test encodings' : 'other coordinates: 0');
+    }
+    return planeOf(this.engine.session, this.pca, s);
   }
+}
+
+/** The number of categories of `session`'s categorical code, else 0.
+ * @param {import('../types').Session} session */
+export function clusterCount(session) {
+  const prior = session?.manifest()?.architecture?.prior;
+  return prior?.kind === 'categorical' ? prior.classes : 0;
+}
+
+/** A categorical model's test points in `cluster` (1 or 0 each), else null (all).
+ * @param {import('../types').Session} session @param {number} cluster
+ * @returns {Uint8Array|null} */
+export function clusterMembers(session, cluster) {
+  if (!clusterCount(session)) return null;
+  return session.testCategories().map((c) => (c === cluster ? 1 : 0));
+}
+
+/** The plane `session`'s map shows for a plane choice: a categorical model's cluster style
+ * plane, a 2-D model's own axes, else the PCA plane `pca` (of its test encodings) or two latent
+ * axes, through the fixed point (default: the test mean for PCA, else 0).
+ * @param {import('../types').Session} session
+ * @param {{ mean: Float32Array, u: Float32Array, v: Float32Array }|null} pca
+ * @param {Pick<PageState, 'planeMode'|'axisI'|'axisJ'|'anchor'|'cluster'>} s
+ * @returns {import('./map.js').MapPlane} */
+export function planeOf(session, pca, s) {
+  const dim = session.latentDim;
+  if (clusterCount(session)) return { ...session.clusterPlane(s.cluster), axisNames: ['style 1', 'style 2'] };
+  if (dim === 2) return { origin: [0, 0], u: [1, 0], v: [0, 1], axisNames: ['z0', 'z1'] };
+  /** @param {number} k */
+  const unit = (k) => Array.from({ length: dim }, (_, d) => (d === k ? 1 : 0));
+  const usePca = s.planeMode === 'pca';
+  // The plane passes through the fixed point; coordinates are measured from it.
+  const base = s.anchor ?? (usePca ? Array.from(pca.mean) : new Array(dim).fill(0));
+  return usePca
+    ? { origin: base, u: Array.from(pca.u), v: Array.from(pca.v), axisNames: ['PC1', 'PC2'] }
+    : { origin: base, u: unit(s.axisI), v: unit(s.axisJ), axisNames: [`z${s.axisI}`, `z${s.axisJ}`] };
 }

@@ -56,6 +56,16 @@
  *   until both sets have a point
  * @property {'from'|'to'|null} picking  which set a map click adds to (null: clicks set A/B)
  * @property {number} shift  how far the point moves along it (1: the analogy)
+ * @property {number|null} imageA  the test image (by number) end A is the code of, if it is one
+ * @property {number|null} imageB
+ * @property {{ rgba: Uint8ClampedArray, width: number, height: number }|null} encodedSource
+ *   the drawing or upload `encoded` came from (a second model encodes it too)
+ * @property {number|null} highlight  the test point hovered on either map (ringed on both)
+ * @property {string|null} compare  the second model shown beside the first (null: one map)
+ * @property {boolean} compareSync  whether its map follows the first one's view (where both
+ *   maps show the same coordinates)
+ * @property {View} compareView  its map's own view
+ * @property {number} compareSession  counts second-model opens (what is drawn from it redraws)
  */
 
 /** @returns {PageState} */
@@ -68,6 +78,8 @@ export function initialState() {
     encoded: null, encodedImage: null, mixSeed: 1, everySeed: 1, sampleSeed: 1,
     // Fashion-MNIST's sandal → sneaker; other models get their first classes (models.js).
     arith: 'off', arithFrom: 5, arithTo: 7, shift: 1, setFrom: [], setTo: [], setMeans: null, picking: null,
+    imageA: null, imageB: null, encodedSource: null, highlight: null,
+    compare: null, compareSync: true, compareView: { cx: 0, cy: 0, zoom: 1 }, compareSession: 0,
   };
 }
 
@@ -173,6 +185,17 @@ export const LINK_FIELDS = [
     restore: (v, p) => { if (v) { p.arith = 'sets'; p.setFrom = [v[0]]; p.setTo = [v[1]]; p.setMeans = v; } },
   },
   { field: 'shift', keys: ['shift'], read: (s) => s.shift, restore: (v, p) => { p.shift = v; } },
+  // A second model beside the first, with its map's own view (used where the maps move apart).
+  {
+    field: 'compare', keys: ['compare', 'compareSync', 'compareView'],
+    read: (s) => (s.compare ? { model: s.compare, sync: s.compareSync, center: [s.compareView.cx, s.compareView.cy], zoom: s.compareView.zoom } : null),
+    restore: (v, p) => {
+      p.compare = v ? v.model : null;
+      if (v) { p.compareSync = v.sync; p.compareView = { cx: v.center[0], cy: v.center[1], zoom: v.zoom }; }
+    },
+  },
+  { field: 'image_a', keys: ['a', 'imageA'], read: (s) => (s.a ? s.imageA : null), restore: (v, p) => { p.imageA = v; } },
+  { field: 'image_b', keys: ['b', 'imageB'], read: (s) => (s.b ? s.imageB : null), restore: (v, p) => { p.imageB = v; } },
 ];
 
 /** Every state field a share link reads. */

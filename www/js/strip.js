@@ -18,13 +18,19 @@ let shown = null;
 /** @typedef {import('../types').Page} Page */
 
 /** Sets end `which` to code `z` (null clears it); the next plain click sets the other end.
- * @param {Page} page @param {'a'|'b'} which @param {ArrayLike<number>|null} z */
-export function setEnd(page, which, z) {
+ * `image`: the test image `z` is the code of, when it is one (a compared model then uses its
+ * own code of the same image).
+ * @param {Page} page @param {'a'|'b'} which @param {ArrayLike<number>|null} z
+ * @param {number|null} [image] */
+export function setEnd(page, which, z, image = null) {
   // Share links hold coordinates within ±maxCoord; farther points are pulled back to that box.
   const lim = page.wasm.linkLimits().maxCoord;
   if (z && Array.from(z).some((v) => Math.abs(v) > lim)) notice(`Interpolation ends are kept within ±${lim} so that share links can hold them.`);
   const end = z ? Array.from(z, (v) => Math.max(-lim, Math.min(lim, v))) : null;
-  return page.store.set({ [which]: end, ...page.classes.endClass(which), nextEnd: which === 'a' ? 'b' : 'a' });
+  return page.store.set({
+    [which]: end, [which === 'a' ? 'imageA' : 'imageB']: end ? image : null,
+    ...page.classes.endClass(which), nextEnd: which === 'a' ? 'b' : 'a',
+  });
 }
 
 /** Decodes and paints the strip for the store's ends; frames appear left to right while the
@@ -129,7 +135,7 @@ export function wireStrip(page) {
   $('mode-slerp').addEventListener('click', guard(() => store.set({ mode: 'spherical' })));
   $('swap-ab').addEventListener('click', guard(() => {
     const s = store.state;
-    return store.set({ a: s.b, b: s.a, classA: s.classB, classB: s.classA });
+    return store.set({ a: s.b, b: s.a, classA: s.classB, classB: s.classA, imageA: s.imageB, imageB: s.imageA });
   }));
   $('export-strip').addEventListener('click', () => {
     if ($('strip').hidden) { notice('Set both interpolation ends first.'); return; }
