@@ -129,13 +129,11 @@ pub fn measure(
             .and_then(|(px, w, h)| prepare_image(&px, w, h, side, fit).ok());
         (jpeg, original, photo)
     };
-    #[cfg(feature = "cli")]
+    // eval is built with the CLI only, which brings rayon.
     let taken: Vec<_> = {
         use rayon::prelude::*;
         indices.par_iter().map(take).collect()
     };
-    #[cfg(not(feature = "cli"))]
-    let taken: Vec<_> = indices.iter().map(take).collect();
 
     let originals: Vec<f32> = taken.iter().flat_map(|t| t.1.iter().copied()).collect();
     let original_codes = encode_means(model, &originals, side, device);

@@ -1,7 +1,10 @@
-//! A minimal RGB raster with rectangles, dots, lines and bitmap text (font8x8, scaled), enough
-//! for legible evaluation figures without system fonts or a plotting stack.
+//! An RGB raster for evaluation figures: pixels, rectangles, dots and grey images drawn here,
+//! text and charts drawn by plotters (its bitmap backend on the same buffer) in a font compiled
+//! into the binary (assets/fonts), so figures look the same with or without system fonts.
 
-use font8x8::UnicodeFonts;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{FontStyle, FontTransform, register_font};
 
 pub type Rgb = [u8; 3];
 pub const WHITE: Rgb = [255, 255, 255];
@@ -142,46 +145,36 @@ impl Canvas {
         }
     }
 
-    /// Draw `text` with its top-left at (x, y); each glyph is 8x8 pixels times `scale`.
+    /// A plotters drawing area on this canvas's pixels (charts draw through it).
+    pub fn area(&mut self) -> DrawingArea<BitMapBackend<'_>, plotters::coord::Shift> {
+        BitMapBackend::with_buffer(&mut self.pixels, (self.width as u32, self.height as u32))
+            .into_drawing_area()
+    }
+
+    /// Draw `text` with its top-left at (x, y), in the figures' font at `size(scale)` pixels.
     pub fn text(&mut self, x: i64, y: i64, text: &str, scale: usize, c: Rgb) {
-        for (n, ch) in text.chars().enumerate() {
-            let Some(glyph) = font8x8::BASIC_FONTS
-                .get(ch)
-                .or_else(|| font8x8::LATIN_FONTS.get(ch))
-            else {
-                continue;
-            };
-            for (row, bits) in glyph.iter().enumerate() {
-                for col in 0..8 {
-                    if bits & (1 << col) != 0 {
-                        let gx = x + ((n * 8 + col) * scale) as i64;
-                        self.fill_rect(gx, y + (row * scale) as i64, scale as i64, scale as i64, c);
-                    }
-                }
-            }
-        }
+        let style = font(size(scale)).color(&rgb(c));
+        drawn(self.area().draw_text(text, &style, (x as i32, y as i32)));
     }
 
+    /// The width `text` takes at `scale`, in pixels.
     pub fn text_width(text: &str, scale: usize) -> i64 {
-        (text.chars().count() * 8 * scale) as i64
+        font(size(scale))
+            .box_size(text)
+            .map_or(0, |(w, _)| w as i64)
     }
 
-    /// Text rotated 90 degrees counter-clockwise (for y-axis labels), reading bottom to top.
+    /// Text rotated 90 degrees counter-clockwise (for y-axis labels), reading bottom to top from
+    /// (x, y_bottom).
     pub fn text_vertical(&mut self, x: i64, y_bottom: i64, text: &str, scale: usize, c: Rgb) {
-        for (n, ch) in text.chars().enumerate() {
-            let Some(glyph) = font8x8::BASIC_FONTS.get(ch) else {
-                continue;
-            };
-            for (row, bits) in glyph.iter().enumerate() {
-                for col in 0..8 {
-                    if bits & (1 << col) != 0 {
-                        let gx = x + (row * scale) as i64;
-                        let gy = y_bottom - ((n * 8 + col) * scale) as i64;
-                        self.fill_rect(gx, gy, scale as i64, scale as i64, c);
-                    }
-                }
-            }
-        }
+        let style = font(size(scale))
+            .transform(FontTransform::Rotate270)
+            .color(&rgb(c))
+            .pos(Pos::new(HPos::Left, VPos::Top));
+        drawn(
+            self.area()
+                .draw_text(text, &style, (x as i32, y_bottom as i32)),
+        );
     }
 
     pub fn to_png(&self) -> Vec<u8> {
@@ -197,5 +190,88 @@ impl Canvas {
 
     pub fn save(&self, path: &std::path::Path) -> std::io::Result<()> {
         std::fs::write(path, self.to_png())
+    }
+}
+
+/// The name plotters knows the embedded font by.
+const FONT: &str = "latent-atlas-sans";
+static FONT_BYTES: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-subset.ttf");
+
+/// The figures' font at `px` pixels (registered with plotters on first use).
+pub fn font(px: f64) -> FontDesc<'static> {
+    static REGISTERED: std::sync::Once = std::sync::Once::new();
+    REGISTERED.call_once(|| {
+        // Compiled in and checked by a test: a failure here is a broken build, not bad input.
+        if register_font(FONT, FontStyle::Normal, FONT_BYTES).is_err() {
+            panic!("the embedded font (assets/fonts) does not parse");
+        }
+    });
+    (FONT, px).into_font()
+}
+
+/// Text sizes: 1 for captions and ticks, 2 for titles, axis names and legends.
+pub fn size(scale: usize) -> f64 {
+    6.0 + 6.0 * scale as f64
+}
+
+pub fn rgb(c: Rgb) -> RGBColor {
+    RGBColor(c[0], c[1], c[2])
+}
+
+/// Drawing into a memory buffer fails only on a programming error (a size mismatch).
+pub fn drawn<E: std::fmt::Debug>(result: Result<(), E>) {
+    result.expect("drawing into the figure's buffer");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ink(c: &Canvas) -> Vec<u8> {
+        c.pixels.chunks_exact(3).map(|p| 255 - p[0]).collect()
+    }
+
+    /// The figures' font is a real proportional font (not 8x8 cells), and it has every character
+    /// the figures write: a character missing from the subset would draw the "no glyph" box.
+    #[test]
+    fn the_embedded_font_draws_every_character_the_figures_use() {
+        assert!(Canvas::text_width("WWWW", 1) > 2 * Canvas::text_width("iiii", 1));
+        assert!(Canvas::text_width("ab", 2) > Canvas::text_width("ab", 1));
+        let draw = |ch: char| {
+            let mut c = Canvas::new(40, 40, WHITE);
+            c.text(5, 5, &ch.to_string(), 2, BLACK);
+            ink(&c)
+        };
+        let missing = draw('\u{4e00}');
+        assert!(missing.iter().any(|&v| v > 0), "the no-glyph box draws");
+        for ch in "Az09/()-_:%|²é½·—–≈β×±σμ→≤≥…".chars() {
+            let glyph = draw(ch);
+            assert!(glyph.iter().any(|&v| v > 128), "{ch:?} draws nothing");
+            assert_ne!(glyph, missing, "{ch:?} is not in the embedded font");
+        }
+    }
+
+    #[test]
+    fn vertical_text_is_taller_than_wide() {
+        let mut c = Canvas::new(60, 200, WHITE);
+        c.text_vertical(10, 190, "y axis label", 2, BLACK);
+        let ink = ink(&c);
+        let rows: Vec<usize> = (0..200)
+            .filter(|y| (0..60).any(|x| ink[y * 60 + x] > 128))
+            .collect();
+        let cols: Vec<usize> = (0..60)
+            .filter(|x| (0..200).any(|y| ink[y * 60 + x] > 128))
+            .collect();
+        let (h, w) = (
+            rows.last().unwrap() - rows[0],
+            cols.last().unwrap() - cols[0],
+        );
+        assert!(h > 3 * w, "{w} wide, {h} tall");
+        assert!(
+            *rows.last().unwrap() <= 190 && rows[0] > 40,
+            "drawn upwards from y_bottom: rows {}..{}",
+            rows[0],
+            rows.last().unwrap()
+        );
     }
 }

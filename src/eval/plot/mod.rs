@@ -1,11 +1,12 @@
-//! Evaluation figures as PNG: class-coloured scatter with legend and axes, decoded image grids
-//! with latent-coordinate ticks, and captioned image strips.
+//! Evaluation figures as PNG: class-coloured scatter with legend and axes (a plotters chart),
+//! decoded image grids with latent-coordinate ticks, and captioned image strips.
 
 pub mod canvas;
 
 #[cfg(test)]
 use canvas::TAB10;
-use canvas::{BLACK, Canvas, GREY, LIGHT, WHITE, class_colour};
+use canvas::{BLACK, Canvas, GREY, LIGHT, WHITE, class_colour, drawn, font, rgb, size};
+use plotters::prelude::*;
 
 const MARGIN_L: i64 = 90;
 const MARGIN_T: i64 = 50;
@@ -56,8 +57,9 @@ pub fn scatter(
             .max()
             .unwrap_or(0)
         + 40;
+    let chart_w = MARGIN_L + pw + 30;
     let mut c = Canvas::new(
-        (MARGIN_L + pw + 30 + legend_w + 20) as usize,
+        (chart_w + legend_w + 20) as usize,
         (MARGIN_T + ph + MARGIN_B) as usize,
         WHITE,
     );
@@ -78,88 +80,81 @@ pub fn scatter(
         (x0, x1) = (x0.min(-b.extent), x1.max(b.extent));
         (y0, y1) = (y0.min(-b.extent), y1.max(b.extent));
     }
-    let sx = |x: f64| MARGIN_L as f64 + (x - x0) / (x1 - x0) * pw as f64;
-    let sy = |y: f64| (MARGIN_T + ph) as f64 - (y - y0) / (y1 - y0) * ph as f64;
+    let root = c.area();
+    let (plot, legend) = root.split_horizontally(chart_w as u32);
+    let mut chart = ChartBuilder::on(&plot)
+        .caption(title, font(size(2)))
+        .margin_top(8)
+        .margin_right(30)
+        .x_label_area_size(MARGIN_B as u32 - 16)
+        .y_label_area_size(MARGIN_L as u32)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .expect("a chart on the figure's buffer");
     if let Some(b) = &background {
         // Shade each pixel by the density at its centre, darkest at the densest.
-        let at = |px: i64, py: i64| {
-            let x = x0 + (px as f64 + 0.5) / pw as f64 * (x1 - x0);
-            let y = y1 - (py as f64 + 0.5) / ph as f64 * (y1 - y0);
+        let (px, py) = chart.plotting_area().get_pixel_range();
+        let (w, h) = (px.len() as f64, py.len() as f64);
+        let at = |i: i32, j: i32| {
+            let x = x0 + (f64::from(i - px.start) + 0.5) / w * (x1 - x0);
+            let y = y1 - (f64::from(j - py.start) + 0.5) / h * (y1 - y0);
             (b.density)(x, y)
         };
-        let values: Vec<f64> = (0..ph)
-            .flat_map(|py| (0..pw).map(move |px| (px, py)))
-            .map(|(px, py)| at(px, py))
+        let values: Vec<(i32, i32, f64)> = py
+            .clone()
+            .flat_map(|j| px.clone().map(move |i| (i, j)))
+            .map(|(i, j)| (i, j, at(i, j)))
             .collect();
-        let top = values.iter().copied().fold(0.0f64, f64::max).max(1e-300);
-        for (i, v) in values.iter().enumerate() {
+        let top = values
+            .iter()
+            .map(|v| v.2)
+            .fold(0.0f64, f64::max)
+            .max(1e-300);
+        for (i, j, v) in values {
             let shade = (255.0 - 70.0 * (v / top).sqrt()).round() as u8;
-            let (px, py) = (i as i64 % pw, i as i64 / pw);
-            c.set(MARGIN_L + px, MARGIN_T + py, [shade, shade, shade]);
+            drawn(root.draw_pixel((i, j), &RGBColor(shade, shade, shade)));
         }
     }
-    for t in nice_ticks(x0, x1, 8) {
-        let x = sx(t) as i64;
-        c.fill_rect(x, MARGIN_T, 1, ph, LIGHT);
-        let label = fmt_tick(t);
-        c.text(
-            x - Canvas::text_width(&label, 1),
-            MARGIN_T + ph + 8,
-            &label,
-            2,
-            GREY,
-        );
-    }
-    for t in nice_ticks(y0, y1, 8) {
-        let y = sy(t) as i64;
-        c.fill_rect(MARGIN_L, y, pw, 1, LIGHT);
-        let label = fmt_tick(t);
-        c.text(
-            MARGIN_L - 10 - Canvas::text_width(&label, 2),
-            y - 8,
-            &label,
-            2,
-            GREY,
-        );
-    }
-    for (i, (&x, &y)) in xs.iter().zip(&ys).enumerate() {
-        let (px, py) = (sx(x), sy(y));
-        if px >= MARGIN_L as f64
-            && px < (MARGIN_L + pw) as f64
-            && py >= MARGIN_T as f64
-            && py < (MARGIN_T + ph) as f64
-        {
-            c.dot(
-                px,
-                py,
-                1.6,
-                class_colour(labels[i] as usize, class_names.len()),
-                0.55,
-            );
-        }
-    }
-    c.rect_outline(MARGIN_L, MARGIN_T, pw, ph, BLACK);
-    c.text(MARGIN_L, 14, title, 2, BLACK);
-    c.text(
-        MARGIN_L + pw / 2 - Canvas::text_width(axes.0, 2) / 2,
-        MARGIN_T + ph + 38,
-        axes.0,
-        2,
-        BLACK,
+    let tick = |v: &f64| fmt_tick(*v);
+    drawn(
+        chart
+            .configure_mesh()
+            .x_labels(8)
+            .y_labels(8)
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
+            .label_style(font(size(1) + 2.0).color(&rgb(GREY)))
+            .axis_desc_style(font(size(2)))
+            .x_desc(axes.0)
+            .y_desc(axes.1)
+            .bold_line_style(rgb(LIGHT))
+            .light_line_style(TRANSPARENT)
+            .axis_style(rgb(BLACK))
+            .draw(),
     );
-    c.text_vertical(
-        10,
-        MARGIN_T + ph / 2 + Canvas::text_width(axes.1, 2) / 2,
-        axes.1,
-        2,
-        BLACK,
-    );
-    let lx = MARGIN_L + pw + 30;
+    let inside = |x: f64, y: f64| (x0..x1).contains(&x) && (y0..y1).contains(&y);
+    let dots = xs
+        .iter()
+        .zip(&ys)
+        .zip(labels)
+        .filter(|((x, y), _)| inside(**x, **y))
+        .map(|((&x, &y), &l)| {
+            let colour = rgb(class_colour(l as usize, class_names.len()));
+            Circle::new((x, y), 2, colour.mix(0.55).filled())
+        });
+    drawn(chart.draw_series(dots).map(|_| ()));
+    // The frame again, over the points that touch it.
+    let (px, py) = chart.plotting_area().get_pixel_range();
+    drawn(root.draw(&Rectangle::new(
+        [(px.start, py.start), (px.end, py.end)],
+        rgb(BLACK),
+    )));
     for (k, name) in class_names.iter().enumerate() {
-        let ly = MARGIN_T + 10 + k as i64 * 28;
-        c.fill_rect(lx, ly, 16, 16, class_colour(k, class_names.len()));
-        c.text(lx + 26, ly, name, 2, BLACK);
+        let ly = MARGIN_T as i32 + 10 + k as i32 * 28;
+        let colour = rgb(class_colour(k, class_names.len()));
+        drawn(legend.draw(&Rectangle::new([(0, ly), (16, ly + 16)], colour.filled())));
+        drawn(legend.draw_text(name, &font(size(2)).color(&rgb(BLACK)), (26, ly - 1)));
     }
+    drop((chart, plot, legend, root));
     c
 }
 
@@ -216,7 +211,7 @@ pub fn image_grid(
             let x = ml + k as i64 * cell + cell / 2;
             c.fill_rect(x, MARGIN_T + cell * rows as i64, 1, 6, BLACK);
             c.text(
-                x - Canvas::text_width(&label, 1),
+                x - Canvas::text_width(&label, 2) / 2,
                 MARGIN_T + cell * rows as i64 + 10,
                 &label,
                 2,
@@ -234,7 +229,7 @@ pub fn image_grid(
             c.fill_rect(ml - 6, y, 6, 1, BLACK);
             c.text(
                 ml - 10 - Canvas::text_width(&label, 2),
-                y - 8,
+                y - 10,
                 &label,
                 2,
                 GREY,
@@ -268,7 +263,7 @@ pub fn strip(images: &[(String, Vec<u8>)], side: usize, scale: usize, title: &st
         .map(|(c, _)| c.lines().count())
         .max()
         .unwrap_or(1) as i64;
-    let top = MARGIN_T + 12 * lines + 8;
+    let top = MARGIN_T + 15 * lines + 8;
     let mut c = Canvas::new(
         (10 + images.len() as i64 * (cell + gap)) as usize,
         (top + cell + 10) as usize,
@@ -278,7 +273,7 @@ pub fn strip(images: &[(String, Vec<u8>)], side: usize, scale: usize, title: &st
     for (k, (caption, img)) in images.iter().enumerate() {
         let x = 10 + k as i64 * (cell + gap);
         for (l, line) in caption.lines().enumerate() {
-            c.text(x, MARGIN_T + 12 * l as i64, line, 1, GREY);
+            c.text(x, MARGIN_T + 15 * l as i64, line, 1, GREY);
         }
         c.grey_image(x, top, side, img, scale);
     }
