@@ -151,6 +151,26 @@ export async function compareTests() {
     assert.deepEqual(other.problems, []);
     await other.page.close();
 
+    // "Grid PNG" exports both maps side by side, each at twice its device pixels, 16 px apart;
+    // "Reset view" resets the second map too while it has its own view.
+    const dl = page.waitForEvent('download');
+    await page.click('#export-grid');
+    const file = await dl;
+    assert.match(file.suggestedFilename(), new RegExp(`^${one}-vs-${two}-maps-[0-9a-f]{8}\\.png$`));
+    const png = fs.readFileSync(await file.path());
+    const [w1, h1, w2] = await page.evaluate(() => ['tiles', 'tiles2'].flatMap((id) => {
+      const c = /** @type {HTMLCanvasElement} */ (document.getElementById(id)); return id === 'tiles' ? [c.width, c.height] : [c.width];
+    }));
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [2 * w1 + 16 + 2 * w2, 2 * h1]);
+    const o2 = await page.locator('#overlay2').boundingBox();
+    await page.mouse.move(o2.x + 100, o2.y + 100);
+    await page.mouse.down(); await page.mouse.move(o2.x + 180, o2.y + 150, { steps: 5 }); await page.mouse.up();
+    const moved = (await page.evaluate(() => window.atlas.compare())).view;
+    assert.ok(moved.cx !== 0 && moved.cy !== 0, `the drag did not move the second map: ${JSON.stringify(moved)}`);
+    await page.click('#reset-view');
+    const [first, reset] = await page.evaluate(() => [window.atlas._map.view, window.atlas.compare().view]);
+    assert.deepEqual(reset, { cx: 0, cy: 0, half: first.half }, 'the second map was not reset to its prior\'s square');
+
     // Against the second model opened on its own: its test codes are the strip's ends, the
     // strip's first frame is its decode of A, and it encodes the same upload to the same code.
     const strip = c.strip;

@@ -5,7 +5,7 @@
 
 import { colourTable, COLOUR_MAPS } from './colormaps.js';
 import { $, $canvas, $input, $select, guard, notice, options } from './dom.js';
-import { downloadPng } from './images.js';
+import { downloadPanels, downloadPng } from './images.js';
 import { contentDim } from './models.js';
 import { showLegend } from './panels.js';
 import { exportName } from './share.js';
@@ -50,9 +50,22 @@ export function wireControls(page) {
   $input('show-grid').addEventListener('change', () => store.set({ showGrid: $input('show-grid').checked }));
   $select('colour-map').replaceChildren(...options(/** @type {Array<[string, string]>} */ (COLOUR_MAPS)));
   $select('colour-map').addEventListener('change', () => store.set({ colourMap: $select('colour-map').value }));
-  $('reset-view').addEventListener('click', () => map.fit(engine.session.priorExtent));
-  // The map as shown (tiles and overlay), at twice its device pixels.
-  $('export-grid').addEventListener('click', () => downloadPng([map.tiles, map.overlay], exportName(page, 'map', 'png'), 2));
+  $('reset-view').addEventListener('click', () => {
+    map.fit(engine.session.priorExtent);
+    // A compared map with a view of its own is reset too.
+    const other = page.compare;
+    if (store.state.compare && other.engine.session && !other.synced()) other.map.fit(other.engine.session.priorExtent);
+  });
+  // The map as shown (tiles and overlay), at twice its device pixels; both maps of a comparison
+  // side by side.
+  $('export-grid').addEventListener('click', () => {
+    const other = page.compare;
+    if (!store.state.compare || !other.engine.entry) {
+      downloadPng([map.tiles, map.overlay], exportName(page, 'map', 'png'), 2);
+      return;
+    }
+    downloadPanels([[map.tiles, map.overlay], [other.map.tiles, other.map.overlay]], exportName(page, `vs-${other.engine.entry.name}-maps`, 'png'), 2, 16);
+  });
 
   $select('plane-mode').addEventListener('change', () => store.set({ planeMode: $select('plane-mode').value === 'axes' ? 'axes' : 'pca' }));
   $select('axis-i').addEventListener('change', () => store.set({ axisI: Number($select('axis-i').value) }));
