@@ -3,28 +3,11 @@
 import fs from 'node:fs';
 import assert from 'node:assert/strict';
 import { openPage } from './lib.mjs';
-import { ctx, test, shot, assertRealGrid, noticeText, pageStillWorks, uploadFile } from './harness.mjs';
+import { ctx, test, shot, assertRealGrid, gridStats, noticeText, pageStillWorks, uploadFile } from './harness.mjs';
 
-/** Statistics and a fingerprint (top-left 200x200) of canvas `id`'s pixels. */
-function canvasPixels(page, id) {
-  return page.evaluate((id) => {
-    const c = /** @type {HTMLCanvasElement} */ (document.getElementById(id));
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let sum = 0, sum2 = 0, n = 0;
-    for (let i = 0; i < d.length; i += 4) { sum += d[i]; sum2 += d[i] * d[i]; n++; }
-    const means = [];
-    for (let k = 0; k < 16; k++) {
-      const x0 = Math.floor(((k % 4) + 0.25) * c.width / 4), y0 = Math.floor((Math.floor(k / 4) + 0.25) * c.height / 4), w = Math.floor(c.width / 8);
-      const p = c.getContext('2d').getImageData(x0, y0, w, w).data;
-      let s = 0; for (let i = 0; i < p.length; i += 4) s += p[i];
-      means.push(s / (p.length / 4));
-    }
-    const mean = sum / n;
-    return {
-      stats: { mean, std: Math.sqrt(sum2 / n - mean * mean), tileMeans: means },
-      top: Array.from(c.getContext('2d').getImageData(0, 0, 200, 200).data),
-    };
-  }, id);
+/** The top-left 200x200 pixels of canvas `id` (a grid's fingerprint). */
+function topPixels(page, id) {
+  return page.evaluate((id) => Array.from(/** @type {HTMLCanvasElement} */ (document.getElementById(id)).getContext('2d').getImageData(0, 0, 200, 200).data), id);
 }
 
 /** Where test point `i` is drawn on map `which` (1 or 2), in page pixels, and the overlay
@@ -57,9 +40,8 @@ export async function compareTests() {
     assert.ok(c.shown && c.synced, 'two 2-D models: the second map is shown and moves with the first');
     const [box1, box2] = await Promise.all(['#map-wrap', '#map-wrap2'].map((s) => page.locator(s).boundingBox()));
     assert.ok(box2.x >= box1.x + box1.width - 1 && Math.abs(box2.y - box1.y) < 2 && Math.abs(box2.width - box1.width) < 2, 'the maps are not side by side');
-    const [grid1, grid2] = [await canvasPixels(page, 'tiles'), await canvasPixels(page, 'tiles2')];
-    assertRealGrid(grid2.stats);
-    assert.notDeepEqual(grid2.top, grid1.top, 'the second map draws the first model');
+    assertRealGrid(await gridStats(page, 'tiles2'));
+    assert.notDeepEqual(await topPixels(page, 'tiles2'), await topPixels(page, 'tiles'), 'the second map draws the first model');
     assert.equal(await page.textContent('#map2-caption'), two);
 
     // Moving either map moves both (the first map by its hook, the second by a real drag).
@@ -147,7 +129,7 @@ export async function compareTests() {
     assert.ok(!back.synced, 'the link lost the maps\' own views');
     assert.deepEqual(back.view, c.view);
     assert.deepEqual(back.strip.ends, c.strip.ends);
-    assert.deepEqual((await canvasPixels(other.page, 'tiles2')).top, (await canvasPixels(page, 'tiles2')).top, 'the link restores another second map');
+    assert.deepEqual(await topPixels(other.page, 'tiles2'), await topPixels(page, 'tiles2'), 'the link restores another second map');
     assert.deepEqual(other.problems, []);
     await other.page.close();
 

@@ -48,9 +48,9 @@ export const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, `${
   .catch((e) => missedShots.push(`${name}: ${e.message.split('\n')[0]}`));
 
 /** Statistics of the map's tile canvas: is it showing real, varied images? */
-export function gridStats(page) {
-  return page.evaluate(() => {
-    const c = document.getElementById('tiles');
+export function gridStats(page, id = 'tiles') {
+  return page.evaluate((id) => {
+    const c = document.getElementById(id);
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     let sum = 0, sum2 = 0, n = 0;
     for (let i = 0; i < d.length; i += 4) { sum += d[i]; sum2 += d[i] * d[i]; n++; }
@@ -65,7 +65,7 @@ export function gridStats(page) {
     }
     const mean = sum / n;
     return { mean, std: Math.sqrt(sum2 / n - mean * mean), tileMeans: means, width: c.width, height: c.height };
-  });
+  }, id);
 }
 
 export function assertRealGrid(s) {

@@ -14,7 +14,7 @@ import { Engine } from './engine.js';
 import { ticket } from './generation.js';
 import { LatentMap, paintGrey } from './map.js';
 import { clusterCount, clusterMembers, planeOf } from './planes.js';
-import { setEnd } from './strip.js';
+import { endMarks, setEnd } from './strip.js';
 
 /** @typedef {import('../types').Page} Page */
 /** @typedef {import('./store.js').PageState} PageState */
@@ -245,13 +245,7 @@ export class Comparison {
   }
 
   /** The second map's markers: the drawing (✎) and the ends, as its own codes. */
-  mark() {
-    const marks = [];
-    if (this.encoded) marks.push({ z: this.encoded, label: '✎', color: '#7ee0a0' });
-    if (this.ends.a) marks.push({ z: this.ends.a, label: 'A', color: '#ff6b6b' });
-    if (this.ends.b) marks.push({ z: this.ends.b, label: 'B', color: '#6bb6ff' });
-    this.map.setMarks(marks);
-  }
+  mark() { this.map.setMarks(endMarks(this.encoded, this.ends.a, this.ends.b)); }
 
   /** What the tests read: the second model, its view, ends, drawing code and strip. */
   report() {

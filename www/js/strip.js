@@ -33,6 +33,18 @@ export function setEnd(page, which, z, image = null) {
   });
 }
 
+/** The map markers of a drawing's code (✎) and the interpolation ends (A, B), where set: the
+ * same on both maps of a comparison.
+ * @param {number[]|null} encoded @param {number[]|null} a @param {number[]|null} b
+ * @returns {import('./map.js').Mark[]} */
+export function endMarks(encoded, a, b) {
+  const marks = [];
+  if (encoded) marks.push({ z: encoded, label: '✎', color: '#7ee0a0' });
+  if (a) marks.push({ z: a, label: 'A', color: '#ff6b6b' });
+  if (b) marks.push({ z: b, label: 'B', color: '#6bb6ff' });
+  return marks;
+}
+
 /** Decodes and paints the strip for the store's ends; frames appear left to right while the
  * map's marker walks the path. @param {Page} page */
 async function updateStrip(page) {
@@ -117,13 +129,7 @@ export function wireStrip(page) {
   const { store, map } = page;
   store.on(['session'], () => buildParts(page));
   store.on(['steps', 'mode', 'part', 'session'], () => showChoice(page));
-  store.on(['a', 'b', 'encoded', 'session'], (s) => {
-    const marks = [];
-    if (s.encoded) marks.push({ z: s.encoded, label: '✎', color: '#7ee0a0' });
-    if (s.a) marks.push({ z: s.a, label: 'A', color: '#ff6b6b' });
-    if (s.b) marks.push({ z: s.b, label: 'B', color: '#6bb6ff' });
-    map.setMarks(marks);
-  });
+  store.on(['a', 'b', 'encoded', 'session'], (s) => map.setMarks(endMarks(s.encoded, s.a, s.b)));
   store.on(['a', 'b', 'steps', 'mode', 'part', 'classA', 'classB', 'label', 'session'], () => updateStrip(page));
   const [lo, hi] = page.wasm.linkLimits().steps;
   $input('steps').addEventListener('change', guard(async () => {
