@@ -17,6 +17,7 @@ function pointOnMap(page, which, i) {
     const m = which === 1 ? window.atlas._map : window.atlas._compareMap;
     const el = /** @type {HTMLCanvasElement} */ (document.getElementById(which === 1 ? 'overlay' : 'overlay2'));
     const r = el.getBoundingClientRect(), dpr = el.width / r.width;
+    m.flushOverlay(); // the overlay redraws at the next frame; read what it will show
     const [sx, sy] = m.toScreen(m.points.xy[2 * i], m.points.xy[2 * i + 1]);
     const ring = Array.from(el.getContext('2d').getImageData(Math.round(sx + 7 * (window.devicePixelRatio || 1)), Math.round(sy), 1, 1).data);
     return { x: r.left + sx / dpr, y: r.top + sy / dpr, ring, inside: sx > 30 && sy > 30 && sx < el.width - 30 && sy < el.height - 30 };

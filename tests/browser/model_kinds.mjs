@@ -38,6 +38,7 @@ export async function modelKindTests() {
     // scatter once drew labels 0-9 only), and the legend's swatches are as many and all differ.
     const groups = await page.evaluate(() => {
       const m = window.atlas._map, ctx = m.overlay.getContext('2d'), { xy, labels } = m.points;
+      m.flushOverlay(); // the overlay redraws at the next frame; read what it will show
       const W = m.overlay.width, H = m.overlay.height, px = ctx.getImageData(0, 0, W, H).data;
       const seen = {};
       for (let i = 0; i < labels.length; i++) {

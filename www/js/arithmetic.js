@@ -7,7 +7,7 @@
 
 import { $, $button, $canvas, $input, $select, ctx2d, guard, options } from './dom.js';
 import { ticket } from './generation.js';
-import { paintGrey } from './map.js';
+import { paintGrey } from './paint.js';
 import { setEnd } from './strip.js';
 
 /** @typedef {import('../types').Page} Page */

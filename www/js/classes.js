@@ -5,7 +5,7 @@
 
 import { ctx2d } from './dom.js';
 import { ticket } from './generation.js';
-import { paintGrey } from './map.js';
+import { paintGrey } from './paint.js';
 
 /** @typedef {{ canvas: HTMLCanvasElement, head: HTMLElement, rows: HTMLElement, status: HTMLElement }} TableElements */
 

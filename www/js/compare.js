@@ -12,7 +12,8 @@ import { colourTable } from './colormaps.js';
 import { $, $canvas, $input, $select, ctx2d, errorText, guard, notice } from './dom.js';
 import { Engine } from './engine.js';
 import { ticket } from './generation.js';
-import { LatentMap, paintGrey } from './map.js';
+import { LatentMap } from './map.js';
+import { paintGrey } from './paint.js';
 import { clusterCount, clusterMembers, planeOf } from './planes.js';
 import { endMarks, setEnd } from './strip.js';
 

@@ -60,6 +60,8 @@ export function wireControls(page) {
   // side by side.
   $('export-grid').addEventListener('click', () => {
     const other = page.compare;
+    map.flushOverlay();
+    other.map.flushOverlay();
     if (!store.state.compare || !other.engine.entry) {
       downloadPng([map.tiles, map.overlay], exportName(page, 'map', 'png'), 2);
       return;

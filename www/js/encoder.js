@@ -5,7 +5,7 @@
 
 import { $, $canvas, $input, ctx2d, errorText, guard, notice } from './dom.js';
 import { fmt } from './format.js';
-import { paintGrey } from './map.js';
+import { paintGrey } from './paint.js';
 import { readImageFile } from './pad.js';
 import { setEnd } from './strip.js';
 

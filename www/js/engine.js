@@ -94,6 +94,9 @@ export class Engine {
     this.entry = null;
     /** @type {string|null} why WebGPU is unusable in this page, once known */
     this.webgpuBroken = null;
+    /** @type {string|null} why the page started on the CPU, in a few words (the status line's;
+     * its title, the button's title and webgpuBroken say more) */
+    this.backendNote = null;
     /** @type {Set<string>} models whose file failed to open: never the default */
     this.broken = new Set();
     /** @type {Set<(engine: Engine) => void>} */
@@ -262,30 +265,36 @@ export class Engine {
 
   /** The backend to start on. `asked` ('webgpu' | 'cpu' | null) is an explicit choice (URL or
    * the user's last click); without one, a software-only WebGPU adapter (SwiftShader) loses to
-   * the CPU path, which is some forty times faster on the same processor.
+   * the CPU path, which is some forty times faster on the same processor. Why the page starts
+   * on the CPU goes to `backendNote`, which the status line shows. A browser without WebGPU is a
+   * fact about it, not an event: no notice (a toast on every visit; painted late, it was also
+   * the page's largest contentful paint). A notice when WebGPU was asked for, or when asking for
+   * an adapter failed (threw, or hung like a wedged driver).
    * @param {'cpu'|'webgpu'|null} asked
    * @returns {Promise<'cpu'|'webgpu'>} */
   async chooseBackend(asked) {
     if (asked === 'cpu') return 'cpu';
+    /** @param {string} note @param {boolean} failed */
+    const onCpu = (note, failed) => {
+      this.backendNote = note;
+      if (failed || asked === 'webgpu') this.onNotice(`WebGPU is not available (${this.webgpuBroken}); using the CPU. The WebGPU button tries again.`);
+      return /** @type {'cpu'} */ ('cpu');
+    };
     if (!navigator.gpu) {
       this.webgpuBroken = 'this browser offers no WebGPU';
-      this.onNotice(`WebGPU is not available (${this.webgpuBroken}); using the CPU.`);
-      return 'cpu';
+      return onCpu('no WebGPU in this browser', false);
     }
-    let adapter = null;
+    let adapter = null, failed = false;
     try {
       adapter = await withTimeout(navigator.gpu.requestAdapter(), LIMITS.adapter, 'requestAdapter()');
       if (!adapter) this.webgpuBroken = 'the browser offers no WebGPU adapter';
     } catch (e) {
       this.webgpuBroken = errorText(e);
+      failed = true;
     }
-    if (!adapter) {
-      this.onNotice(`WebGPU is not available (${this.webgpuBroken}); using the CPU. The WebGPU button tries again.`);
-      return 'cpu';
-    }
+    if (!adapter) return onCpu(failed ? 'WebGPU failed to start' : 'no WebGPU adapter here', failed);
     if (asked !== 'webgpu' && /** @type {any} */ (adapter.info)?.isFallbackAdapter) {
-      this.onNotice('The only WebGPU adapter here is a software renderer, slower than the CPU path; using the CPU. The WebGPU button switches anyway.');
-      return 'cpu';
+      return onCpu('WebGPU here is software-only, slower', false);
     }
     return 'webgpu';
   }
@@ -332,6 +341,10 @@ export class Engine {
         throw e;
       }
     }
+    // Opening parsed and validated the file in one go on the main thread; what the page does
+    // with the session (project the test codes, redraw every panel) starts a new task, so the
+    // two do not add up to one long one.
+    await yieldToBrowser();
     if (!current()) {
       session.free();
       return null;

@@ -15,6 +15,7 @@ import { yieldToBrowser } from './engine.js';
 import { ticket } from './generation.js';
 import { bindInput } from './map-input.js';
 import { classColour, drawOverlay, labelOrder } from './overlay.js';
+import { greyAtlas, paintGrey } from './paint.js';
 
 /** @typedef {import('../types').Plane & { axisNames?: [string, string] }} MapPlane */
 /** @typedef {import('./engine.js').Engine} Engine */
@@ -40,41 +41,6 @@ const MAX_VISIBLE = 4096;
 const MAX_TILES = 6000;
 const HOVER_PX = 7;
 
-/** Greyscale bytes (ink bright) -> a canvas of side x side, through colour table `lut`.
- * @param {ArrayLike<number>} bytes
- * @param {number} side
- * @param {number} [offset]
- * @param {Uint8Array|null} [lut] */
-export function greyCanvas(bytes, side, offset = 0, lut = null) {
-  const c = document.createElement('canvas');
-  c.width = c.height = side;
-  paintGrey(ctx2d(c), bytes, side, offset, 0, 0, lut);
-  return c;
-}
-
-/** Paints one side x side grey image (from `bytes` at `offset`) at (x, y).
- * @param {CanvasRenderingContext2D} ctx
- * @param {ArrayLike<number>} bytes
- * @param {number} side
- * @param {number} offset
- * @param {number} x
- * @param {number} y
- * @param {Uint8Array|null} [lut]  a colour table (colormaps.js); null: greys */
-export function paintGrey(ctx, bytes, side, offset, x, y, lut = null) {
-  const img = ctx.createImageData(side, side);
-  for (let i = 0; i < side * side; i++) {
-    const v = bytes[offset + i];
-    if (lut) {
-      img.data[4 * i] = lut[3 * v]; img.data[4 * i + 1] = lut[3 * v + 1]; img.data[4 * i + 2] = lut[3 * v + 2];
-    } else {
-      img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = v;
-    }
-    img.data[4 * i + 3] = 255;
-  }
-  ctx.putImageData(img, x, y);
-}
-
-
 export class LatentMap {
   /**
    * @param {Engine} engine
@@ -89,7 +55,7 @@ export class LatentMap {
     this.h = handlers;
     this.job = handlers.job ?? 'tiles';
     /** Decoded tiles: their grey bytes and the canvas painted from them.
-     * @type {Map<string, { grey: Uint8Array, canvas: HTMLCanvasElement }>} */
+     * @type {Map<string, { grey: Uint8Array, canvas: HTMLCanvasElement, x: number, y: number }>} */
     this.cache = new Map();
     /** @type {Uint8Array|null} the grid's colour table (null: greys) */
     this.lut = null;
@@ -125,6 +91,8 @@ export class LatentMap {
     /** @type {Array<(stats: { lastRedrawMs: number, decoded: number }) => void>} */
     this.idleWaiters = [];
     this.stats = { lastRedrawMs: 0, decoded: 0 };
+    /** The animation frame that will draw the overlay (0: none pending). */
+    this.overlayFrame = 0;
     bindInput(this);
     new ResizeObserver(() => this.resize()).observe(this.overlay.parentElement);
     this.resize();
@@ -182,7 +150,7 @@ export class LatentMap {
   setColourMap(lut) {
     if (lut === this.lut) return;
     this.lut = lut;
-    for (const tile of this.cache.values()) paintGrey(ctx2d(tile.canvas), tile.grey, this.side, 0, 0, 0, lut);
+    for (const tile of this.cache.values()) paintGrey(ctx2d(tile.canvas), tile.grey, this.side, 0, tile.x, tile.y, lut);
     this.backdrop = null;
     this.drawTiles();
   }
@@ -349,12 +317,12 @@ export class LatentMap {
     const { step, key, cells } = this.visibleCells();
     const size = Math.min(this.tiles.width, this.tiles.height) / (2 * this.view.half) * step;
     for (const c of cells) {
-      const tile = this.cache.get(`${key}:${c.i}:${c.j}`)?.canvas;
+      const tile = this.cache.get(`${key}:${c.i}:${c.j}`);
       if (!tile) continue;
       const [sx, sy] = this.toScreen(c.i * step, c.j * step);
       // Whole device pixels so neighbouring tiles meet without seams.
       const x0 = Math.round(sx - size / 2), y0 = Math.round(sy - size / 2);
-      ctx.drawImage(tile, x0, y0, Math.round(sx + size / 2) - x0, Math.round(sy + size / 2) - y0);
+      ctx.drawImage(tile.canvas, tile.x, tile.y, this.side, this.side, x0, y0, Math.round(sx + size / 2) - x0, Math.round(sy + size / 2) - y0);
     }
   }
 
@@ -404,9 +372,11 @@ export class LatentMap {
       const bytes = await this.engine.decodeMany(z);
       if (current()) {
         const px = this.side * this.side;
+        // The chunk's tiles share one canvas; each cache entry names its square in it.
+        const { canvas, corners } = greyAtlas(bytes, chunk.length, this.side, this.lut);
         chunk.forEach((c, k) => {
-          const grey = bytes.slice(k * px, (k + 1) * px);
-          this.cache.set(`${key}:${c.i}:${c.j}`, { grey, canvas: greyCanvas(grey, this.side, 0, this.lut) });
+          const [x, y] = corners[k];
+          this.cache.set(`${key}:${c.i}:${c.j}`, { grey: bytes.subarray(k * px, (k + 1) * px), canvas, x, y });
         });
         this.stats.decoded += chunk.length;
         decodedAny = true;
@@ -429,11 +399,25 @@ export class LatentMap {
   /** Resolves when every visible tile is decoded and drawn.
    * @returns {Promise<{ lastRedrawMs: number, decoded: number }>} */
   idle() {
-    if (!this.pending && (!this.showGrid || this.missing().cells.length === 0)) return Promise.resolve(this.stats);
-    return new Promise((resolve) => { this.idleWaiters.push(resolve); this.schedule(); });
+    const done = () => { this.flushOverlay(); return this.stats; };
+    if (!this.pending && (!this.showGrid || this.missing().cells.length === 0)) return Promise.resolve(done());
+    return new Promise((resolve) => { this.idleWaiters.push(() => resolve(done())); this.schedule(); });
   }
 
+  /** Redraws the overlay at the next frame, once however often it is asked: opening a model
+   * sets the points, the view, the marks and the path one after another, and each redrew the
+   * 10,000-point scatter at once (five times in the first visit's longest main-thread task). A
+   * drag's redraw still shows in the frame its pointer event belongs to (animation frame
+   * callbacks run before that frame paints). */
   drawOverlay() {
+    this.overlayFrame ||= requestAnimationFrame(() => this.flushOverlay());
+  }
+
+  /** Draws a pending overlay now: before its pixels are read (exports, `idle()`). */
+  flushOverlay() {
+    if (!this.overlayFrame) return;
+    cancelAnimationFrame(this.overlayFrame);
+    this.overlayFrame = 0;
     drawOverlay(this);
   }
 

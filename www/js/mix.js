@@ -4,7 +4,7 @@
 
 import { ctx2d } from './dom.js';
 import { ticket } from './generation.js';
-import { paintGrey } from './map.js';
+import { paintGrey } from './paint.js';
 
 const GAP = 2;
 

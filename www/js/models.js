@@ -128,7 +128,12 @@ export function wireModels(page) {
     $button('be-cpu').setAttribute('aria-pressed', String(be === 'cpu'));
     $button('be-webgpu').disabled = !navigator.gpu;
     $button('be-webgpu').title = engine.webgpuBroken ? `WebGPU unavailable: ${engine.webgpuBroken}` : '';
-    $('backend-status').textContent = be === 'webgpu' ? 'running on WebGPU (burn-wgpu)' : 'running on the CPU (burn-flex, wasm)';
+    // One short line (the header must not grow after the first paint; CSS cuts what does not
+    // fit); the title says more.
+    const note = be === 'cpu' ? engine.backendNote : null;
+    $('backend-status').textContent = be === 'webgpu' ? 'running on WebGPU (burn-wgpu)'
+      : note ? `running on the CPU · ${note}` : 'running on the CPU (burn-flex, wasm)';
+    $('backend-status').title = be === 'webgpu' ? 'burn-wgpu' : `burn-flex, wasm${note && engine.webgpuBroken ? `; WebGPU: ${engine.webgpuBroken}` : ''}`;
     document.body.dataset.backend = be || '';
   });
   $select('model').addEventListener('change', guard(async () => {

@@ -4,7 +4,8 @@
 
 import { $, $canvas, ctx2d } from './dom.js';
 import { ticket } from './generation.js';
-import { classColour, paintGrey } from './map.js';
+import { classColour } from './map.js';
+import { paintGrey } from './paint.js';
 
 /** The "about this model" card from the model file's manifest and metrics.
  * @param {import('../types').ModelEntry} entry

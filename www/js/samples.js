@@ -4,7 +4,7 @@
 
 import { $, $canvas, $input, ctx2d, guard } from './dom.js';
 import { ticket } from './generation.js';
-import { paintGrey } from './map.js';
+import { paintGrey } from './paint.js';
 
 /** @typedef {import('../types').Page} Page */
 

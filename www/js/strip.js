@@ -7,7 +7,7 @@ import { $, $button, $canvas, $input, ctx2d, guard, notice } from './dom.js';
 import { fmt } from './format.js';
 import { ticket } from './generation.js';
 import { download, downloadPng } from './images.js';
-import { paintGrey } from './map.js';
+import { paintGrey } from './paint.js';
 import { contentDim, partsOf } from './models.js';
 import { exportName } from './share.js';
 
