@@ -416,6 +416,10 @@ await test('without WebGPU the page says so, runs on the CPU and matches native 
   const list = files.map((f) => `${f.file} ${(f.gzip / 1e3).toFixed(0)} kB`).join(', ');
   assert.ok(files.some((f) => /^latent-atlas-cpu-.*_bg\.wasm$/.test(f.file)), `no CPU module fetched: ${list}`);
   assert.ok(!files.some((f) => /webgpu/.test(f.file)), `the first paint without WebGPU fetched the WebGPU module: ${list}`);
+  // Compiled once for the page and its decode workers (this server forbids caching, so a second
+  // compile would be a second download).
+  const wasmGets = p.fetched.filter((u) => /latent-atlas-cpu-[^/]*_bg\.wasm$/.test(u));
+  assert.equal(wasmGets.length, 1, `the CPU module was requested ${wasmGets.length} times`);
   assert.ok(!files.some((f) => /test-images/.test(f.file)), `the first paint fetched the hover images: ${list}`);
   console.log(`  first paint without WebGPU: ${(gzip / 1e6).toFixed(2)} MB gzipped (${list})`);
   assert.ok(gzip <= 1.5e6, `the first paint fetched ${(gzip / 1e6).toFixed(2)} MB gzipped (budget 1.5 MB): ${list}`);

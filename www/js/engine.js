@@ -18,6 +18,9 @@ export function wasmUrls() {
   return glue && bin ? { glue: glue.href, bin: bin.href } : null;
 }
 
+/** The CPU module, compiled (set by loadWasm). @type {WebAssembly.Module|null} */
+let cpuModule = null;
+
 /** Loads and initialises the wasm-bindgen module; rejects with a message a person can act on
  * when a file is missing, damaged or too slow.
  * @returns {Promise<Wasm>} */
@@ -25,8 +28,14 @@ export async function loadWasm() {
   const urls = wasmUrls();
   if (!urls) throw new Error('The page is missing its engine (no wasm preload links in index.html); rebuild it with trunk build.');
   const start = (async () => {
-    const bindings = /** @type {Wasm} */ (await import(urls.glue));
-    const exports = await bindings.default({ module_or_path: urls.bin });
+    // Compiled once, here: the decode workers get this module too (startWorkers), instead of
+    // each compiling the 2.8 MB binary again while the first grid waits for them.
+    const [bindings, module] = await Promise.all([
+      import(urls.glue).then((b) => /** @type {Wasm} */ (b)),
+      WebAssembly.compileStreaming(fetch(urls.bin)),
+    ]);
+    cpuModule = module;
+    const exports = await bindings.default({ module_or_path: module });
     return /** @type {Wasm} */ ({ ...bindings, wasmMemory: () => exports.memory });
   })();
   try {
@@ -119,7 +128,7 @@ export class Engine {
     try {
       const urls = wasmUrls();
       if (!urls || typeof Worker !== 'function') return;
-      const module = await withTimeout(WebAssembly.compileStreaming(fetch(urls.bin)), LIMITS.wasm, 'Compiling the workers\' engine');
+      const module = cpuModule ?? await withTimeout(WebAssembly.compileStreaming(fetch(urls.bin)), LIMITS.wasm, 'Compiling the workers\' engine');
       const size = Math.max(1, Math.min(most, navigator.hardwareConcurrency || 2));
       const pool = new WorkerPool(size);
       await pool.all({ op: 'init', glue: urls.glue, module });
