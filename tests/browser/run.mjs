@@ -420,6 +420,12 @@ await test('without WebGPU the page says so, runs on the CPU and matches native 
   // compile would be a second download).
   const wasmGets = p.fetched.filter((u) => /latent-atlas-cpu-[^/]*_bg\.wasm$/.test(u));
   assert.equal(wasmGets.length, 1, `the CPU module was requested ${wasmGets.length} times`);
+  // index.html preloads every module of the page's import graph (boot.js and worker.js load
+  // otherwise), and only those: a new module missing from the list, or a removed one still in it.
+  const preloaded = await p.page.evaluate(() => [...document.querySelectorAll('link[rel=modulepreload]')]
+    .map((l) => new URL(/** @type {HTMLLinkElement} */ (l).href).pathname).filter((h) => h.startsWith('/js/')).sort());
+  const modules = fs.readdirSync(new URL('../../www/js/', import.meta.url)).filter((f) => f.endsWith('.js') && f !== 'boot.js' && f !== 'worker.js').map((f) => `/js/${f}`).sort();
+  assert.deepEqual(preloaded, modules, 'index.html\'s modulepreload links are not the modules in www/js');
   assert.ok(!files.some((f) => /test-images/.test(f.file)), `the first paint fetched the hover images: ${list}`);
   console.log(`  first paint without WebGPU: ${(gzip / 1e6).toFixed(2)} MB gzipped (${list})`);
   assert.ok(gzip <= 1.5e6, `the first paint fetched ${(gzip / 1e6).toFixed(2)} MB gzipped (budget 1.5 MB): ${list}`);

@@ -13,7 +13,7 @@ import { WorkerPool } from './workers.js';
 /** The engine's URLs: trunk's preload links name the hashed glue module and wasm binary (the
  * page starts the engine itself, so no inline script is needed and a strict CSP holds). */
 export function wasmUrls() {
-  const glue = /** @type {HTMLLinkElement|null} */ (document.querySelector('link[rel=modulepreload][href$=".js"]'));
+  const glue = /** @type {HTMLLinkElement|null} */ (document.querySelector('link[rel=modulepreload][href*="latent-atlas-cpu-"][href$=".js"]'));
   const bin = /** @type {HTMLLinkElement|null} */ (document.querySelector('link[rel=preload][href$=".wasm"]'));
   return glue && bin ? { glue: glue.href, bin: bin.href } : null;
 }
