@@ -61,3 +61,13 @@ export function options(items) {
     return o;
   });
 }
+
+/** Lets the browser paint and handle input between chunks of heavy work.
+ * @returns {Promise<void>} */
+export function yieldToBrowser() {
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => resolve();
+    ch.port2.postMessage(0);
+  });
+}

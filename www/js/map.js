@@ -10,8 +10,7 @@
 // The page's state (view, layers, marks) lives in the store; the map is told it through its
 // methods and reports pans and zooms through `onView`.
 
-import { ctx2d } from './dom.js';
-import { yieldToBrowser } from './engine.js';
+import { ctx2d, yieldToBrowser } from './dom.js';
 import { ticket } from './generation.js';
 import { bindInput } from './map-input.js';
 import { classColour, drawOverlay, labelOrder } from './overlay.js';
