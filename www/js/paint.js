@@ -4,6 +4,18 @@
 
 import { ctx2d } from './dom.js';
 
+/** One 32-bit RGBA pixel per grey level, through colour table `lut` (null: greys); written
+ * through a Uint32Array view of an ImageData, whose little-endian words are ABGR.
+ * @param {Uint8Array|null} lut */
+function pixelWords(lut) {
+  const words = new Uint32Array(256);
+  for (let v = 0; v < 256; v++) {
+    const [r, g, b] = lut ? [lut[3 * v], lut[3 * v + 1], lut[3 * v + 2]] : [v, v, v];
+    words[v] = (0xff << 24 | b << 16 | g << 8 | r) >>> 0;
+  }
+  return words;
+}
+
 /** Paints one side x side grey image (from `bytes` at `offset`) at (x, y).
  * @param {CanvasRenderingContext2D} ctx
  * @param {ArrayLike<number>} bytes
@@ -13,16 +25,8 @@ import { ctx2d } from './dom.js';
  * @param {number} y
  * @param {Uint8Array|null} [lut]  a colour table (colormaps.js); null: greys */
 export function paintGrey(ctx, bytes, side, offset, x, y, lut = null) {
-  const img = ctx.createImageData(side, side);
-  for (let i = 0; i < side * side; i++) {
-    const v = bytes[offset + i];
-    if (lut) {
-      img.data[4 * i] = lut[3 * v]; img.data[4 * i + 1] = lut[3 * v + 1]; img.data[4 * i + 2] = lut[3 * v + 2];
-    } else {
-      img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = v;
-    }
-    img.data[4 * i + 3] = 255;
-  }
+  const img = ctx.createImageData(side, side), px = new Uint32Array(img.data.buffer), words = pixelWords(lut);
+  for (let i = 0; i < side * side; i++) px[i] = words[bytes[offset + i]];
   ctx.putImageData(img, x, y);
 }
 
@@ -37,13 +41,7 @@ export function greyAtlas(bytes, n, side, lut) {
   const canvas = document.createElement('canvas');
   canvas.width = cols * side; canvas.height = rows * side;
   const ctx = ctx2d(canvas), img = ctx.createImageData(canvas.width, canvas.height);
-  // One 32-bit pixel per grey level (RGBA in memory order: little-endian words are ABGR).
-  const colour = new Uint32Array(256);
-  for (let v = 0; v < 256; v++) {
-    const [r, g, b] = lut ? [lut[3 * v], lut[3 * v + 1], lut[3 * v + 2]] : [v, v, v];
-    colour[v] = (0xff << 24 | b << 16 | g << 8 | r) >>> 0;
-  }
-  const px = new Uint32Array(img.data.buffer), W = canvas.width;
+  const colour = pixelWords(lut), px = new Uint32Array(img.data.buffer), W = canvas.width;
   /** @type {Array<[number, number]>} */
   const corners = [];
   for (let k = 0; k < n; k++) {
