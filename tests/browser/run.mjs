@@ -159,7 +159,7 @@ await test('uploading a test-set image encodes close to its native encoding', as
 await test('a photo-like JPEG upload is prepared like the test image it was made from', async () => {
   // Made by `latent-atlas uploads pkg/fmnist-2d-keras.safetensors --write-photos 20` (eval::photos:
   // dark garment on tinted paper, uneven light, off-centre, soft focus, grain, JPEG); the name
-  // holds the test index. The full measure (10,000 photos) is tests/shipped.rs and the README.
+  // holds the test index. The full measure (10,000 photos) is tests/shipped/uploads.rs and the README.
   // With one background level for the frame (before the background surface) these four came
   // out 0.19-0.33 from their test image (mean absolute difference per pixel, in [0, 1]).
   const { page } = main;
