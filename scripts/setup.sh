@@ -17,6 +17,14 @@ if [ -z "${LATENT_ATLAS_DATA:-}" ] && [ ! -f /usr/share/datasets/fashion-mnist/t
   apt_install dataset-fashion-mnist
 fi
 
+# A Vulkan driver for the GPU training tests (tests/gpu_training.rs): where the machine has none,
+# Mesa's lavapipe, a software Vulkan (slow, but the code path a GPU runs).
+# Only for the test command (scripts/test.sh sets ATLAS_NEED_BROWSER).
+if [ "${ATLAS_NEED_BROWSER:-}" = 1 ] && ! ls /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json >/dev/null 2>&1; then
+  echo "setup: installing mesa-vulkan-drivers (lavapipe)"
+  apt_install mesa-vulkan-drivers
+fi
+
 # The library core is also checked for the browser target.
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   echo "setup: adding the wasm32-unknown-unknown target"

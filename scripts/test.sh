@@ -44,12 +44,14 @@ finish() {
 # What `cargo clippy -- -D warnings` sets up, given to the two builds (not to the tools).
 CLIPPY=(RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)"
   CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__")
-# The native suite's build: release, with burn-ndarray, which the suite only uses as the parity
+# The native suite's build: release, with burn-wgpu (GPU training, tested on whatever Vulkan
+# adapter the machine has: lavapipe where it has no GPU) and burn-ndarray, which the suite only
+# uses as the parity
 # test's reference (8 images), left unoptimised: so it compiles in 1 minute instead of 8 (its
 # generic kernels were the native build's longest crate on 2 cores), and runs the test in 16 s.
 # No line tables (the release profile keeps them for profiling): less to emit and to link into
-# the suite's 14 test programs.
-SUITE=(--release --features ndarray --config 'profile.release.package.burn-ndarray.opt-level=0'
+# the suite's 15 test programs.
+SUITE=(--release --features ndarray,wgpu --config 'profile.release.package.burn-ndarray.opt-level=0'
   --config profile.release.debug=false)
 
 echo "== self-check: cargo fmt"

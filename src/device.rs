@@ -40,10 +40,58 @@ impl Backend {
                 "this build has no burn-ndarray backend; rebuild with `--features ndarray`".into(),
             ),
             #[cfg(all(feature = "wgpu", not(target_arch = "wasm32")))]
-            Self::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
+            Self::Wgpu => gpu::open(),
             #[cfg(not(all(feature = "wgpu", not(target_arch = "wasm32"))))]
             Self::Wgpu => {
                 Err("this build has no burn-wgpu backend; rebuild with `--features wgpu`".into())
+            }
+        }
+    }
+}
+
+/// Opening burn-wgpu's default adapter natively (`--device wgpu`).
+#[cfg(all(feature = "wgpu", not(target_arch = "wasm32")))]
+mod gpu {
+    use burn::prelude::Device;
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    /// The default adapter, opened now: burn opens it lazily and panics where there is none, which
+    /// would surface as a panic inside the first training step. Opening it here turns that into
+    /// a message that says what to install, and names the adapter (a software one is slower than
+    /// `--device flex`; the log should say so rather than leave a user guessing).
+    pub fn open() -> Result<Device, String> {
+        let device = Device::wgpu(burn::tensor::DeviceKind::DefaultDevice);
+        // The panic's text is this function's message; the default hook would print it and a
+        // backtrace first.
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let identity = catch_unwind(AssertUnwindSafe(|| device.identity()));
+        std::panic::set_hook(hook);
+        match identity {
+            Ok(identity) => {
+                let name = identity.as_ref().map_or("an unnamed adapter", |i| &i.name);
+                let software = identity.as_ref().is_some_and(|i| i.physical.is_none());
+                eprintln!(
+                    "device: wgpu on {name}{}",
+                    if software {
+                        " (a software adapter, no GPU: --device flex is faster here)"
+                    } else {
+                        ""
+                    }
+                );
+                Ok(device)
+            }
+            Err(panic) => {
+                let why = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied())
+                    .unwrap_or("no reason given");
+                Err(format!(
+                    "--device wgpu: no usable GPU adapter ({why}). Without a GPU, Mesa's software \
+                     Vulkan (Debian: mesa-vulkan-drivers) runs it, slowly; --device flex trains \
+                     on the CPU"
+                ))
             }
         }
     }

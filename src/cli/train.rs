@@ -90,9 +90,10 @@ pub struct Args {
     /// the probability, afresh every batch): the literature's binarized Fashion-MNIST
     #[arg(long)]
     binarize: bool,
-    /// Where to train
-    #[arg(long, value_enum, default_value_t = Backend::Flex)]
-    device: Backend,
+    /// Where to train [default: flex; with --resume: where the run trained last]. A resumed run
+    /// may move between devices
+    #[arg(long, value_enum)]
+    device: Option<Backend>,
     /// Run directory [default: runs/<dataset>-<latent>d]
     #[arg(long)]
     out: Option<PathBuf>,
@@ -296,7 +297,7 @@ impl Args {
             train_limit: self.train_limit,
             test_limit: self.test_limit,
             binarize: self.binarize,
-            backend: self.device,
+            backend: self.device.unwrap_or(Backend::Flex),
             command: command_line(),
         })
     }
@@ -337,7 +338,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         flag: &STOP,
         after_steps: args.stop_after_steps,
     };
-    match train::run(&dir, fresh, data, stop)? {
+    match train::run(&dir, fresh, args.device, data, stop)? {
         Outcome::Finished => {
             eprintln!("done: {} (next: latent-atlas eval {0})", dir.display());
             Ok(ExitCode::SUCCESS)

@@ -194,18 +194,30 @@ pub fn check_optimisation(epochs: usize, batch_size: usize, lr: f64) -> Result<(
 pub const BINARIZE_SEED: u64 = 0xb1a5;
 
 /// Start a new run in `dir` (refusing to overwrite one) or, with `fresh = None`, continue the run
-/// there from its checkpoint with its stored configuration.
+/// there from its checkpoint with its stored configuration — on `device` where one is given: a
+/// checkpoint is the same file whichever device wrote it, so a run can move between the CPU and
+/// a GPU (its config then names the new device, and each epoch's record the one it ran on).
 pub fn run(
     dir: &Path,
     fresh: Option<TrainConfig>,
+    device: Option<Backend>,
     data: TrainSet,
     stop: Stop,
 ) -> Result<Outcome, String> {
     if let Some(config) = &fresh {
         config.check()?;
     }
-    let config = run_dir::open_run(dir, fresh)?;
+    let resuming = fresh.is_none();
+    let mut config = run_dir::open_run(dir, fresh)?;
     config.check()?;
+    if let Some(device) = device.filter(|&d| resuming && d != config.backend) {
+        eprintln!(
+            "resuming on --device {device} (this run trained on {} until now)",
+            config.backend
+        );
+        config.backend = device;
+        run_dir::write_config(dir, &config)?;
+    }
     let mut data = match config.train_limit {
         Some(n) => data.truncated(n),
         None => data,

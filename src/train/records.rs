@@ -2,6 +2,7 @@
 //! finished epoch (in `metrics.jsonl`, the checkpoint's history and the model file's). Every
 //! loss term is stored under its kind's name for it.
 
+use crate::device::Backend;
 use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
@@ -142,6 +143,10 @@ pub struct EpochRecord {
     /// How many held-out images the `test_*` terms were scored on (`train --test-limit`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_images: Option<usize>,
+    /// Where the epoch trained (a run resumed with another `--device` changes it); absent in
+    /// records written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<Backend>,
 }
 
 impl EpochRecord {
@@ -185,6 +190,7 @@ mod tests {
             images_per_s: 10.0,
             seconds: 1.0,
             test_images: None,
+            device: None,
         };
         let text = serde_json::to_string(&r).unwrap();
         assert_eq!(

@@ -25,6 +25,13 @@ pub fn write_metrics(dir: &Path, history: &[EpochRecord]) -> std::io::Result<()>
     write_atomically(&dir.join(METRICS_FILE), lines.as_bytes())
 }
 
+/// Replaces the stored configuration (a resumed run that moved to another device).
+pub fn write_config(dir: &Path, config: &TrainConfig) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(config).expect("config serialises");
+    write_atomically(&dir.join(CONFIG_FILE), text.as_bytes())
+        .map_err(|e| format!("{}: {e}", dir.display()))
+}
+
 /// The configuration of the run in `dir`: a fresh one is written there (refusing to overwrite a
 /// run), `None` reads the stored one to resume.
 pub fn open_run(dir: &Path, fresh: Option<TrainConfig>) -> Result<TrainConfig, String> {

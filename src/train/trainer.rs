@@ -174,6 +174,7 @@ impl Trainer<'_> {
                 images_per_s: s.pos.images_per_s(),
                 seconds: s.pos.seconds,
                 test_images: held_out.as_ref().map(|h| h.len()),
+                device: Some(config.backend),
             };
             eprintln!("{}", record.line(config.epochs));
             s.history.push(record);
