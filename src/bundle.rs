@@ -109,6 +109,35 @@ pub struct Manifest {
     /// The object `latent-atlas eval --json` prints, when the model was evaluated.
     pub metrics: Option<serde_json::Value>,
     pub crate_version: String,
+    /// How the file stores its weights and test-set codes (`export --weights`); the metrics are
+    /// those of the stored values. Absent: f32.
+    #[serde(default, skip_serializing_if = "Precision::is_f32")]
+    pub weights: Precision,
+}
+
+/// The storage precision of a model file's float arrays. f16 halves the page's download; the
+/// weights are rounded once at export and everything (metrics, decodes) uses the rounded values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    #[default]
+    F32,
+    F16,
+}
+
+impl Precision {
+    fn is_f32(&self) -> bool {
+        *self == Self::F32
+    }
+
+    /// `v` as this precision stores and reads it back.
+    pub fn round(self, v: &[f32]) -> Vec<f32> {
+        match self {
+            Self::F32 => v.to_vec(),
+            Self::F16 => v.iter().map(|&x| half::f16::from_f32(x).to_f32()).collect(),
+        }
+    }
 }
 
 /// How many test images one hover-preview file holds: the page downloads the file of the image
@@ -227,14 +256,18 @@ impl Bundle {
             META_MANIFEST.into(),
             serde_json::to_string(&self.manifest).expect("manifest serialises"),
         );
+        let mut put = |name: String, shape: Vec<usize>, data: &[f32]| match self.manifest.weights {
+            Precision::F32 => f.put_f32(name, shape, data.to_vec()),
+            Precision::F16 => f.put_f16(name, shape, data),
+        };
         for t in &self.weights {
-            f.put_f32(format!("model.{}", t.name), t.shape.clone(), t.data.clone());
+            put(format!("model.{}", t.name), t.shape.clone(), &t.data);
         }
         let d = self.manifest.architecture.latent_dim;
-        f.put_f32(
-            "test.mean",
+        put(
+            "test.mean".into(),
             vec![self.test_labels.len(), d],
-            self.test_means.clone(),
+            &self.test_means,
         );
         f.put_u8(
             "test.labels",

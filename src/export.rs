@@ -1,31 +1,52 @@
 //! Packaging a trained run as a model file in `pkg/`, with a JSON sidecar (manifest and
 //! metrics, for people and the page's model picker) and an updated `index.json`.
 
-use crate::bundle::{self, Bundle, DatasetInfo, Manifest, Preprocessing, TrainingInfo};
+use crate::bundle::{self, Bundle, DatasetInfo, Manifest, Precision, Preprocessing, TrainingInfo};
 use crate::data::ImageSet;
 use crate::eval::report::{self, Report};
 use crate::files::write_atomically;
-use crate::model::named_params;
+use crate::model::{NamedTensor, load_params, named_params};
 use crate::train::{self, EpochRecord};
 use burn::prelude::*;
 use std::path::Path;
 
-/// Evaluate the run's model as its kind is evaluated (`draws` z samples per test image for the
-/// likelihoods; with the judge classifier in `judge`, when given), write `out` (+ `.json`
-/// sidecar), update the index and the shared test images; returns the evaluation.
-pub fn export(
-    run: &Path,
-    out: &Path,
-    name: &str,
-    data_dir: Option<&Path>,
-    judge: Option<&Path>,
-    draws: usize,
-    device: &Device,
-) -> Result<Report, String> {
+/// What `export` writes besides the run's weights.
+pub struct Options<'a> {
+    /// The model's display name.
+    pub name: &'a str,
+    /// The dataset's directory, else the usual places.
+    pub data_dir: Option<&'a Path>,
+    /// A judge classifier file: its measures join the metrics.
+    pub judge: Option<&'a Path>,
+    /// z samples per test image for the likelihoods.
+    pub draws: usize,
+    /// How the file stores the weights and codes.
+    pub weights: Precision,
+}
+
+/// Evaluate the run's model as its kind is evaluated — with its weights as the file stores them
+/// (rounded to f16 for `Precision::F16`), so the recorded metrics are the file's — write `out`
+/// (+ `.json` sidecar), update the index and the shared test images; returns the evaluation.
+pub fn export(run: &Path, out: &Path, o: &Options, device: &Device) -> Result<Report, String> {
+    let Options {
+        name,
+        data_dir,
+        judge,
+        draws,
+        weights,
+    } = *o;
     // Refused before the (minutes-long) evaluation: a name links can't carry, a damaged index.
     bundle::check_model_name(name).map_err(|e| format!("--name: {e}"))?;
     check_index(out.parent().unwrap_or(Path::new(".")))?;
     let (config, model, history) = train::load_trained(run, device)?;
+    let rounded = named_params(&model)
+        .into_iter()
+        .map(|t| NamedTensor {
+            data: weights.round(&t.data),
+            ..t
+        })
+        .collect();
+    let model = load_params(model, rounded, device).map_err(|e| e.to_string())?;
     let mut report = report::evaluate(
         &model,
         &config.objective,
@@ -71,11 +92,12 @@ pub fn export(
         },
         metrics: Some(report.metrics_json()),
         crate_version: env!("CARGO_PKG_VERSION").into(),
+        weights,
     };
     let bundle = Bundle {
         manifest,
         weights: named_params(&model),
-        test_means: report.means().to_vec(),
+        test_means: weights.round(report.means()),
         test_labels: report.images().labels.clone(),
     };
     package(out, &bundle, &history, report.images())?;

@@ -1,12 +1,17 @@
-//! A thin safetensors layer: named f32/u8 arrays plus string metadata. Shared by the model file
-//! (`bundle`) and training checkpoints so both are readable from Python with `safetensors`.
+//! A thin safetensors layer: named f32/f16/u8 arrays plus string metadata. Shared by the model
+//! file (`bundle`) and training checkpoints so both are readable from Python with `safetensors`.
+//! An f16 array is read back as f32 values (`take_f32`): half-precision is a storage format here
+//! (the page's smaller downloads), never a compute one.
 
+use half::f16;
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Array {
     F32(Vec<f32>),
+    /// IEEE half-precision bits.
+    F16(Vec<u16>),
     U8(Vec<u8>),
 }
 
@@ -34,6 +39,19 @@ impl TensorFile {
         );
     }
 
+    /// `data` rounded to the nearest half-precision values (finite f32 beyond f16's range become
+    /// infinite: the reader's finiteness check then names the tensor).
+    pub fn put_f16(&mut self, name: impl Into<String>, shape: Vec<usize>, data: &[f32]) {
+        debug_assert_eq!(shape.iter().product::<usize>(), data.len());
+        self.entries.insert(
+            name.into(),
+            Entry {
+                shape,
+                array: Array::F16(data.iter().map(|&v| f16::from_f32(v).to_bits()).collect()),
+            },
+        );
+    }
+
     pub fn put_u8(&mut self, name: impl Into<String>, shape: Vec<usize>, data: Vec<u8>) {
         debug_assert_eq!(shape.iter().product::<usize>(), data.len());
         self.entries.insert(
@@ -45,14 +63,21 @@ impl TensorFile {
         );
     }
 
-    /// Remove and return an f32 array, or say what is wrong with it.
+    /// Remove and return a float array (f16 widened to f32), or say what is wrong with it.
     pub fn take_f32(&mut self, name: &str) -> Result<(Vec<usize>, Vec<f32>), String> {
         match self.entries.remove(name) {
             Some(Entry {
                 shape,
                 array: Array::F32(v),
             }) => Ok((shape, v)),
-            Some(_) => Err(format!("tensor '{name}' should be F32")),
+            Some(Entry {
+                shape,
+                array: Array::F16(v),
+            }) => Ok((
+                shape,
+                v.into_iter().map(|b| f16::from_bits(b).to_f32()).collect(),
+            )),
+            Some(_) => Err(format!("tensor '{name}' should be F32 or F16")),
             None => Err(format!("tensor '{name}' is missing")),
         }
     }
@@ -76,6 +101,12 @@ impl TensorFile {
                 Array::F32(v) => (
                     name.clone(),
                     Dtype::F32,
+                    e.shape.clone(),
+                    v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+                ),
+                Array::F16(v) => (
+                    name.clone(),
+                    Dtype::F16,
                     e.shape.clone(),
                     v.iter().flat_map(|x| x.to_le_bytes()).collect(),
                 ),
@@ -118,6 +149,12 @@ impl TensorFile {
                     view.data()
                         .chunks_exact(4)
                         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                        .collect(),
+                ),
+                Dtype::F16 => Array::F16(
+                    view.data()
+                        .chunks_exact(2)
+                        .map(|c| u16::from_le_bytes([c[0], c[1]]))
                         .collect(),
                 ),
                 Dtype::U8 => Array::U8(view.data().to_vec()),

@@ -43,6 +43,7 @@ fn bundle(preset: Preset, dim: usize) -> (Bundle, Vae) {
         },
         metrics: Some(serde_json::json!({"nelbo": 1.5})),
         crate_version: "0".into(),
+        weights: Default::default(),
     };
     let b = Bundle {
         manifest,
@@ -84,6 +85,63 @@ fn round_trip_keeps_manifest_weights_and_outputs() {
             decode(&model, dim)
         );
     }
+}
+
+/// An f16 file (`export --weights f16`) is about half the size, reads back as exactly the
+/// rounded weights and codes, and says so in its manifest; a trained model decodes from it within
+/// one grey level (1/255) of its f32 file everywhere on the page's default map and beyond.
+#[test]
+fn f16_files_are_half_the_size_and_decode_within_a_grey_level() {
+    use latent_atlas::bundle::Precision;
+    let (b, _) = bundle(Preset::Keras, 2);
+    let mut h = b.clone();
+    h.manifest.weights = Precision::F16;
+    let (full, half) = (b.to_bytes(), h.to_bytes());
+    assert!(
+        half.len() * 100 < full.len() * 52,
+        "{} bytes in f16 vs {} in f32",
+        half.len(),
+        full.len()
+    );
+    let loaded = Bundle::from_bytes(&half).unwrap();
+    assert_eq!(loaded.manifest.weights, Precision::F16);
+    assert_eq!(loaded.test_means, Precision::F16.round(&b.test_means));
+    assert_eq!(loaded.weights.len(), b.weights.len());
+    for w in &b.weights {
+        let l = loaded.weights.iter().find(|l| l.name == w.name).unwrap();
+        assert_eq!(l.data, Precision::F16.round(&w.data), "{}", l.name);
+    }
+    assert_ne!(loaded.test_means, b.test_means, "the codes were rounded");
+
+    // A trained model: the shipped 2-D VAE of the default architecture, kept in f32.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/pkg/fmnist-2d.safetensors");
+    let trained = Bundle::from_bytes(&std::fs::read(path).unwrap()).unwrap();
+    assert_eq!(trained.manifest.weights, Precision::F32);
+    let mut rounded = trained.clone();
+    rounded.manifest.weights = Precision::F16;
+    let rounded = Bundle::from_bytes(&rounded.to_bytes()).unwrap();
+    // A 41 x 41 grid over [-4, 4]^2 (the page's default view is [-3, 3]^2).
+    let z: Vec<f32> = (0..41 * 41)
+        .flat_map(|k| [(k % 41) as f32 * 0.2 - 4.0, (k / 41) as f32 * 0.2 - 4.0])
+        .collect();
+    let images = |b: &Bundle| {
+        let z = Tensor::<2>::from_data(TensorData::new(z.clone(), [41 * 41, 2]), &Device::flex());
+        let model = b.model(&Device::flex()).unwrap();
+        let x = model.decoder.forward(z);
+        x.into_data().try_into_vec::<f32>().unwrap()
+    };
+    let (a, r) = (images(&trained), images(&rounded));
+    let worst = a
+        .iter()
+        .zip(&r)
+        .map(|(p, q)| (p - q).abs())
+        .fold(0f32, f32::max);
+    assert!(worst > 0.0, "the f16 weights decode differently at all");
+    assert!(
+        worst <= 1.0 / 255.0,
+        "f16 decodes are {worst} ({:.2} grey levels) from f32 ones",
+        worst * 255.0
+    );
 }
 
 /// Rewrite a valid file with `edit` applied to its contents.

@@ -2,7 +2,7 @@
 
 mod common;
 use common::{run, scratch, stderr, stdout};
-use latent_atlas::bundle::Bundle;
+use latent_atlas::bundle::{Bundle, Precision};
 
 #[test]
 fn train_eval_export_and_reload() {
@@ -197,6 +197,45 @@ fn train_eval_export_and_reload() {
     // The hover previews' files, where the page looks for them (checked in detail below).
     let (part, _) = latent_atlas::bundle::test_image_file("fashion-mnist", 0);
     assert!(root.join("pkg").join(part).is_file());
+
+    // The same run in f16: half the bytes, the rounded weights, metrics of the rounded model
+    // (close to the f32 file's, not copied from it).
+    let small = root.join("pkg").join("tiny16.safetensors");
+    let o = run(&[
+        "export",
+        r,
+        "--out",
+        small.to_str().unwrap(),
+        "--draws",
+        "2",
+        "--weights",
+        "f16",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (full, half) = (
+        std::fs::read(&model).unwrap(),
+        std::fs::read(&small).unwrap(),
+    );
+    assert!(
+        half.len() * 100 < full.len() * 55,
+        "{} vs {} bytes",
+        half.len(),
+        full.len()
+    );
+    let h = Bundle::from_bytes(&half).unwrap();
+    assert_eq!(h.manifest.weights, Precision::F16);
+    for (a, b) in h.weights.iter().zip(&b.weights) {
+        assert_eq!(a.data, Precision::F16.round(&b.data), "{}", a.name);
+    }
+    let (m16, m32) = (&h.manifest.metrics.as_ref().unwrap(), metrics);
+    let (n16, n32) = (
+        m16["nelbo"].as_f64().unwrap(),
+        m32["nelbo"].as_f64().unwrap(),
+    );
+    assert!(
+        n16 != n32 && (n16 - n32).abs() < 0.5,
+        "NELBO {n16} (f16) vs {n32} (f32)"
+    );
 
     let o = run(&["info", model.to_str().unwrap()]);
     assert!(

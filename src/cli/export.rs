@@ -1,5 +1,6 @@
 //! `latent-atlas export`: a run as a model file, evaluated, beside the folder's index.json.
 
+use latent_atlas::bundle::Precision;
 use latent_atlas::device::Backend;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,6 +24,10 @@ pub struct Args {
     /// z samples per test image for the recorded ELBO and IWAE estimates
     #[arg(long, default_value_t = 16)]
     draws: usize,
+    /// How the file stores weights and test-set codes: f16 halves the page's download (the
+    /// weights are rounded first, and the metrics are the rounded model's)
+    #[arg(long, value_enum, default_value_t = Precision::F32)]
+    weights: Precision,
 }
 
 pub fn run(a: Args) -> Result<ExitCode, String> {
@@ -34,15 +39,14 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
             .unwrap_or_default()
     });
     let device = Backend::Flex.device()?;
-    let report = latent_atlas::export::export(
-        &a.run,
-        &a.out,
-        &name,
-        a.data.as_deref(),
-        a.judge.as_deref(),
-        a.draws,
-        &device,
-    )?;
+    let options = latent_atlas::export::Options {
+        name: &name,
+        data_dir: a.data.as_deref(),
+        judge: a.judge.as_deref(),
+        draws: a.draws,
+        weights: a.weights,
+    };
+    let report = latent_atlas::export::export(&a.run, &a.out, &options, &device)?;
     println!(
         "wrote {} (and {}):\n{}",
         a.out.display(),
