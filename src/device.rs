@@ -71,14 +71,18 @@ mod gpu {
             Ok(identity) => {
                 let name = identity.as_ref().map_or("an unnamed adapter", |i| &i.name);
                 let software = identity.as_ref().is_some_and(|i| i.physical.is_none());
-                eprintln!(
-                    "device: wgpu on {name}{}",
-                    if software {
-                        " (a software adapter, no GPU: --device flex is faster here)"
-                    } else {
-                        ""
-                    }
-                );
+                // Once per process: a run that changes device opens it before and in training.
+                static NAMED: std::sync::Once = std::sync::Once::new();
+                NAMED.call_once(|| {
+                    eprintln!(
+                        "device: wgpu on {name}{}",
+                        if software {
+                            " (a software adapter, no GPU: --device flex is faster here)"
+                        } else {
+                            ""
+                        }
+                    )
+                });
                 Ok(device)
             }
             Err(panic) => {

@@ -273,4 +273,39 @@ fn no_gpu_adapter_is_a_message_not_a_panic() {
     );
     assert!(!e.contains("panicked"), "{e}");
     assert!(!dir.join("checkpoint.safetensors").exists());
+
+    // A CPU run asked to continue there is left as it was, still resumable on the CPU.
+    let cpu = scratch("gpu-none").join("cpu");
+    let cpu = cpu.to_str().unwrap();
+    let o = run(&[
+        &[
+            "train",
+            "--arch",
+            "keras",
+            "--latent-dim",
+            "2",
+            "--out",
+            cpu,
+        ][..],
+        &SMALL,
+        &["--stop-after-steps", "2"],
+    ]
+    .concat());
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let config = || std::fs::read_to_string(Path::new(cpu).join("config.json")).unwrap();
+    let before = config();
+    let o = common::bin()
+        .env("CUBECL_WGPU_DEFAULT_DEVICE", "DiscreteGpu(7)")
+        .args(["train", "--resume", "--device", "wgpu", "--out", cpu])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no usable GPU adapter"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(config(), before, "config.json still names the CPU");
+    let o = run(&["train", "--resume", "--out", cpu]);
+    assert!(o.status.success(), "{}", stderr(&o));
 }

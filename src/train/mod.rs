@@ -211,6 +211,8 @@ pub fn run(
     let mut config = run_dir::open_run(dir, fresh)?;
     config.check()?;
     if let Some(device) = device.filter(|&d| resuming && d != config.backend) {
+        // Opened before the config names it: a device this machine lacks changes nothing.
+        device.device()?;
         eprintln!(
             "resuming on --device {device} (this run trained on {} until now)",
             config.backend
