@@ -97,7 +97,7 @@ pub fn export(run: &Path, out: &Path, o: &Options, device: &Device) -> Result<Re
     let bundle = Bundle {
         manifest,
         weights: named_params(&model),
-        test_means: weights.round(report.means()),
+        test_means: report.means().to_vec(),
         test_labels: report.images().labels.clone(),
     };
     package(out, &bundle, &history, report.images())?;
