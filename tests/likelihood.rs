@@ -9,7 +9,7 @@ use common::{run, scratch, stderr, stdout};
 use latent_atlas::data::load_dataset;
 use latent_atlas::model::Prior;
 use latent_atlas::objective::bce_with_logits;
-use latent_atlas::objective::score::encode_and_score;
+use latent_atlas::objective::score::encode_and_score_reporting;
 use latent_atlas::rng::Rng;
 use latent_atlas::train::{BINARIZE_SEED, load_trained};
 
@@ -83,15 +83,24 @@ fn importance_sampled_likelihood_matches_quadrature_on_binarized_images() {
         .truncated(3)
         .binarized(BINARIZE_SEED);
     assert!(test.pixels.iter().all(|&p| p == 0 || p == 255));
-    let enc = encode_and_score(
-        &model,
-        &Prior::Gaussian,
-        &test,
-        &device,
-        &mut Rng::new(9),
-        2000,
-        3,
-    );
+    let score = |draws, batch, done: &mut dyn FnMut(usize)| {
+        let mut rng = Rng::new(9);
+        encode_and_score_reporting(
+            &model,
+            &Prior::Gaussian,
+            &test,
+            &device,
+            &mut rng,
+            draws,
+            batch,
+            done,
+        )
+    };
+    // Progress is reported after every batch (what `eval`'s progress bar shows).
+    let mut seen = vec![];
+    score(1, 2, &mut |n| seen.push(n));
+    assert_eq!(seen, [2, 3], "images scored after each batch");
+    let enc = score(2000, 3, &mut |_| {});
     for i in 0..3 {
         let x: Vec<f32> = test.image(i).iter().map(|&p| p as f32 / 255.0).collect();
         // The square: 8 posterior standard deviations (at least 0.5) around the posterior mean.

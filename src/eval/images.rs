@@ -4,7 +4,7 @@
 
 use super::cluster;
 use super::judge::JudgeMetrics;
-use super::metrics::{Encodings, active_units, encode_and_score, mean};
+use super::metrics::{Encodings, active_units, encode_and_score_reporting, mean};
 use super::prior_match::{aggregate_kl, category_accuracy, mmd_to_prior};
 use crate::data::Dataset;
 use crate::model::{Prior, Vae};
@@ -81,6 +81,24 @@ impl Default for EvalOptions {
     }
 }
 
+/// A progress bar on stderr for an estimate long enough to wait for (a million decodes or
+/// more, some minutes here: `eval --draws 1000`); hidden otherwise and when stderr is no terminal.
+fn scoring_bar(images: usize, draws: usize) -> indicatif::ProgressBar {
+    if images.saturating_mul(draws) < 1_000_000 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(images as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "scoring [{bar:30.cyan/blue}] {pos}/{len} images, {msg} ({eta})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_message(format!("{draws} draws each"));
+    bar
+}
+
 fn finite(v: f64) -> Option<f64> {
     v.is_finite().then_some(v)
 }
@@ -94,7 +112,18 @@ pub fn evaluate(
 ) -> (Metrics, Encodings) {
     let dim = model.encoder.latent_dim();
     let mut rng = Rng::derive(opts.seed, 0xe7a1, 0);
-    let enc = encode_and_score(model, prior, &data.test, device, &mut rng, opts.draws, 500);
+    let bar = scoring_bar(data.test.len(), opts.draws);
+    let enc = encode_and_score_reporting(
+        model,
+        prior,
+        &data.test,
+        device,
+        &mut rng,
+        opts.draws,
+        500,
+        &mut |n| bar.set_position(n as u64),
+    );
+    bar.finish_and_clear();
     let labels: Vec<usize> = data.test.labels.iter().map(|&l| l as usize).collect();
     let clusters = cluster::kmeans(
         &enc.means,

@@ -3,7 +3,7 @@
 use crate::model::Vae;
 use burn::prelude::*;
 
-pub use crate::objective::score::{Encodings, encode_and_score, mean};
+pub use crate::objective::score::{Encodings, encode_and_score, encode_and_score_reporting, mean};
 
 fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data().try_into_vec_as::<f32>().expect("f32 tensor")

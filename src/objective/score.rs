@@ -63,6 +63,22 @@ pub fn encode_and_score(
     draws: usize,
     batch: usize,
 ) -> Encodings {
+    encode_and_score_reporting(model, prior, images, device, rng, draws, batch, &mut |_| {})
+}
+
+/// `encode_and_score`, calling `done(images scored so far)` after every batch: a long
+/// importance-sampled estimate (k = 1,000 draws decode ten million images) can show progress.
+#[allow(clippy::too_many_arguments)]
+pub fn encode_and_score_reporting(
+    model: &Vae,
+    prior: &Prior,
+    images: &ImageSet,
+    device: &Device,
+    rng: &mut Rng,
+    draws: usize,
+    batch: usize,
+    done: &mut dyn FnMut(usize),
+) -> Encodings {
     let exact_kl = prior.is_gaussian();
     let n = images.len();
     let mut e = Encodings {
@@ -131,6 +147,7 @@ pub fn encode_and_score(
         e.iwae_ll.extend(log_w.iter().map(|w| log_mean_exp(w)));
         e.means.extend(mean);
         e.log_vars.extend(log_var);
+        done(end);
     }
     e
 }
