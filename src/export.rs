@@ -100,7 +100,16 @@ pub fn export(run: &Path, out: &Path, o: &Options, device: &Device) -> Result<Re
         test_means: report.means().to_vec(),
         test_labels: report.images().labels.clone(),
     };
-    package(out, &bundle, &history, report.images())?;
+    // The page's hover previews show the dataset's own test images, which every model of the
+    // dataset shares: grey levels, also when this model was scored on them binarized.
+    let originals;
+    let shown = if config.binarize {
+        originals = crate::data::load_dataset(&config.dataset, data_dir)?.test;
+        &originals
+    } else {
+        report.images()
+    };
+    package(out, &bundle, &history, shown)?;
     Ok(report)
 }
 

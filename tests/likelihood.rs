@@ -134,4 +134,23 @@ fn importance_sampled_likelihood_matches_quadrature_on_binarized_images() {
     let m: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
     assert_eq!(m["binarized"], true, "{m}");
     assert!(m["iwae_se"].as_f64().unwrap() > 0.0, "{m}");
+
+    // Its export leaves the dataset's test images beside the model file as they are (grey
+    // levels: the page's hover previews of every Fashion-MNIST model read them), not binarized.
+    let out = dir.join("pkg/binarized.safetensors");
+    let o = run(&["export", d, "--out", out.to_str().unwrap(), "--draws", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let grey = load_dataset("fashion-mnist", None).unwrap().test;
+    let (first, _) = latent_atlas::bundle::test_image_file("fashion-mnist", 0);
+    let bytes = std::fs::read(dir.join("pkg").join(first)).unwrap();
+    let written = latent_atlas::data::idx::parse_images(
+        &latent_atlas::data::idx::maybe_gunzip(&bytes).unwrap(),
+        (28, 28),
+    )
+    .unwrap();
+    assert_eq!(
+        written.pixels[..],
+        grey.pixels[..written.pixels.len()],
+        "the first test-image file holds the dataset's grey-level test images"
+    );
 }
