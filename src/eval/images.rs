@@ -90,12 +90,12 @@ fn scoring_bar(images: usize, draws: usize) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(images as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
-            "scoring [{bar:30.cyan/blue}] {pos}/{len} images, {msg} ({eta})",
+            "scoring [{bar:24.cyan/blue}] {pos}/{len} images, {msg} ({eta})",
         )
         .expect("valid template")
         .progress_chars("=> "),
     );
-    bar.set_message(format!("{draws} draws each"));
+    bar.set_message(format!("k = {draws}"));
     bar
 }
 
