@@ -93,6 +93,19 @@ fn a_wrong_label_count_is_refused() {
         "{}",
         stderr(&o)
     );
+    // The label at every decoder layer is a conditional model's option only.
+    let o = run(&[
+        "train",
+        "--label-every-layer",
+        "--train-limit",
+        "256",
+        "--stop-after-steps",
+        "1",
+        "--out",
+        d,
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--conditional"), "{}", stderr(&o));
 }
 
 #[test]
@@ -168,9 +181,11 @@ fn a_small_conditional_model_draws_the_class_it_is_asked_for() {
     let rebuilt: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(pkg.join("index.json")).unwrap()).unwrap();
     assert_eq!(rebuilt["judges"], index["judges"], "{rebuilt}");
+    // The shipped 16-D model's wiring (the label at every decoder layer), on the Keras network.
     let o = run(&[
         "train",
         "--conditional",
+        "--label-every-layer",
         "--arch",
         "keras",
         "--latent-dim",

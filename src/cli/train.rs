@@ -71,6 +71,10 @@ pub struct Args {
     /// can be drawn for a chosen class (gaussian-vae)
     #[arg(long)]
     conditional: bool,
+    /// With --conditional: the decoder reads the label at every layer (one-hot planes beside
+    /// each transposed convolution's input), not only at its first
+    #[arg(long, requires = "conditional")]
+    label_every_layer: bool,
     /// Learning rate of Adam
     #[arg(long, default_value_t = 1e-3)]
     lr: f64,
@@ -271,6 +275,7 @@ impl Args {
                 return Err("--conditional trains a conditional VAE (--kind gaussian-vae)".into());
             }
             architecture.conditional = Some(classes);
+            architecture.label_every_layer = self.label_every_layer;
         }
         let objective = match kind {
             KindName::GaussianVae => Objective::GaussianVae(GaussianVae { beta: self.beta }),

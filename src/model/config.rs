@@ -32,6 +32,11 @@ pub struct VaeConfig {
     /// the decoder reads `[z, one-hot]` (its input is `code_dim()` wide). `None`: unconditional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional: Option<usize>,
+    /// A conditional decoder that reads the label again at every later layer: beside the
+    /// projection's input and, as constant one-hot planes, beside each transposed convolution's
+    /// input (a deep decoder otherwise carries the class only through its first dense layer).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub label_every_layer: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +72,7 @@ impl VaeConfig {
             content_dim: None,
             prior: Prior::Gaussian,
             conditional: None,
+            label_every_layer: false,
         }
     }
 
@@ -78,6 +84,15 @@ impl VaeConfig {
     /// Width of what the decoder reads: the latent code, then a conditional model's label.
     pub fn code_dim(&self) -> usize {
         self.latent_dim + self.condition_classes()
+    }
+
+    /// The label classes every decoder layer reads (`label_every_layer`); 0 when only the first.
+    pub fn label_planes(&self) -> usize {
+        if self.label_every_layer {
+            self.condition_classes()
+        } else {
+            0
+        }
     }
 
     /// Side of the feature maps between the dense layers and the convolutions.
@@ -139,8 +154,8 @@ impl VaeConfig {
                 );
             }
         }
-        if self.dec_hidden > 4096 {
-            return Err(format!("dec_hidden {} exceeds 4096", self.dec_hidden));
+        if self.label_every_layer && self.conditional.is_none() {
+            return Err("label_every_layer needs a conditional model".into());
         }
         Ok(())
     }

@@ -49,6 +49,10 @@ pub struct Decoder {
     pub(crate) out: ConvTranspose2d,
     #[module(skip)]
     shape: [usize; 2], // (channels, side) of the projection's feature map
+    /// Label classes read again by every layer after the first (the last columns of the
+    /// decoder's input); 0 when the label enters the first layer only.
+    #[module(skip)]
+    label: usize,
 }
 
 #[derive(Module, Debug)]
@@ -129,17 +133,20 @@ impl Encoder {
 
 impl Decoder {
     /// `z: [batch, latent]` -> Bernoulli logits `[batch, 1, side, side]`.
+    /// A conditional model's input is `[z, label]`; see `with_label`.
     pub fn forward_logits(&self, z: Tensor<2>) -> Tensor<4> {
-        let n = z.dims()[0];
+        let [n, width] = z.dims();
+        let k = self.label;
+        let y = (k > 0).then(|| z.clone().narrow(1, width - k, k));
         let h = match &self.hidden {
-            Some(layer) => relu(layer.forward(z)),
+            Some(layer) => with_label(relu(layer.forward(z)), y.clone()),
             None => z,
         };
         let [c, s] = self.shape;
         let h = relu(self.project.forward(h)).reshape([n, c, s, s]);
-        let h = relu(conv::conv_transpose2d(&self.up1, h));
-        let h = relu(conv::conv_transpose2d(&self.up2, h));
-        conv::conv_transpose2d(&self.out, h)
+        let h = relu(conv::conv_transpose2d(&self.up1, label_planes(h, &y)));
+        let h = relu(conv::conv_transpose2d(&self.up2, label_planes(h, &y)));
+        conv::conv_transpose2d(&self.out, label_planes(h, &y))
     }
 
     /// `z: [batch, latent]` -> pixel means `[batch, 1, side, side]` in (0, 1).
@@ -173,17 +180,20 @@ impl Vae {
             },
             condition: c.condition_classes(),
         };
+        // Without a hidden layer the projection already reads the code and the label.
+        let k = c.label_planes();
         let (hidden, project_in) = match c.dec_hidden {
             0 => (None, c.code_dim()),
-            h => (Some(LinearConfig::new(c.code_dim(), h).init(device)), h),
+            h => (Some(LinearConfig::new(c.code_dim(), h).init(device)), h + k),
         };
         let decoder = Decoder {
             hidden,
             project: LinearConfig::new(project_in, d1 * s * s).init(device),
-            up1: conv_up(d1, d1, 2, device),
-            up2: conv_up(d1, d2, 2, device),
-            out: conv_up(d2, 1, 1, device),
+            up1: conv_up(d1 + k, d1, 2, device),
+            up2: conv_up(d1 + k, d2, 2, device),
+            out: conv_up(d2 + k, 1, 1, device),
             shape: [d1, s],
+            label: k,
         };
         Self { encoder, decoder }
     }
@@ -225,8 +235,70 @@ pub fn with_label(z: Tensor<2>, y: Option<Tensor<2>>) -> Tensor<2> {
     }
 }
 
+/// Feature maps `[n, c, h, w]` with the label `y: [n, k]` appended as k constant planes.
+fn label_planes(h: Tensor<4>, y: &Option<Tensor<2>>) -> Tensor<4> {
+    match y {
+        Some(y) => {
+            let [n, _, rows, cols] = h.dims();
+            let k = y.dims()[1];
+            let planes = y.clone().reshape([n, k, 1, 1]).expand([n, k, rows, cols]);
+            Tensor::cat(vec![h, planes], 1)
+        }
+        None => h,
+    }
+}
+
 impl Encoder {
     pub fn latent_dim(&self) -> usize {
         self.mean.weight.lazy_shape().dims::<2>()[1]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Preset;
+    use burn::module::Param;
+
+    /// Decoded pixels of one code under labels 0 and 7, with the decoder's first layer made
+    /// blind to the label (its label rows zeroed).
+    fn decoded_with_blind_first_layer(every_layer: bool) -> [Vec<f32>; 2] {
+        let device = Device::flex();
+        let mut arch = VaeConfig::preset(Preset::Atlas, 2);
+        arch.conditional = Some(10);
+        arch.label_every_layer = every_layer;
+        let mut vae = Vae::new(&arch, 3, &device);
+        let hidden = vae.decoder.hidden.take().unwrap();
+        let [rows, cols] = hidden.weight.dims();
+        let mask: Vec<f32> = (0..rows * cols)
+            .map(|i| if i / cols < 2 { 1.0 } else { 0.0 })
+            .collect();
+        let mask = Tensor::<2>::from_data(TensorData::new(mask, [rows, cols]), &device);
+        vae.decoder.hidden = Some(Linear {
+            weight: Param::from_tensor(hidden.weight.val() * mask),
+            bias: hidden.bias,
+        });
+        let z = Tensor::<2>::from_data(TensorData::new([0.5f32, -1.0].repeat(2), [2, 2]), &device);
+        let out = vae
+            .decoder
+            .forward(with_label(z, Some(one_hot(&[0, 7], 10, &device))));
+        let v = out.into_data().try_into_vec::<f32>().unwrap();
+        [v[..784].to_vec(), v[784..].to_vec()]
+    }
+
+    #[test]
+    fn a_label_every_layer_decoder_reads_the_label_past_its_first_layer() {
+        let [a, b] = decoded_with_blind_first_layer(false);
+        assert_eq!(a, b, "the label should reach only the first layer");
+        let [a, b] = decoded_with_blind_first_layer(true);
+        assert_ne!(a, b, "the label does not reach the later layers");
+
+        let mut arch = VaeConfig::preset(Preset::Atlas, 2);
+        arch.label_every_layer = true;
+        assert!(
+            arch.validate()
+                .unwrap_err()
+                .contains("needs a conditional model")
+        );
     }
 }

@@ -93,7 +93,12 @@ impl Objective {
         match self {
             Self::GaussianVae(k) => match architecture.conditional {
                 Some(classes) => format!(
-                    "conditional VAE: the label (one of {classes} classes) read by both networks, KL to {prior}, β = {}",
+                    "conditional VAE: the label (one of {classes} classes) read by the encoder and {} decoder layer, KL to {prior}, β = {}",
+                    if architecture.label_every_layer {
+                        "every"
+                    } else {
+                        "the first"
+                    },
                     k.beta
                 ),
                 None => format!("VAE: KL to {prior}, β = {}", k.beta),
