@@ -102,14 +102,7 @@ pub fn export(run: &Path, out: &Path, o: &Options, device: &Device) -> Result<Re
     };
     // The page's hover previews show the dataset's own test images, which every model of the
     // dataset shares: grey levels, also when this model was scored on them binarized.
-    let originals;
-    let shown = if config.binarize {
-        originals = crate::data::load_dataset(&config.dataset, data_dir)?.test;
-        &originals
-    } else {
-        report.images()
-    };
-    package(out, &bundle, &history, shown)?;
+    package(out, &bundle, &history, report.shown_images())?;
     Ok(report)
 }
 

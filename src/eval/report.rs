@@ -41,6 +41,8 @@ pub enum Report {
         enc: Encodings,
         data: Dataset,
         prior: Prior,
+        /// The grey-level test images when `data.test` holds them binarized.
+        grey_test: Option<ImageSet>,
     },
     ContentStyle {
         eval: ContentStyleEval,
@@ -63,12 +65,13 @@ pub fn evaluate(
     match objective {
         Objective::GaussianVae(_) | Objective::Aae(_) => {
             let mut data = load_dataset(dataset, data_dir)?;
-            if opts.binarized {
-                data.test = data.test.binarized(crate::train::BINARIZE_SEED);
-            }
             if let Some(n) = opts.test_limit {
                 data.test = data.test.truncated(n);
             }
+            let grey_test = opts.binarized.then(|| {
+                let binarized = data.test.binarized(crate::train::BINARIZE_SEED);
+                std::mem::replace(&mut data.test, binarized)
+            });
             let eval_opts = EvalOptions {
                 draws: opts.draws,
                 seed: opts.seed,
@@ -83,6 +86,7 @@ pub fn evaluate(
                 enc,
                 data,
                 prior: architecture.prior.clone(),
+                grey_test,
             })
         }
         Objective::ContentStyle(_) => {
@@ -132,6 +136,7 @@ impl Report {
                 enc,
                 data,
                 prior,
+                ..
             } => {
                 let (judge, _) = super::judge::load_judge(judge_file, data, device)?;
                 metrics.judge = Some(super::judge::judge_model(
@@ -206,6 +211,17 @@ impl Report {
         match self {
             Self::Images { data, .. } => &data.test,
             Self::ContentStyle { eval, .. } => &eval.images,
+        }
+    }
+
+    /// `images()` as people see them: the grey levels of images scored binarized.
+    pub fn shown_images(&self) -> &ImageSet {
+        match self {
+            Self::Images {
+                grey_test: Some(grey),
+                ..
+            } => grey,
+            _ => self.images(),
         }
     }
 
