@@ -14,7 +14,7 @@ python=${PYTHON:-/tmp/kvenv/bin/python}
 out=${OUT:-target/bench}
 mkdir -p "$out"
 # The test suite's build flags (scripts/test.sh), so this reuses its release build.
-cargo build --release --features ndarray --config 'profile.release.package.burn-ndarray.opt-level=0' \
+cargo build --release --features ndarray,wgpu --config 'profile.release.package.burn-ndarray.opt-level=0' \
   --config profile.release.debug=false --bin latent-atlas
 bin=target/release/latent-atlas
 : > "$out/rounds.jsonl"

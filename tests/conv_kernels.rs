@@ -5,7 +5,7 @@
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::prelude::*;
-use burn::tensor::Distribution;
+use burn::tensor::{Distribution, activation};
 use latent_atlas::model::conv;
 
 /// A small deterministic stream for the shapes (the values come from burn's generator).
@@ -52,21 +52,28 @@ fn assert_mostly_nonzero(checked: usize, cases: usize) {
 
 /// The two kinds of layer, each with our path and burn's.
 trait Layer: Module {
-    fn ours(&self, x: Tensor<4>) -> Tensor<4>;
-    fn burns(&self, x: Tensor<4>) -> Tensor<4>;
+    /// Our path: the layer, through a ReLU when `relu` (fused into our kernels).
+    fn ours(&self, x: Tensor<4>, relu: bool) -> Tensor<4>;
+    /// Burn's layer, then burn's ReLU when `relu`.
+    fn burns(&self, x: Tensor<4>, relu: bool) -> Tensor<4>;
     fn weight(&self) -> Tensor<4>;
     fn bias(&self) -> Option<Tensor<1>>;
 }
 
 /// Both layers keep their parameters in fields of the same names.
 macro_rules! layer {
-    ($layer:ty, $ours:path) => {
+    ($layer:ty, $ours:path, $ours_relu:path) => {
         impl Layer for $layer {
-            fn ours(&self, x: Tensor<4>) -> Tensor<4> {
-                $ours(self, x)
+            fn ours(&self, x: Tensor<4>, relu: bool) -> Tensor<4> {
+                if relu {
+                    $ours_relu(self, x)
+                } else {
+                    $ours(self, x)
+                }
             }
-            fn burns(&self, x: Tensor<4>) -> Tensor<4> {
-                self.forward(x)
+            fn burns(&self, x: Tensor<4>, relu: bool) -> Tensor<4> {
+                let y = self.forward(x);
+                if relu { activation::relu(y) } else { y }
             }
             fn weight(&self) -> Tensor<4> {
                 self.weight.val()
@@ -78,16 +85,20 @@ macro_rules! layer {
     };
 }
 
-layer!(Conv2d, conv::conv2d);
-layer!(ConvTranspose2d, conv::conv_transpose2d);
+layer!(Conv2d, conv::conv2d, conv::conv2d_relu);
+layer!(
+    ConvTranspose2d,
+    conv::conv_transpose2d,
+    conv::conv_transpose2d_relu
+);
 
 /// Output and gradients (x, weight, bias) of one path on `x`, against the upstream `r`.
-fn run<L: Layer>(layer: &L, x: &Tensor<4>, r: &Tensor<4>, ours: bool) -> Vec<Vec<f32>> {
+fn run<L: Layer>(layer: &L, x: &Tensor<4>, r: &Tensor<4>, ours: bool, relu: bool) -> Vec<Vec<f32>> {
     let x = x.clone().require_grad();
     let y = if ours {
-        layer.ours(x.clone())
+        layer.ours(x.clone(), relu)
     } else {
-        layer.burns(x.clone())
+        layer.burns(x.clone(), relu)
     };
     assert_eq!(y.dims(), r.dims(), "output shape");
     let grads = (y.clone() * r.clone()).sum().backward();
@@ -102,12 +113,24 @@ fn run<L: Layer>(layer: &L, x: &Tensor<4>, r: &Tensor<4>, ours: bool) -> Vec<Vec
     out
 }
 
-/// Both paths on a random input of `x_dims`: every quantity checked; whether all were non-zero.
-fn compare<L: Layer>(layer: &L, x_dims: [usize; 4], desc: &str, device: &Device) -> bool {
+/// Both paths on a random input of `x_dims`, the odd cases through a ReLU: every quantity
+/// checked; whether all were non-zero.
+fn compare<L: Layer>(
+    layer: &L,
+    x_dims: [usize; 4],
+    case: usize,
+    desc: &str,
+    device: &Device,
+) -> bool {
+    let relu = case % 2 == 1;
+    let desc = &format!("{desc}, relu {relu}");
     let x = Tensor::<4>::random(x_dims, Distribution::Normal(0.0, 1.0), device);
-    let y_dims = layer.burns(x.clone()).dims();
+    let y_dims = layer.burns(x.clone(), relu).dims();
     let r = Tensor::<4>::random(y_dims, Distribution::Normal(0.0, 1.0), device);
-    let (ours, burns) = (run(layer, &x, &r, true), run(layer, &x, &r, false));
+    let (ours, burns) = (
+        run(layer, &x, &r, true, relu),
+        run(layer, &x, &r, false, relu),
+    );
     let nonzero: Vec<bool> = NAMES
         .iter()
         .zip(ours)
@@ -148,7 +171,7 @@ fn conv2d_matches_burn_on_random_shapes() {
             conv::conv2d_geometry(&layer, [n, cin, h, w]).is_some(),
             "our kernels do not cover {desc}"
         );
-        checked += usize::from(compare(&layer, [n, cin, h, w], &desc, &device));
+        checked += usize::from(compare(&layer, [n, cin, h, w], case, &desc, &device));
     }
     assert_mostly_nonzero(checked, 40);
 }
@@ -184,7 +207,7 @@ fn conv_transpose2d_matches_burn_on_random_shapes() {
             );
             continue;
         };
-        checked += usize::from(compare(&layer, [n, cin, h, w], &desc, &device));
+        checked += usize::from(compare(&layer, [n, cin, h, w], case, &desc, &device));
     }
     assert_mostly_nonzero(checked, 40);
 }

@@ -68,9 +68,9 @@ impl Judge {
 
     /// `x: [n, 1, side, side]` in [0, 1] -> penultimate features `[n, FEATURES]`.
     pub fn features(&self, x: Tensor<4>) -> Tensor<2> {
-        let h = relu(conv::conv2d(&self.conv1, x));
-        let h = relu(conv::conv2d(&self.conv2, h));
-        let h = relu(conv::conv2d(&self.conv3, h));
+        let h = conv::conv2d_relu(&self.conv1, x);
+        let h = conv::conv2d_relu(&self.conv2, h);
+        let h = conv::conv2d_relu(&self.conv3, h);
         relu(self.hidden.forward(h.flatten::<2>(1, 3)))
     }
 

@@ -99,8 +99,8 @@ impl Encoder {
     /// conditional encoder; `y` is ignored by an unconditional one. Callers check that a
     /// conditional model gets its labels (the model file and the trainer validate the count).
     pub fn forward_given(&self, x: Tensor<4>, y: Option<Tensor<2>>) -> Posterior {
-        let h = relu(conv::conv2d(&self.conv1, x));
-        let h = relu(conv::conv2d(&self.conv2, h));
+        let h = conv::conv2d_relu(&self.conv1, x);
+        let h = conv::conv2d_relu(&self.conv2, h);
         let h = h.flatten::<2>(1, 3);
         let h = match (self.condition, y) {
             (0, _) => h,
@@ -144,8 +144,8 @@ impl Decoder {
         };
         let [c, s] = self.shape;
         let h = relu(self.project.forward(h)).reshape([n, c, s, s]);
-        let h = relu(conv::conv_transpose2d(&self.up1, label_planes(h, &y)));
-        let h = relu(conv::conv_transpose2d(&self.up2, label_planes(h, &y)));
+        let h = conv::conv_transpose2d_relu(&self.up1, label_planes(h, &y));
+        let h = conv::conv_transpose2d_relu(&self.up2, label_planes(h, &y));
         conv::conv_transpose2d(&self.out, label_planes(h, &y))
     }
 

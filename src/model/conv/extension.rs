@@ -10,20 +10,24 @@ use burn::tensor::TensorData;
 
 #[backend_extension(Flex, Autodiff: cfg(feature = "cli"))]
 pub trait ConvKernels: Backend {
-    /// `x [n, cin, h, w]`, `weight [cout, cin, kh, kw]`, `bias [cout]` -> `[n, cout, gh, gw]`.
+    /// `x [n, cin, h, w]`, `weight [cout, cin, kh, kw]`, `bias [cout]` -> `[n, cout, gh, gw]`,
+    /// through a ReLU when `relu`.
     fn own_conv2d(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         geometry: Geometry,
+        relu: bool,
     ) -> FloatTensor<Self>;
 
-    /// `x [n, cin, gh, gw]`, `weight [cin, cout, kh, kw]`, `bias [cout]` -> `[n, cout, bh, bw]`.
+    /// `x [n, cin, gh, gw]`, `weight [cin, cout, kh, kw]`, `bias [cout]` -> `[n, cout, bh, bw]`,
+    /// through a ReLU when `relu`.
     fn own_conv_transpose2d(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         geometry: Geometry,
+        relu: bool,
     ) -> FloatTensor<Self>;
 }
 
@@ -46,10 +50,16 @@ fn dims(t: &FlexTensor) -> Vec<usize> {
 }
 
 impl ConvKernels for Flex {
-    fn own_conv2d(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, g: Geometry) -> FlexTensor {
+    fn own_conv2d(
+        x: FlexTensor,
+        weight: FlexTensor,
+        bias: FlexTensor,
+        g: Geometry,
+        relu: bool,
+    ) -> FlexTensor {
         let (x, w, b) = (values(&x), values(&weight), values(&bias));
         let (n, cout) = (dims(&x)[0], dims(&w)[0]);
-        let y = kernels::conv2d(&g, slice(&x), slice(&w), slice(&b), cout);
+        let y = kernels::conv2d(&g, slice(&x), slice(&w), slice(&b), cout, relu);
         tensor(y, vec![n, cout, g.grid[0], g.grid[1]])
     }
 
@@ -58,10 +68,11 @@ impl ConvKernels for Flex {
         weight: FlexTensor,
         bias: FlexTensor,
         g: Geometry,
+        relu: bool,
     ) -> FlexTensor {
         let (x, w, b) = (values(&x), values(&weight), values(&bias));
         let (n, cin) = (dims(&x)[0], dims(&w)[0]);
-        let y = kernels::conv_transpose2d(&g, slice(&x), slice(&w), slice(&b), cin);
+        let y = kernels::conv_transpose2d(&g, slice(&x), slice(&w), slice(&b), cin, relu);
         tensor(y, vec![n, g.channels, g.big[0], g.big[1]])
     }
 }
@@ -89,7 +100,9 @@ mod autodiff {
     struct ConvBackward;
 
     impl Backward<Flex, 3> for ConvBackward {
-        type State = (NodeId, NodeId, Geometry, Kind);
+        /// The input's and weight's checkpoints, the geometry, the kind, and the output when a
+        /// ReLU was fused into the layer (its gradient passes only where the output is positive).
+        type State = (NodeId, NodeId, Geometry, Kind, Option<FlexTensor>);
 
         fn backward(
             self,
@@ -99,10 +112,12 @@ mod autodiff {
         ) {
             let [node_x, node_w, node_b] = ops.parents;
             let dy = values(&grads.consume::<Flex>(&ops.node));
-            let (x_state, w_state, g, kind) = ops.state;
+            let (x_state, w_state, g, kind, relu_out) = ops.state;
+            let masked = relu_out.map(|y| kernels::relu_backward(slice(&dy), slice(&values(&y))));
             let x = values(&checkpointer.retrieve_node_output::<FlexTensor>(x_state));
             let w = values(&checkpointer.retrieve_node_output::<FlexTensor>(w_state));
-            let (xs, ws, dys) = (slice(&x), slice(&w), slice(&dy));
+            let dys = masked.as_deref().unwrap_or_else(|| slice(&dy));
+            let (xs, ws) = (slice(&x), slice(&w));
             let (dx, dw, cout, plane) = match kind {
                 Kind::Conv => {
                     let cout = dims(&w)[0];
@@ -138,7 +153,8 @@ mod autodiff {
         bias: FloatTensor<Autodiff<Flex, C>>,
         g: Geometry,
         kind: Kind,
-        forward: fn(FlexTensor, FlexTensor, FlexTensor, Geometry) -> FlexTensor,
+        relu: bool,
+        forward: fn(FlexTensor, FlexTensor, FlexTensor, Geometry, bool) -> FlexTensor,
     ) -> FloatTensor<Autodiff<Flex, C>> {
         match ConvBackward
             .prepare::<C>([x.node(), weight.node(), bias.node()])
@@ -146,13 +162,15 @@ mod autodiff {
             .stateful()
         {
             OpsKind::Tracked(mut prep) => {
-                let state = (prep.checkpoint(&x), prep.checkpoint(&weight), g, kind);
+                let (x_state, w_state) = (prep.checkpoint(&x), prep.checkpoint(&weight));
                 let y = forward(
                     x.into_primitive(),
                     weight.into_primitive(),
                     bias.into_primitive(),
                     g,
+                    relu,
                 );
+                let state = (x_state, w_state, g, kind, relu.then(|| y.clone()));
                 prep.finish(state, y)
             }
             OpsKind::UnTracked(prep) => prep.finish(forward(
@@ -160,6 +178,7 @@ mod autodiff {
                 weight.into_primitive(),
                 bias.into_primitive(),
                 g,
+                relu,
             )),
         }
     }
@@ -170,8 +189,9 @@ mod autodiff {
             weight: FloatTensor<Self>,
             bias: FloatTensor<Self>,
             g: Geometry,
+            relu: bool,
         ) -> FloatTensor<Self> {
-            record::<C>(x, weight, bias, g, Kind::Conv, Flex::own_conv2d)
+            record::<C>(x, weight, bias, g, Kind::Conv, relu, Flex::own_conv2d)
         }
 
         fn own_conv_transpose2d(
@@ -179,6 +199,7 @@ mod autodiff {
             weight: FloatTensor<Self>,
             bias: FloatTensor<Self>,
             g: Geometry,
+            relu: bool,
         ) -> FloatTensor<Self> {
             record::<C>(
                 x,
@@ -186,6 +207,7 @@ mod autodiff {
                 bias,
                 g,
                 Kind::Transposed,
+                relu,
                 Flex::own_conv_transpose2d,
             )
         }

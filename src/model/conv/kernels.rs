@@ -44,9 +44,14 @@ impl Geometry {
         self.channels * self.big[0] * self.big[1]
     }
 
+    /// Scratch for `im2col` / `col2im_add`: one plane of the big image.
+    pub fn plane_scratch(&self) -> Vec<f32> {
+        vec![0.0f32; self.big[0] * self.big[1]]
+    }
+
     /// The grid positions `lo..hi` along `axis` whose kernel offset `k` lands inside the image
     /// (the others read padding); position `g` lands on `g * stride + k - pad`.
-    fn span(&self, axis: usize, k: usize) -> (usize, usize) {
+    pub(super) fn span(&self, axis: usize, k: usize) -> (usize, usize) {
         let (s, p, grid) = (self.stride[axis], self.pad[axis], self.grid[axis]);
         let lo = p.saturating_sub(k).div_ceil(s).min(grid);
         let hi = (self.big[axis] + p).saturating_sub(k).div_ceil(s).min(grid);
@@ -92,8 +97,28 @@ impl Geometry {
         }
     }
 
-    /// `cols[patch_len × grid_len] = im2col(img[channels × big])`; padding reads as 0.
-    pub fn im2col(&self, img: &[f32], cols: &mut [f32]) {
+    /// `cols[patch_len × grid_len] = im2col(img[channels × big])`; padding reads as 0. `buf` is
+    /// scratch of at least one plane of the big image.
+    pub fn im2col(&self, img: &[f32], cols: &mut [f32], buf: &mut [f32]) {
+        if self.runs_apply() {
+            self.im2col_runs(img, cols, buf);
+        } else {
+            self.im2col_rows(img, cols);
+        }
+    }
+
+    /// `img += col2im(cols)`: each column entry added back where im2col read it from. Entries
+    /// of `cols` that im2col would have read from the padding may be overwritten with zeros.
+    pub fn col2im_add(&self, cols: &mut [f32], img: &mut [f32], buf: &mut [f32]) {
+        if self.runs_apply() {
+            self.col2im_add_runs(cols, img, buf);
+        } else {
+            self.col2im_add_rows(cols, img);
+        }
+    }
+
+    /// `im2col` one grid row at a time (any geometry).
+    pub(super) fn im2col_rows(&self, img: &[f32], cols: &mut [f32]) {
         let ([kh, kw], [gh, gw], [bh, bw]) = (self.kernel, self.grid, self.big);
         let mut split = vec![0.0f32; if self.stride[1] > 1 { bh * bw } else { 0 }];
         for c in 0..self.channels {
@@ -126,8 +151,8 @@ impl Geometry {
         }
     }
 
-    /// `img += col2im(cols)`: each column entry added back where im2col read it from.
-    pub fn col2im_add(&self, cols: &[f32], img: &mut [f32]) {
+    /// `col2im_add` one grid row at a time (any geometry).
+    pub(super) fn col2im_add_rows(&self, cols: &[f32], img: &mut [f32]) {
         let ([kh, kw], [gh, gw], [bh, bw]) = (self.kernel, self.grid, self.big);
         let strided = self.stride[1] > 1;
         let mut split = vec![0.0f32; if strided { bh * bw } else { 0 }];
@@ -280,12 +305,25 @@ fn sum_partials(parts: Vec<Vec<f32>>) -> Vec<f32> {
     total
 }
 
-/// Adds `bias[c]` to every value of plane `c` of `y[channels × plane]`.
-fn add_bias(y: &mut [f32], bias: &[f32]) {
+/// Adds `bias[c]` to every value of plane `c` of `y[channels × plane]`, then clamps at zero
+/// when `relu` (the layer's activation, fused: one pass over the output instead of two).
+fn add_bias(y: &mut [f32], bias: &[f32], relu: bool) {
     let plane = y.len() / bias.len().max(1);
     for (row, b) in y.chunks_mut(plane).zip(bias) {
-        row.iter_mut().for_each(|v| *v += b);
+        if relu {
+            row.iter_mut().for_each(|v| *v = (*v + b).max(0.0));
+        } else {
+            row.iter_mut().for_each(|v| *v += b);
+        }
     }
+}
+
+/// The gradient before a fused ReLU: `dy` where the layer's output `y` is positive, else 0.
+pub fn relu_backward(dy: &[f32], y: &[f32]) -> Vec<f32> {
+    dy.iter()
+        .zip(y)
+        .map(|(d, v)| if *v > 0.0 { *d } else { 0.0 })
+        .collect()
 }
 
 /// `db[c] = Σ dy[n, c, ·]`, with planes of `plane` values.
@@ -303,19 +341,27 @@ pub fn bias_grad(dy: &[f32], channels: usize, plane: usize) -> Vec<f32> {
     db
 }
 
-/// conv2d forward: `x[n × g.big_len()]`, `w[out × patch_len]` -> `y[n × out × grid_len]`.
-pub fn conv2d(g: &Geometry, x: &[f32], w: &[f32], bias: &[f32], out: usize) -> Vec<f32> {
+/// conv2d forward: `x[n × g.big_len()]`, `w[out × patch_len]` -> `y[n × out × grid_len]`,
+/// through a ReLU when `relu`.
+pub fn conv2d(
+    g: &Geometry,
+    x: &[f32],
+    w: &[f32],
+    bias: &[f32],
+    out: usize,
+    relu: bool,
+) -> Vec<f32> {
     let (kl, p) = (g.patch_len(), g.grid_len());
     let n = x.len() / g.big_len();
     let mut y = vec![0.0f32; n * out * p];
     over_samples(
         &mut y,
         out * p,
-        || vec![0.0f32; kl * p],
-        |i, y, cols| {
-            g.im2col(&x[i * g.big_len()..(i + 1) * g.big_len()], cols);
+        || (vec![0.0f32; kl * p], g.plane_scratch()),
+        |i, y, (cols, buf)| {
+            g.im2col(&x[i * g.big_len()..(i + 1) * g.big_len()], cols, buf);
             gemm(out, p, kl, y, false, mat(w), mat(cols));
-            add_bias(y, bias);
+            add_bias(y, bias, relu);
         },
     );
     y
@@ -336,35 +382,49 @@ pub fn conv2d_backward(
     let parts = over_samples(
         &mut dx,
         bl,
-        || (vec![0.0f32; kl * p], vec![0.0f32; out * kl]),
-        |i, dx, (cols, dw)| {
+        || {
+            (
+                vec![0.0f32; kl * p],
+                vec![0.0f32; out * kl],
+                g.plane_scratch(),
+            )
+        },
+        |i, dx, (cols, dw, buf)| {
             let dy = &dy[i * out * p..(i + 1) * out * p];
             // dW += dy[out × p] · im2col(x)ᵀ[p × kl]
-            g.im2col(&x[i * bl..(i + 1) * bl], cols);
+            g.im2col(&x[i * bl..(i + 1) * bl], cols, buf);
             gemm(out, kl, p, dw, true, mat(dy), mat_t(cols));
             if want_dx {
                 // dx = col2im(Wᵀ[kl × out] · dy[out × p])
                 gemm(kl, p, out, cols, false, mat_t(w), mat(dy));
-                g.col2im_add(cols, dx);
+                g.col2im_add(cols, dx, buf);
             }
         },
     );
     (
         dx,
-        sum_partials(parts.into_iter().map(|(_, dw)| dw).collect()),
+        sum_partials(parts.into_iter().map(|(_, dw, _)| dw).collect()),
     )
 }
 
-/// conv_transpose2d forward: `x[n × cin × grid_len]`, `w[cin × patch_len]` -> `y[n × big_len]`.
-pub fn conv_transpose2d(g: &Geometry, x: &[f32], w: &[f32], bias: &[f32], cin: usize) -> Vec<f32> {
+/// conv_transpose2d forward: `x[n × cin × grid_len]`, `w[cin × patch_len]` -> `y[n × big_len]`,
+/// through a ReLU when `relu`.
+pub fn conv_transpose2d(
+    g: &Geometry,
+    x: &[f32],
+    w: &[f32],
+    bias: &[f32],
+    cin: usize,
+    relu: bool,
+) -> Vec<f32> {
     let (kl, p, bl) = (g.patch_len(), g.grid_len(), g.big_len());
     let n = x.len() / (cin * p);
     let mut y = vec![0.0f32; n * bl];
     over_samples(
         &mut y,
         bl,
-        || vec![0.0f32; kl * p],
-        |i, y, cols| {
+        || (vec![0.0f32; kl * p], g.plane_scratch()),
+        |i, y, (cols, buf)| {
             // cols[kl × p] = Wᵀ[kl × cin] · x[cin × p]
             gemm(
                 kl,
@@ -375,8 +435,8 @@ pub fn conv_transpose2d(g: &Geometry, x: &[f32], w: &[f32], bias: &[f32], cin: u
                 mat_t(w),
                 mat(&x[i * cin * p..(i + 1) * cin * p]),
             );
-            g.col2im_add(cols, y);
-            add_bias(y, bias);
+            g.col2im_add(cols, y, buf);
+            add_bias(y, bias, relu);
         },
     );
     y
@@ -395,9 +455,15 @@ pub fn conv_transpose2d_backward(
     let parts = over_samples(
         &mut dx,
         cin * p,
-        || (vec![0.0f32; kl * p], vec![0.0f32; cin * kl]),
-        |i, dx, (cols, dw)| {
-            g.im2col(&dy[i * bl..(i + 1) * bl], cols);
+        || {
+            (
+                vec![0.0f32; kl * p],
+                vec![0.0f32; cin * kl],
+                g.plane_scratch(),
+            )
+        },
+        |i, dx, (cols, dw, buf)| {
+            g.im2col(&dy[i * bl..(i + 1) * bl], cols, buf);
             // dx[cin × p] = W[cin × kl] · im2col(dy)[kl × p]
             gemm(cin, p, kl, dx, false, mat(w), mat(cols));
             // dW[cin × kl] += x[cin × p] · im2col(dy)ᵀ[p × kl]
@@ -407,6 +473,6 @@ pub fn conv_transpose2d_backward(
     );
     (
         dx,
-        sum_partials(parts.into_iter().map(|(_, dw)| dw).collect()),
+        sum_partials(parts.into_iter().map(|(_, dw, _)| dw).collect()),
     )
 }

@@ -13,12 +13,13 @@
 
 mod extension;
 pub mod kernels;
+mod phases;
 
 use burn::backend::Dispatch;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::prelude::*;
-use burn::tensor::DType;
+use burn::tensor::{DType, activation};
 use extension::ConvKernels;
 use kernels::Geometry;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -111,6 +112,16 @@ pub fn conv_transpose2d_geometry(layer: &ConvTranspose2d, x_dims: [usize; 4]) ->
 
 /// `layer.forward(x)`, on our kernels where they apply.
 pub fn conv2d(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    conv2d_then(layer, x, false)
+}
+
+/// `relu(layer.forward(x))`; on our kernels the ReLU is part of the layer's own pass (forward
+/// and backward), which saves a pass over the output each way.
+pub fn conv2d_relu(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    conv2d_then(layer, x, true)
+}
+
+fn conv2d_then(layer: &Conv2d, x: Tensor<4>, relu: bool) -> Tensor<4> {
     match conv2d_geometry(layer, x.dims()) {
         Some(g) if own_kernels_apply(&x) => {
             let cout = layer.weight.lazy_shape().dims::<4>()[0];
@@ -120,14 +131,25 @@ pub fn conv2d(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
                 layer.weight.val().into_dispatch(),
                 bias.into_dispatch(),
                 g,
+                relu,
             ))
         }
+        _ if relu => activation::relu(layer.forward(x)),
         _ => layer.forward(x),
     }
 }
 
 /// `layer.forward(x)` for a transposed convolution, on our kernels where they apply.
 pub fn conv_transpose2d(layer: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
+    conv_transpose2d_then(layer, x, false)
+}
+
+/// `relu(layer.forward(x))` for a transposed convolution (see `conv2d_relu`).
+pub fn conv_transpose2d_relu(layer: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
+    conv_transpose2d_then(layer, x, true)
+}
+
+fn conv_transpose2d_then(layer: &ConvTranspose2d, x: Tensor<4>, relu: bool) -> Tensor<4> {
     match conv_transpose2d_geometry(layer, x.dims()) {
         Some(g) if own_kernels_apply(&x) => {
             let bias = bias_or_zeros(&layer.bias, g.channels, &x.device());
@@ -136,8 +158,10 @@ pub fn conv_transpose2d(layer: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
                 layer.weight.val().into_dispatch(),
                 bias.into_dispatch(),
                 g,
+                relu,
             ))
         }
+        _ if relu => activation::relu(layer.forward(x)),
         _ => layer.forward(x),
     }
 }

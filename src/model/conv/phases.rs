@@ -1,0 +1,371 @@
+//! im2col / col2im in long runs: the big image regrouped into phase planes.
+//!
+//! Why: the plain im2col copies (and col2im adds) one grid row at a time — runs of 7 to 28 values
+//! on this project's networks, too short to vectorise, and col2im was the largest cost after the
+//! GEMM itself (a fifth of a `bench` profile). Regroup each plane of the big image by the
+//! position's remainder modulo the stride (all rows ≡ 0 and columns ≡ 0, then rows ≡ 0 and
+//! columns ≡ 1, ...): a kernel tap then reads (or writes) one phase plane at a fixed offset from
+//! its grid position, so when the phase planes are exactly as wide as the grid the whole tap is
+//! one contiguous run of `rows × grid width` values. The few grid positions whose tap falls in
+//! the padding sit inside that run (they wrap into a neighbouring row of the phase plane): im2col
+//! writes zeros there afterwards, col2im zeroes them in its scratch columns first, so they add
+//! nothing. That needs `big width == stride × grid width` — every "same" convolution and
+//! transposed convolution of the models here; other geometries take the row-by-row path.
+
+use super::kernels::Geometry;
+
+/// Where each phase plane sits in the regrouped plane.
+struct Phases {
+    /// Rows of the phase planes with row remainder `ry` (their width is always the grid's).
+    rows: Vec<usize>,
+    /// Start of plane `(ry, rx)` at `ry * stride_x + rx`.
+    start: Vec<usize>,
+}
+
+/// One kernel tap on the regrouped plane: grid positions `a..b` (row-major, from the first to
+/// the last one inside the image) land at `at..at + b - a`.
+struct TapRun {
+    a: usize,
+    b: usize,
+    at: usize,
+    /// The grid rows and columns inside the image.
+    rows: [usize; 2],
+    cols: [usize; 2],
+}
+
+impl TapRun {
+    /// Zeroes the positions the run passes over whose columns fall in the padding (a plain
+    /// strided loop: they are one or two per row, and `fill` would call memset per row).
+    #[inline(always)]
+    fn zero_padding_columns(&self, block: &mut [f32], gw: usize) {
+        let ([y0, y1], [x0, x1]) = (self.rows, self.cols);
+        for x in (0..x0).chain(x1..gw) {
+            for y in y0..y1 {
+                block[y * gw + x] = 0.0;
+            }
+        }
+    }
+}
+
+/// Along one axis, kernel offset `k` lands on phase `r`, shifted by `d` phase positions from its
+/// grid position: `g * s + k - pad = (g + d) * s + r`.
+fn tap(k: usize, s: usize, pad: usize) -> (usize, isize) {
+    let t = k as isize - pad as isize;
+    (t.rem_euclid(s as isize) as usize, t.div_euclid(s as isize))
+}
+
+impl Geometry {
+    /// Whether the long-run path applies (see the module comment).
+    pub(super) fn runs_apply(&self) -> bool {
+        let ([sy, sx], [bh, bw], [gh, gw]) = (self.stride, self.big, self.grid);
+        sy > 0 && gh > 0 && gw > 0 && bh > 0 && bw == sx * gw
+    }
+
+    fn phases(&self) -> Phases {
+        let ([sy, sx], [bh, _], [_, gw]) = (self.stride, self.big, self.grid);
+        let rows: Vec<usize> = (0..sy).map(|r| bh.saturating_sub(r).div_ceil(sy)).collect();
+        let mut start = Vec::with_capacity(sy * sx);
+        let mut at = 0;
+        for &r in &rows {
+            for _ in 0..sx {
+                start.push(at);
+                at += r * gw;
+            }
+        }
+        Phases { rows, start }
+    }
+
+    /// Every tap's run, in tap order (`ky * kw + kx`); computed once per call, not per channel
+    /// (the spans divide).
+    fn tap_runs(&self, p: &Phases) -> Vec<Option<TapRun>> {
+        let ([kh, kw], gw) = (self.kernel, self.grid[1]);
+        let mut runs = Vec::with_capacity(kh * kw);
+        for ky in 0..kh {
+            for kx in 0..kw {
+                let ((y0, y1), (x0, x1)) = (self.span(0, ky), self.span(1, kx));
+                if y1 == y0 || x1 == x0 {
+                    runs.push(None);
+                    continue;
+                }
+                let (ry, dy) = tap(ky, self.stride[0], self.pad[0]);
+                let (rx, dx) = tap(kx, self.stride[1], self.pad[1]);
+                let start = p.start[ry * self.stride[1] + rx] as isize;
+                // The first position is inside the image, so its phase index is not negative.
+                let at = start + (y0 as isize + dy) * gw as isize + x0 as isize + dx;
+                runs.push(Some(TapRun {
+                    a: y0 * gw + x0,
+                    b: (y1 - 1) * gw + x1,
+                    at: at as usize,
+                    rows: [y0, y1],
+                    cols: [x0, x1],
+                }));
+            }
+        }
+        runs
+    }
+
+    /// `plane` regrouped into phase planes (`dst` of the same length).
+    #[inline(always)]
+    fn split_phases(&self, p: &Phases, plane: &[f32], dst: &mut [f32]) {
+        let ([sy, sx], [_, bw], [_, gw]) = (self.stride, self.big, self.grid);
+        for (ry, &rows) in p.rows.iter().enumerate() {
+            for q in 0..rows {
+                let src = &plane[(q * sy + ry) * bw..][..bw];
+                let at = |rx: usize| p.start[ry * sx + rx] + q * gw;
+                if sx == 2 {
+                    let (lo, hi) = dst.split_at_mut(at(1));
+                    let (even, odd) = (&mut lo[at(0)..][..gw], &mut hi[..gw]);
+                    for ((pair, e), o) in src.chunks_exact(2).zip(even).zip(odd) {
+                        *e = pair[0];
+                        *o = pair[1];
+                    }
+                } else {
+                    for rx in 0..sx {
+                        let out = &mut dst[at(rx)..][..gw];
+                        for (o, v) in out.iter_mut().zip(src[rx..].iter().step_by(sx)) {
+                            *o = *v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `plane += ` the phase planes in `src` put back in place.
+    #[inline(always)]
+    fn merge_phases_add(&self, p: &Phases, src: &[f32], plane: &mut [f32]) {
+        let ([sy, sx], [_, bw], [_, gw]) = (self.stride, self.big, self.grid);
+        for (ry, &rows) in p.rows.iter().enumerate() {
+            for q in 0..rows {
+                let dst = &mut plane[(q * sy + ry) * bw..][..bw];
+                let from = |rx: usize| &src[p.start[ry * sx + rx] + q * gw..][..gw];
+                if sx == 2 {
+                    for ((pair, e), o) in dst.chunks_exact_mut(2).zip(from(0)).zip(from(1)) {
+                        pair[0] += e;
+                        pair[1] += o;
+                    }
+                } else {
+                    for rx in 0..sx {
+                        for (d, v) in dst[rx..].iter_mut().step_by(sx).zip(from(rx)) {
+                            *d += v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `im2col` on the long-run path; `buf` is scratch of at least one plane.
+    pub(super) fn im2col_runs(&self, img: &[f32], cols: &mut [f32], buf: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F (checked just above).
+                return unsafe { self.im2col_runs_avx512(img, cols, buf) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (checked just above).
+                return unsafe { self.im2col_runs_avx2(img, cols, buf) };
+            }
+        }
+        self.im2col_runs_any(img, cols, buf)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn im2col_runs_avx512(&self, img: &[f32], cols: &mut [f32], buf: &mut [f32]) {
+        self.im2col_runs_any(img, cols, buf)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn im2col_runs_avx2(&self, img: &[f32], cols: &mut [f32], buf: &mut [f32]) {
+        self.im2col_runs_any(img, cols, buf)
+    }
+
+    /// The body of `im2col_runs`, inlined into each instruction-set version (the native build
+    /// targets plain x86-64, whose 4-wide vectors are a quarter of these CPUs' width).
+    #[inline(always)]
+    fn im2col_runs_any(&self, img: &[f32], cols: &mut [f32], buf: &mut [f32]) {
+        let (taps, plane_len, grid_len) = (
+            self.kernel[0] * self.kernel[1],
+            self.big[0] * self.big[1],
+            self.grid_len(),
+        );
+        let p = self.phases();
+        let runs = self.tap_runs(&p);
+        let unit = self.stride == [1, 1];
+        for c in 0..self.channels {
+            let plane = &img[c * plane_len..(c + 1) * plane_len];
+            let src: &[f32] = if unit {
+                plane
+            } else {
+                self.split_phases(&p, plane, &mut buf[..plane_len]);
+                &buf[..plane_len]
+            };
+            for (t, run) in runs.iter().enumerate() {
+                let row = (c * taps + t) * grid_len;
+                let block = &mut cols[row..row + grid_len];
+                let Some(r) = run else {
+                    block.fill(0.0);
+                    continue;
+                };
+                block[..r.a].fill(0.0);
+                block[r.a..r.b].copy_from_slice(&src[r.at..r.at + r.b - r.a]);
+                block[r.b..].fill(0.0);
+                r.zero_padding_columns(block, self.grid[1]);
+            }
+        }
+    }
+
+    /// `col2im_add` on the long-run path; overwrites the padding positions of `cols` with zeros.
+    pub(super) fn col2im_add_runs(&self, cols: &mut [f32], img: &mut [f32], buf: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F (checked just above).
+                return unsafe { self.col2im_add_runs_avx512(cols, img, buf) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (checked just above).
+                return unsafe { self.col2im_add_runs_avx2(cols, img, buf) };
+            }
+        }
+        self.col2im_add_runs_any(cols, img, buf)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn col2im_add_runs_avx512(&self, cols: &mut [f32], img: &mut [f32], buf: &mut [f32]) {
+        self.col2im_add_runs_any(cols, img, buf)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn col2im_add_runs_avx2(&self, cols: &mut [f32], img: &mut [f32], buf: &mut [f32]) {
+        self.col2im_add_runs_any(cols, img, buf)
+    }
+
+    #[inline(always)]
+    fn col2im_add_runs_any(&self, cols: &mut [f32], img: &mut [f32], buf: &mut [f32]) {
+        let (taps, plane_len, grid_len) = (
+            self.kernel[0] * self.kernel[1],
+            self.big[0] * self.big[1],
+            self.grid_len(),
+        );
+        let p = self.phases();
+        let runs = self.tap_runs(&p);
+        let unit = self.stride == [1, 1];
+        for c in 0..self.channels {
+            let target = &mut img[c * plane_len..(c + 1) * plane_len];
+            let acc: &mut [f32] = if unit {
+                target
+            } else {
+                buf[..plane_len].fill(0.0);
+                &mut buf[..plane_len]
+            };
+            for (t, r) in runs.iter().enumerate() {
+                let Some(r) = r else { continue };
+                let row = (c * taps + t) * grid_len;
+                let block = &mut cols[row..row + grid_len];
+                r.zero_padding_columns(block, self.grid[1]);
+                for (d, v) in acc[r.at..r.at + r.b - r.a].iter_mut().zip(&block[r.a..r.b]) {
+                    *d += v;
+                }
+            }
+            if !unit {
+                let target = &mut img[c * plane_len..(c + 1) * plane_len];
+                self.merge_phases_add(&p, &buf[..plane_len], target);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small deterministic stream.
+    struct Stream(u64);
+
+    impl Stream {
+        fn next(&mut self) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            self.0 >> 33
+        }
+        fn pick(&mut self, lo: usize, hi: usize) -> usize {
+            lo + self.next() as usize % (hi - lo + 1)
+        }
+        fn values(&mut self, n: usize) -> Vec<f32> {
+            (0..n)
+                .map(|_| (self.next() % 2001) as f32 / 1000.0 - 1.0)
+                .collect()
+        }
+    }
+
+    /// Random geometries on which the long-run path applies: the big width a multiple of the
+    /// grid's, any height, kernel, padding.
+    fn geometries(count: usize) -> Vec<Geometry> {
+        let mut s = Stream(7);
+        (0..count)
+            .map(|_| {
+                let stride = [s.pick(1, 3), s.pick(1, 3)];
+                let kernel = [s.pick(1, 5), s.pick(1, 5)];
+                let grid = [s.pick(1, 9), s.pick(1, 9)];
+                Geometry {
+                    channels: s.pick(1, 3),
+                    big: [s.pick(1, 3 * grid[0] + 2), stride[1] * grid[1]],
+                    kernel,
+                    stride,
+                    pad: [s.pick(0, kernel[0]), s.pick(0, kernel[1])],
+                    grid,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn runs_match_the_row_by_row_path() {
+        let mut s = Stream(11);
+        let mut nonzero = 0;
+        let cases = geometries(400);
+        for g in &cases {
+            assert!(g.runs_apply(), "{g:?}");
+            let (kl, p, bl) = (g.patch_len(), g.grid_len(), g.big_len());
+            let plane = g.big[0] * g.big[1];
+            let mut buf = vec![f32::NAN; plane];
+            // im2col: every entry written, the same as row by row (NaN where nothing wrote).
+            let img = s.values(bl);
+            let (mut ours, mut rows) = (vec![f32::NAN; kl * p], vec![f32::NAN; kl * p]);
+            g.im2col_runs(&img, &mut ours, &mut buf);
+            g.im2col_rows(&img, &mut rows);
+            assert_eq!(ours, rows, "im2col {g:?}");
+            // The plain-instruction version (wasm's; this CPU's wider one above) does the same.
+            let mut any = vec![f32::NAN; kl * p];
+            g.im2col_runs_any(&img, &mut any, &mut buf);
+            assert_eq!(any, rows, "im2col_runs_any {g:?}");
+            // col2im: the same sums onto the same starting image.
+            let cols = s.values(kl * p);
+            let start = s.values(bl);
+            let (mut ours, mut rows) = (start.clone(), start.clone());
+            g.col2im_add_runs(&mut cols.clone(), &mut ours, &mut buf);
+            g.col2im_add_rows(&cols, &mut rows);
+            let mut any = start.clone();
+            g.col2im_add_runs_any(&mut cols.clone(), &mut any, &mut buf);
+            assert_eq!(any, ours, "col2im_add_runs_any {g:?}");
+            for (i, (a, b)) in ours.iter().zip(&rows).enumerate() {
+                assert!((a - b).abs() <= 1e-5, "col2im {g:?} at {i}: {a} vs {b}");
+            }
+            nonzero += usize::from(rows != start);
+        }
+        // Most geometries must have placed something inside the image.
+        assert!(
+            nonzero * 10 >= cases.len() * 8,
+            "{nonzero} of {}",
+            cases.len()
+        );
+    }
+}
