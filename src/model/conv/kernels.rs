@@ -16,6 +16,8 @@
 //! where `W` is the weight as a matrix: `[out, in·kh·kw]` for conv2d (burn's `[out, in, kh, kw]`)
 //! and `[in, out·kh·kw]` for the transposed conv (burn's `[in, out, kh, kw]`).
 
+use super::samples::{gemm_into, over_samples, sum_partials, zeroed};
+
 /// Where a kernel lands on the big image (see the module comment). Dilation 1, one group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Geometry {
@@ -251,60 +253,6 @@ pub fn gemm(m: usize, n: usize, k: usize, dst: &mut [f32], accumulate: bool, a: 
     }
 }
 
-/// Runs `f(sample, out_sample, scratch)` for every sample, with `out` split into `per_sample`
-/// pieces; natively the samples are split into one contiguous run per thread, each run with its
-/// own `scratch` from `init`. Returns the scratches (one per run) for reductions.
-pub fn over_samples<S: Send>(
-    out: &mut [f32],
-    per_sample: usize,
-    init: impl Fn() -> S + Sync,
-    f: impl Fn(usize, &mut [f32], &mut S) + Sync,
-) -> Vec<S> {
-    let n = out.len() / per_sample.max(1);
-    let run = n.div_ceil(threads()).max(1);
-    let work = |(r, block): (usize, &mut [f32])| {
-        let mut scratch = init();
-        for (j, o) in block.chunks_mut(per_sample.max(1)).enumerate() {
-            f(r * run + j, o, &mut scratch);
-        }
-        scratch
-    };
-    #[cfg(feature = "cli")]
-    {
-        use rayon::prelude::*;
-        out.par_chunks_mut(run * per_sample.max(1))
-            .enumerate()
-            .map(work)
-            .collect()
-    }
-    #[cfg(not(feature = "cli"))]
-    {
-        out.chunks_mut(run * per_sample.max(1))
-            .enumerate()
-            .map(work)
-            .collect()
-    }
-}
-
-fn threads() -> usize {
-    #[cfg(feature = "cli")]
-    return rayon::current_num_threads();
-    #[cfg(not(feature = "cli"))]
-    return 1;
-}
-
-/// Sums per-run partial results into the first.
-fn sum_partials(parts: Vec<Vec<f32>>) -> Vec<f32> {
-    let mut it = parts.into_iter();
-    let mut total = it.next().unwrap_or_default();
-    for p in it {
-        for (t, v) in total.iter_mut().zip(p) {
-            *t += v;
-        }
-    }
-    total
-}
-
 /// Adds `bias[c]` to every value of plane `c` of `y[channels × plane]`, then clamps at zero
 /// when `relu` (the layer's activation, fused: one pass over the output instead of two).
 fn add_bias(y: &mut [f32], bias: &[f32], relu: bool) {
@@ -351,23 +299,22 @@ pub fn conv2d(
     out: usize,
     relu: bool,
 ) -> Vec<f32> {
-    let (kl, p) = (g.patch_len(), g.grid_len());
-    let n = x.len() / g.big_len();
-    let mut y = vec![0.0f32; n * out * p];
-    over_samples(
-        &mut y,
+    let (kl, p, bl) = (g.patch_len(), g.grid_len(), g.big_len());
+    let (y, _) = over_samples(
+        x.len() / bl,
         out * p,
         || (vec![0.0f32; kl * p], g.plane_scratch()),
         |i, y, (cols, buf)| {
-            g.im2col(&x[i * g.big_len()..(i + 1) * g.big_len()], cols, buf);
-            gemm(out, p, kl, y, false, mat(w), mat(cols));
+            g.im2col(&x[i * bl..(i + 1) * bl], cols, buf);
+            let y = gemm_into(out, p, kl, y, mat(w), mat(cols));
             add_bias(y, bias, relu);
+            y
         },
     );
     y
 }
 
-/// conv2d backward: (dx, dW) from `dy[n × out × grid_len]`; dx stays zero unless `want_dx`
+/// conv2d backward: (dx, dW) from `dy[n × out × grid_len]`; dx is empty unless `want_dx`
 /// (a network's first layer: nothing needs the image's gradient).
 pub fn conv2d_backward(
     g: &Geometry,
@@ -378,10 +325,9 @@ pub fn conv2d_backward(
     want_dx: bool,
 ) -> (Vec<f32>, Vec<f32>) {
     let (kl, p, bl) = (g.patch_len(), g.grid_len(), g.big_len());
-    let mut dx = vec![0.0f32; x.len()];
-    let parts = over_samples(
-        &mut dx,
-        bl,
+    let (dx, parts) = over_samples(
+        x.len() / bl,
+        if want_dx { bl } else { 0 },
         || {
             (
                 vec![0.0f32; kl * p],
@@ -394,11 +340,13 @@ pub fn conv2d_backward(
             // dW += dy[out × p] · im2col(x)ᵀ[p × kl]
             g.im2col(&x[i * bl..(i + 1) * bl], cols, buf);
             gemm(out, kl, p, dw, true, mat(dy), mat_t(cols));
+            let dx = zeroed(dx);
             if want_dx {
                 // dx = col2im(Wᵀ[kl × out] · dy[out × p])
                 gemm(kl, p, out, cols, false, mat_t(w), mat(dy));
                 g.col2im_add(cols, dx, buf);
             }
+            dx
         },
     );
     (
@@ -418,10 +366,8 @@ pub fn conv_transpose2d(
     relu: bool,
 ) -> Vec<f32> {
     let (kl, p, bl) = (g.patch_len(), g.grid_len(), g.big_len());
-    let n = x.len() / (cin * p);
-    let mut y = vec![0.0f32; n * bl];
-    over_samples(
-        &mut y,
+    let (y, _) = over_samples(
+        x.len() / (cin * p),
         bl,
         || (vec![0.0f32; kl * p], g.plane_scratch()),
         |i, y, (cols, buf)| {
@@ -435,8 +381,11 @@ pub fn conv_transpose2d(
                 mat_t(w),
                 mat(&x[i * cin * p..(i + 1) * cin * p]),
             );
+            // Zeroed here, one sample at a time, while it is in the cache.
+            let y = zeroed(y);
             g.col2im_add(cols, y, buf);
             add_bias(y, bias, relu);
+            y
         },
     );
     y
@@ -451,9 +400,8 @@ pub fn conv_transpose2d_backward(
     cin: usize,
 ) -> (Vec<f32>, Vec<f32>) {
     let (kl, p, bl) = (g.patch_len(), g.grid_len(), g.big_len());
-    let mut dx = vec![0.0f32; x.len()];
-    let parts = over_samples(
-        &mut dx,
+    let (dx, parts) = over_samples(
+        dy.len() / bl,
         cin * p,
         || {
             (
@@ -465,10 +413,11 @@ pub fn conv_transpose2d_backward(
         |i, dx, (cols, dw, buf)| {
             g.im2col(&dy[i * bl..(i + 1) * bl], cols, buf);
             // dx[cin × p] = W[cin × kl] · im2col(dy)[kl × p]
-            gemm(cin, p, kl, dx, false, mat(w), mat(cols));
+            let dx = gemm_into(cin, p, kl, dx, mat(w), mat(cols));
             // dW[cin × kl] += x[cin × p] · im2col(dy)ᵀ[p × kl]
             let x = &x[i * cin * p..(i + 1) * cin * p];
             gemm(cin, kl, p, dw, true, mat(x), mat_t(cols));
+            dx
         },
     );
     (

@@ -14,6 +14,7 @@
 mod extension;
 pub mod kernels;
 mod phases;
+mod samples;
 
 use burn::backend::Dispatch;
 use burn::nn::PaddingConfig2d;
