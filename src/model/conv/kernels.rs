@@ -425,3 +425,46 @@ pub fn conv_transpose2d_backward(
         sum_partials(parts.into_iter().map(|(_, dw, _)| dw).collect()),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Operands stored either way, accumulating or not, against the textbook triple loop.
+    #[test]
+    fn gemm_matches_the_triple_loop() {
+        let mut seed = 3u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        for case in 0..300 {
+            let (m, n, k) = (1 + next() % 70, 1 + next() % 70, 1 + next() % 40);
+            let (ta, tb, acc) = (case % 2 == 1, case % 4 >= 2, case % 8 >= 4);
+            let a: Vec<f32> = (0..m * k).map(|_| (next() % 19) as f32 - 9.0).collect();
+            let b: Vec<f32> = (0..k * n).map(|_| (next() % 19) as f32 - 9.0).collect();
+            let start: Vec<f32> = (0..m * n).map(|_| (next() % 7) as f32).collect();
+            // a[i, l] and b[l, j] as stored (transposed storage: a is [k × m], b [n × k]).
+            let at = |i: usize, l: usize| if ta { a[l * m + i] } else { a[i * k + l] };
+            let bt = |l: usize, j: usize| if tb { b[j * k + l] } else { b[l * n + j] };
+            let mut want = if acc { start.clone() } else { vec![0.0; m * n] };
+            for i in 0..m {
+                for j in 0..n {
+                    want[i * n + j] += (0..k).map(|l| at(i, l) * bt(l, j)).sum::<f32>();
+                }
+            }
+            let op = |data, t| Mat {
+                data,
+                transposed: t,
+            };
+            let mut got = start.clone();
+            gemm(m, n, k, &mut got, acc, op(&a[..], ta), op(&b[..], tb));
+            assert_eq!(
+                got, want,
+                "m {m} n {n} k {k} a^T {ta} b^T {tb} accumulate {acc}"
+            );
+        }
+    }
+}
