@@ -22,6 +22,42 @@ struct Phases {
     start: Vec<usize>,
 }
 
+/// `$name(args)` runs `$any(args)` compiled for the widest vectors this CPU has: copies of it
+/// with AVX-512F and with AVX2 enabled, chosen at run time (the native build targets plain
+/// x86-64, whose 4-wide vectors are a quarter of these CPUs' width). `$any` must be
+/// `#[inline(always)]`, so that each copy is compiled with its features.
+macro_rules! widest {
+    ($(#[$doc:meta])* $name:ident, $avx512:ident, $avx2:ident, $any:ident, ($($arg:ident: $ty:ty),*)) => {
+        $(#[$doc])*
+        pub(super) fn $name(&self, $($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has AVX-512F (checked just above).
+                    return unsafe { self.$avx512($($arg),*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has AVX2 (checked just above).
+                    return unsafe { self.$avx2($($arg),*) };
+                }
+            }
+            self.$any($($arg),*)
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn $avx512(&self, $($arg: $ty),*) {
+            self.$any($($arg),*)
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2")]
+        unsafe fn $avx2(&self, $($arg: $ty),*) {
+            self.$any($($arg),*)
+        }
+    };
+}
+
 /// One kernel tap on the regrouped plane: grid positions `a..b` (row-major, from the first to
 /// the last one inside the image) land at `at..at + b - a`.
 struct TapRun {
@@ -155,36 +191,15 @@ impl Geometry {
         }
     }
 
-    /// `im2col` on the long-run path; `buf` is scratch of at least one plane.
-    pub(super) fn im2col_runs(&self, img: &[f32], cols: &mut [f32], buf: &mut [f32]) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU has AVX-512F (checked just above).
-                return unsafe { self.im2col_runs_avx512(img, cols, buf) };
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2 (checked just above).
-                return unsafe { self.im2col_runs_avx2(img, cols, buf) };
-            }
-        }
-        self.im2col_runs_any(img, cols, buf)
-    }
+    widest!(
+        /// `im2col` on the long-run path; `buf` is scratch of at least one plane.
+        im2col_runs,
+        im2col_runs_avx512,
+        im2col_runs_avx2,
+        im2col_runs_any,
+        (img: &[f32], cols: &mut [f32], buf: &mut [f32])
+    );
 
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f")]
-    unsafe fn im2col_runs_avx512(&self, img: &[f32], cols: &mut [f32], buf: &mut [f32]) {
-        self.im2col_runs_any(img, cols, buf)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn im2col_runs_avx2(&self, img: &[f32], cols: &mut [f32], buf: &mut [f32]) {
-        self.im2col_runs_any(img, cols, buf)
-    }
-
-    /// The body of `im2col_runs`, inlined into each instruction-set version (the native build
-    /// targets plain x86-64, whose 4-wide vectors are a quarter of these CPUs' width).
     #[inline(always)]
     fn im2col_runs_any(&self, img: &[f32], cols: &mut [f32], buf: &mut [f32]) {
         let (taps, plane_len, grid_len) = (
@@ -218,33 +233,15 @@ impl Geometry {
         }
     }
 
-    /// `col2im_add` on the long-run path; overwrites the padding positions of `cols` with zeros.
-    pub(super) fn col2im_add_runs(&self, cols: &mut [f32], img: &mut [f32], buf: &mut [f32]) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU has AVX-512F (checked just above).
-                return unsafe { self.col2im_add_runs_avx512(cols, img, buf) };
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2 (checked just above).
-                return unsafe { self.col2im_add_runs_avx2(cols, img, buf) };
-            }
-        }
-        self.col2im_add_runs_any(cols, img, buf)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f")]
-    unsafe fn col2im_add_runs_avx512(&self, cols: &mut [f32], img: &mut [f32], buf: &mut [f32]) {
-        self.col2im_add_runs_any(cols, img, buf)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn col2im_add_runs_avx2(&self, cols: &mut [f32], img: &mut [f32], buf: &mut [f32]) {
-        self.col2im_add_runs_any(cols, img, buf)
-    }
+    widest!(
+        /// `col2im_add` on the long-run path; overwrites the padding positions of `cols` with
+        /// zeros.
+        col2im_add_runs,
+        col2im_add_runs_avx512,
+        col2im_add_runs_avx2,
+        col2im_add_runs_any,
+        (cols: &mut [f32], img: &mut [f32], buf: &mut [f32])
+    );
 
     #[inline(always)]
     fn col2im_add_runs_any(&self, cols: &mut [f32], img: &mut [f32], buf: &mut [f32]) {
