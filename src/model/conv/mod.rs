@@ -4,7 +4,7 @@
 //! Why: burn-flex implements the convolution forward kernels but not the backward ones, and
 //! burn-backend's generic fallback computes a weight gradient as another convolution in which the
 //! whole batch's feature map is the kernel — about 3/4 of a training step went there. The kernels
-//! in `kernels` are im2col + one GEMM per sample (the `gemm` crate flex itself uses), samples
+//! in `kernels` are im2col + one GEMM per sample (`gemm`: the crate flex itself uses), samples
 //! spread over threads (`samples`), for all three passes; im2col and col2im move whole kernel
 //! taps at once on phase planes (`phases`), and a layer's ReLU can run inside its pass
 //! (`conv2d_relu`, `conv_transpose2d_relu`). They reach burn through a backend extension
@@ -14,6 +14,7 @@
 //! `conv_transpose2d` below branch on the device first.
 
 mod extension;
+mod gemm;
 pub mod kernels;
 mod phases;
 mod samples;

@@ -8,7 +8,7 @@
 //! write all of it first (`zeroed`, `gemm_into`); `over_samples` checks that every piece it
 //! handed out came back written before it calls the whole output initialised.
 
-use super::kernels::{Mat, gemm};
+use super::gemm::{Mat, gemm};
 use std::mem::{ManuallyDrop, MaybeUninit};
 
 /// A sample's piece of the output, not yet written.
@@ -23,7 +23,7 @@ pub fn zeroed(piece: &mut Piece) -> &mut [f32] {
     unsafe { &mut *(piece as *mut Piece as *mut [f32]) }
 }
 
-/// `piece[m×n] = a[m×k] · b[k×n]` (see `kernels::gemm`); `piece` must hold exactly `m × n`.
+/// `piece[m×n] = a[m×k] · b[k×n]` (see `gemm::gemm`); `piece` must hold exactly `m × n`.
 pub fn gemm_into<'a>(
     m: usize,
     n: usize,
@@ -177,8 +177,8 @@ mod tests {
             2,
             2,
             &mut piece,
-            super::super::kernels::mat(&a),
-            super::super::kernels::mat(&b),
+            super::super::gemm::mat(&a),
+            super::super::gemm::mat(&b),
         );
         assert_eq!(out, &[19.0, 22.0, 43.0, 50.0]);
     }
