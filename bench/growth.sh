@@ -8,7 +8,7 @@
 # (batch 128). Single runs: a trend, not a paired comparison.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SUITE=(--release --features ndarray --config 'profile.release.package.burn-ndarray.opt-level=0'
+SUITE=(--release --features ndarray,wgpu --config 'profile.release.package.burn-ndarray.opt-level=0'
   --config profile.release.debug=false)
 cargo build --quiet "${SUITE[@]}" --bin latent-atlas
 bin=target/release/latent-atlas
