@@ -58,6 +58,17 @@ macro_rules! widest {
     };
 }
 
+/// What both directions need for one call: sizes, the phase planes and every tap's run.
+struct Plan {
+    taps: usize,
+    plane_len: usize,
+    grid_len: usize,
+    phases: Phases,
+    runs: Vec<Option<TapRun>>,
+    /// Stride 1: the plane is its own (only) phase plane.
+    unit: bool,
+}
+
 /// One kernel tap on the regrouped plane: grid positions `a..b` (row-major, from the first to
 /// the last one inside the image) land at `at..at + b - a`.
 struct TapRun {
@@ -109,6 +120,18 @@ impl Geometry {
             }
         }
         Phases { rows, start }
+    }
+
+    fn plan(&self) -> Plan {
+        let phases = self.phases();
+        Plan {
+            taps: self.kernel[0] * self.kernel[1],
+            plane_len: self.big[0] * self.big[1],
+            grid_len: self.grid_len(),
+            runs: self.tap_runs(&phases),
+            phases,
+            unit: self.stride == [1, 1],
+        }
     }
 
     /// Every tap's run, in tap order (`ky * kw + kx`); computed once per call, not per channel
@@ -202,24 +225,18 @@ impl Geometry {
 
     #[inline(always)]
     fn im2col_runs_any(&self, img: &[f32], cols: &mut [f32], buf: &mut [f32]) {
-        let (taps, plane_len, grid_len) = (
-            self.kernel[0] * self.kernel[1],
-            self.big[0] * self.big[1],
-            self.grid_len(),
-        );
-        let p = self.phases();
-        let runs = self.tap_runs(&p);
-        let unit = self.stride == [1, 1];
+        let plan = self.plan();
+        let (p, plane_len, grid_len) = (&plan.phases, plan.plane_len, plan.grid_len);
         for c in 0..self.channels {
             let plane = &img[c * plane_len..(c + 1) * plane_len];
-            let src: &[f32] = if unit {
+            let src: &[f32] = if plan.unit {
                 plane
             } else {
-                self.split_phases(&p, plane, &mut buf[..plane_len]);
+                self.split_phases(p, plane, &mut buf[..plane_len]);
                 &buf[..plane_len]
             };
-            for (t, run) in runs.iter().enumerate() {
-                let row = (c * taps + t) * grid_len;
+            for (t, run) in plan.runs.iter().enumerate() {
+                let row = (c * plan.taps + t) * grid_len;
                 let block = &mut cols[row..row + grid_len];
                 let Some(r) = run else {
                     block.fill(0.0);
@@ -245,34 +262,28 @@ impl Geometry {
 
     #[inline(always)]
     fn col2im_add_runs_any(&self, cols: &mut [f32], img: &mut [f32], buf: &mut [f32]) {
-        let (taps, plane_len, grid_len) = (
-            self.kernel[0] * self.kernel[1],
-            self.big[0] * self.big[1],
-            self.grid_len(),
-        );
-        let p = self.phases();
-        let runs = self.tap_runs(&p);
-        let unit = self.stride == [1, 1];
+        let plan = self.plan();
+        let (p, plane_len, grid_len) = (&plan.phases, plan.plane_len, plan.grid_len);
         for c in 0..self.channels {
             let target = &mut img[c * plane_len..(c + 1) * plane_len];
-            let acc: &mut [f32] = if unit {
+            let acc: &mut [f32] = if plan.unit {
                 target
             } else {
                 buf[..plane_len].fill(0.0);
                 &mut buf[..plane_len]
             };
-            for (t, r) in runs.iter().enumerate() {
+            for (t, r) in plan.runs.iter().enumerate() {
                 let Some(r) = r else { continue };
-                let row = (c * taps + t) * grid_len;
+                let row = (c * plan.taps + t) * grid_len;
                 let block = &mut cols[row..row + grid_len];
                 r.zero_padding_columns(block, self.grid[1]);
                 for (d, v) in acc[r.at..r.at + r.b - r.a].iter_mut().zip(&block[r.a..r.b]) {
                     *d += v;
                 }
             }
-            if !unit {
+            if !plan.unit {
                 let target = &mut img[c * plane_len..(c + 1) * plane_len];
-                self.merge_phases_add(&p, &buf[..plane_len], target);
+                self.merge_phases_add(p, &buf[..plane_len], target);
             }
         }
     }
