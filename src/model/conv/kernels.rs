@@ -17,7 +17,8 @@
 //! and `[in, out·kh·kw]` for the transposed conv (burn's `[in, out, kh, kw]`).
 
 use super::gemm::{gemm, mat, mat_t};
-use super::samples::{gemm_into, over_samples, sum_partials, zeroed};
+use super::phases::Scratch;
+use super::samples::{Piece, gemm_into, in_parts, over_samples, sum_partials, zeroed};
 
 /// Where a kernel lands on the big image (see the module comment). Dilation 1, one group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,11 +46,6 @@ impl Geometry {
 
     pub fn big_len(&self) -> usize {
         self.channels * self.big[0] * self.big[1]
-    }
-
-    /// Scratch for `im2col` / `col2im_add`: one plane of the big image.
-    pub fn plane_scratch(&self) -> Vec<f32> {
-        vec![0.0f32; self.big[0] * self.big[1]]
     }
 
     /// The grid positions `lo..hi` along `axis` whose kernel offset `k` lands inside the image
@@ -100,24 +96,42 @@ impl Geometry {
         }
     }
 
-    /// `cols[patch_len × grid_len] = im2col(img[channels × big])`; padding reads as 0. `buf` is
-    /// scratch of at least one plane of the big image.
-    pub fn im2col(&self, img: &[f32], cols: &mut [f32], buf: &mut [f32]) {
-        if self.runs_apply() {
-            self.im2col_runs(img, cols, buf);
-        } else {
-            self.im2col_rows(img, cols);
+    /// `cols[patch_len × grid_len] = im2col(img[channels × big])`; padding reads as 0.
+    pub fn im2col(&self, img: &[f32], cols: &mut [f32], s: &mut Scratch) {
+        match &s.plan {
+            Some(plan) => self.im2col_runs(plan, img, cols, &mut s.plane),
+            None => self.im2col_rows(img, cols),
         }
     }
 
-    /// `img += col2im(cols)`: each column entry added back where im2col read it from. Entries
-    /// of `cols` that im2col would have read from the padding may be overwritten with zeros.
-    pub fn col2im_add(&self, cols: &mut [f32], img: &mut [f32], buf: &mut [f32]) {
-        if self.runs_apply() {
-            self.col2im_add_runs(cols, img, buf);
-        } else {
+    /// `img = col2im(cols) + bias`, through a ReLU when `relu`: each column entry added back
+    /// where im2col read it from, `bias[c]` on plane `c` (`bias` empty: none, and no ReLU).
+    /// Writes all of `img`, one plane at a time while it is in the cache: no zeroing and no
+    /// bias pass over the whole output. Entries of `cols` that im2col would have read from the
+    /// padding may be overwritten with zeros.
+    pub fn col2im<'a>(
+        &self,
+        cols: &mut [f32],
+        img: &'a mut Piece,
+        s: &mut Scratch,
+        bias: &[f32],
+        relu: bool,
+    ) -> &'a mut [f32] {
+        debug_assert!(!bias.is_empty() || !relu, "a fused ReLU without its bias");
+        let Some(plan) = &s.plan else {
+            let img = zeroed(img);
             self.col2im_add_rows(cols, img);
-        }
+            add_bias(img, bias, relu);
+            return img;
+        };
+        let (plane, rows) = (self.big[0] * self.big[1], self.kernel[0] * self.kernel[1]);
+        let per = rows * self.grid_len();
+        in_parts(img, plane, |c, piece| {
+            let b = bias.get(c).copied().unwrap_or(0.0);
+            let cols = &mut cols[c * per..(c + 1) * per];
+            self.col2im_plane(plan, cols, &mut s.plane, &mut s.out, b, relu);
+            self.place_rows(plan, &s.out, piece)
+        })
     }
 
     /// `im2col` one grid row at a time (any geometry).
@@ -243,9 +257,9 @@ pub fn conv2d(
     let (y, _) = over_samples(
         x.len() / bl,
         out * p,
-        || (vec![0.0f32; kl * p], g.plane_scratch()),
-        |i, y, (cols, buf)| {
-            g.im2col(&x[i * bl..(i + 1) * bl], cols, buf);
+        || (vec![0.0f32; kl * p], g.scratch()),
+        |i, y, (cols, s)| {
+            g.im2col(&x[i * bl..(i + 1) * bl], cols, s);
             let y = gemm_into(out, p, kl, y, mat(w), mat(cols));
             add_bias(y, bias, relu);
             y
@@ -268,25 +282,18 @@ pub fn conv2d_backward(
     let (dx, parts) = over_samples(
         x.len() / bl,
         if want_dx { bl } else { 0 },
-        || {
-            (
-                vec![0.0f32; kl * p],
-                vec![0.0f32; out * kl],
-                g.plane_scratch(),
-            )
-        },
-        |i, dx, (cols, dw, buf)| {
+        || (vec![0.0f32; kl * p], vec![0.0f32; out * kl], g.scratch()),
+        |i, dx, (cols, dw, s)| {
             let dy = &dy[i * out * p..(i + 1) * out * p];
             // dW += dy[out × p] · im2col(x)ᵀ[p × kl]
-            g.im2col(&x[i * bl..(i + 1) * bl], cols, buf);
+            g.im2col(&x[i * bl..(i + 1) * bl], cols, s);
             gemm(out, kl, p, dw, true, mat(dy), mat_t(cols));
-            let dx = zeroed(dx);
-            if want_dx {
-                // dx = col2im(Wᵀ[kl × out] · dy[out × p])
-                gemm(kl, p, out, cols, false, mat_t(w), mat(dy));
-                g.col2im_add(cols, dx, buf);
+            if !want_dx {
+                return zeroed(dx); // no values
             }
-            dx
+            // dx = col2im(Wᵀ[kl × out] · dy[out × p])
+            gemm(kl, p, out, cols, false, mat_t(w), mat(dy));
+            g.col2im(cols, dx, s, &[], false)
         },
     );
     (
@@ -309,8 +316,8 @@ pub fn conv_transpose2d(
     let (y, _) = over_samples(
         x.len() / (cin * p),
         bl,
-        || (vec![0.0f32; kl * p], g.plane_scratch()),
-        |i, y, (cols, buf)| {
+        || (vec![0.0f32; kl * p], g.scratch()),
+        |i, y, (cols, s)| {
             // cols[kl × p] = Wᵀ[kl × cin] · x[cin × p]
             gemm(
                 kl,
@@ -321,11 +328,7 @@ pub fn conv_transpose2d(
                 mat_t(w),
                 mat(&x[i * cin * p..(i + 1) * cin * p]),
             );
-            // Zeroed here, one sample at a time, while it is in the cache.
-            let y = zeroed(y);
-            g.col2im_add(cols, y, buf);
-            add_bias(y, bias, relu);
-            y
+            g.col2im(cols, y, s, bias, relu)
         },
     );
     y
@@ -343,15 +346,9 @@ pub fn conv_transpose2d_backward(
     let (dx, parts) = over_samples(
         dy.len() / bl,
         cin * p,
-        || {
-            (
-                vec![0.0f32; kl * p],
-                vec![0.0f32; cin * kl],
-                g.plane_scratch(),
-            )
-        },
-        |i, dx, (cols, dw, buf)| {
-            g.im2col(&dy[i * bl..(i + 1) * bl], cols, buf);
+        || (vec![0.0f32; kl * p], vec![0.0f32; cin * kl], g.scratch()),
+        |i, dx, (cols, dw, s)| {
+            g.im2col(&dy[i * bl..(i + 1) * bl], cols, s);
             // dx[cin × p] = W[cin × kl] · im2col(dy)[kl × p]
             let dx = gemm_into(cin, p, kl, dx, mat(w), mat(cols));
             // dW[cin × kl] += x[cin × p] · im2col(dy)ᵀ[p × kl]

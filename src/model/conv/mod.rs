@@ -6,9 +6,9 @@
 //! whole batch's feature map is the kernel — about 3/4 of a training step went there. The kernels
 //! in `kernels` are im2col + one GEMM per sample (`gemm`: the crate flex itself uses), samples
 //! spread over threads (`samples`), for all three passes; im2col and col2im move whole kernel
-//! taps at once on phase planes (`phases`), and a layer's ReLU can run inside its pass
-//! (`conv2d_relu`, `conv_transpose2d_relu`). They reach burn through a backend extension
-//! (`extension`): the `Dispatch` glue routes a flex tensor to our `Flex` implementation and an
+//! taps at once on phase planes (`phases`, compiled for wider vectors: `widest`), and a layer's
+//! bias and ReLU run inside its pass (`conv2d_relu`, `conv_transpose2d_relu`). They reach burn
+//! through a backend extension (`extension`): the `Dispatch` glue routes a flex tensor to our `Flex` implementation and an
 //! autodiff one to our `Autodiff<Flex>` implementation, which records a backward step of its own.
 //! Tensors on any other device never reach the extension (it would panic there): `conv2d` and
 //! `conv_transpose2d` below branch on the device first.
@@ -18,6 +18,7 @@ mod gemm;
 pub mod kernels;
 mod phases;
 mod samples;
+mod widest;
 
 use burn::backend::Dispatch;
 use burn::nn::PaddingConfig2d;

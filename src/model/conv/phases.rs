@@ -13,6 +13,8 @@
 //! transposed convolution of the models here; other geometries take the row-by-row path.
 
 use super::kernels::Geometry;
+use super::samples::{Piece, in_parts};
+use super::widest::widest;
 
 /// Where each phase plane sits in the regrouped plane.
 struct Phases {
@@ -22,44 +24,9 @@ struct Phases {
     start: Vec<usize>,
 }
 
-/// `$name(args)` runs `$any(args)` compiled for the widest vectors this CPU has: copies of it
-/// with AVX-512F and with AVX2 enabled, chosen at run time (the native build targets plain
-/// x86-64, whose 4-wide vectors are a quarter of these CPUs' width). `$any` must be
-/// `#[inline(always)]`, so that each copy is compiled with its features.
-macro_rules! widest {
-    ($(#[$doc:meta])* $name:ident, $avx512:ident, $avx2:ident, $any:ident, ($($arg:ident: $ty:ty),*)) => {
-        $(#[$doc])*
-        pub(super) fn $name(&self, $($arg: $ty),*) {
-            #[cfg(target_arch = "x86_64")]
-            {
-                if std::arch::is_x86_feature_detected!("avx512f") {
-                    // SAFETY: the CPU has AVX-512F (checked just above).
-                    return unsafe { self.$avx512($($arg),*) };
-                }
-                if std::arch::is_x86_feature_detected!("avx2") {
-                    // SAFETY: the CPU has AVX2 (checked just above).
-                    return unsafe { self.$avx2($($arg),*) };
-                }
-            }
-            self.$any($($arg),*)
-        }
-
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx512f")]
-        unsafe fn $avx512(&self, $($arg: $ty),*) {
-            self.$any($($arg),*)
-        }
-
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2")]
-        unsafe fn $avx2(&self, $($arg: $ty),*) {
-            self.$any($($arg),*)
-        }
-    };
-}
-
-/// What both directions need for one call: sizes, the phase planes and every tap's run.
-struct Plan {
+/// What both directions need, the same for every sample of a call: sizes, the phase planes and
+/// every tap's run (computed once per thread's run of samples, in `Scratch`).
+pub(super) struct Plan {
     taps: usize,
     plane_len: usize,
     grid_len: usize,
@@ -67,6 +34,14 @@ struct Plan {
     runs: Vec<Option<TapRun>>,
     /// Stride 1: the plane is its own (only) phase plane.
     unit: bool,
+}
+
+/// Scratch for `im2col` / `col2im` over the samples one thread takes: two planes of the big
+/// image and, where the long-run path applies, its plan.
+pub struct Scratch {
+    pub(super) plan: Option<Plan>,
+    pub(super) plane: Vec<f32>,
+    pub(super) out: Vec<f32>,
 }
 
 /// One kernel tap on the regrouped plane: grid positions `a..b` (row-major, from the first to
@@ -91,6 +66,31 @@ impl TapRun {
                 block[y * gw + x] = 0.0;
             }
         }
+    }
+}
+
+/// A finished value: clamped at zero when `RELU`.
+#[inline(always)]
+fn finish<const RELU: bool>(v: f32) -> f32 {
+    if RELU { v.max(0.0) } else { v }
+}
+
+/// `dst[2k] = even[k] + bias`, `dst[2k + 1] = odd[k] + bias`, finished; eight pairs at a time
+/// so that the compiler interleaves whole vectors.
+#[inline(always)]
+fn interleave2<const RELU: bool>(even: &[f32], odd: &[f32], dst: &mut [f32], bias: f32) {
+    let (mut e8, mut o8) = (even.chunks_exact(8), odd.chunks_exact(8));
+    let mut d16 = dst.chunks_exact_mut(16);
+    for ((d, e), o) in (&mut d16).zip(&mut e8).zip(&mut o8) {
+        for k in 0..8 {
+            d[2 * k] = finish::<RELU>(e[k] + bias);
+            d[2 * k + 1] = finish::<RELU>(o[k] + bias);
+        }
+    }
+    let rest = d16.into_remainder().chunks_exact_mut(2);
+    for ((d, e), o) in rest.zip(e8.remainder()).zip(o8.remainder()) {
+        d[0] = finish::<RELU>(e + bias);
+        d[1] = finish::<RELU>(o + bias);
     }
 }
 
@@ -120,6 +120,16 @@ impl Geometry {
             }
         }
         Phases { rows, start }
+    }
+
+    /// Scratch for this geometry's `im2col` / `col2im` (see `Scratch`).
+    pub fn scratch(&self) -> Scratch {
+        let plane = self.big[0] * self.big[1];
+        Scratch {
+            plan: self.runs_apply().then(|| self.plan()),
+            plane: vec![0.0; plane],
+            out: vec![0.0; plane],
+        }
     }
 
     fn plan(&self) -> Plan {
@@ -190,28 +200,59 @@ impl Geometry {
         }
     }
 
-    /// `plane += ` the phase planes in `src` put back in place.
+    /// The phase planes in `src` interleaved back into whole rows, plus `bias`, through a ReLU
+    /// when `relu` (the layer's finish, fused into the one pass). `dst` gets the rows grouped by
+    /// their remainder modulo the row stride, each group where its phase planes start in `src`:
+    /// a group's phase planes interleave as flat arrays (value `k` of phase `rx` goes to
+    /// `k * sx + rx`), in long vectorised runs instead of rows of 14 or 28; `place_rows` then
+    /// puts the rows in order.
     #[inline(always)]
-    fn merge_phases_add(&self, p: &Phases, src: &[f32], plane: &mut [f32]) {
-        let ([sy, sx], [_, bw], [_, gw]) = (self.stride, self.big, self.grid);
-        for (ry, &rows) in p.rows.iter().enumerate() {
-            for q in 0..rows {
-                let dst = &mut plane[(q * sy + ry) * bw..][..bw];
-                let from = |rx: usize| &src[p.start[ry * sx + rx] + q * gw..][..gw];
-                if sx == 2 {
-                    for ((pair, e), o) in dst.chunks_exact_mut(2).zip(from(0)).zip(from(1)) {
-                        pair[0] += e;
-                        pair[1] += o;
-                    }
+    fn merge_phases(&self, p: &Phases, src: &[f32], dst: &mut [f32], bias: f32, relu: bool) {
+        let ([sy, sx], [_, gw]) = (self.stride, self.grid);
+        for ry in 0..sy {
+            let (n, at) = (p.rows[ry] * gw, p.start[ry * sx]);
+            if n == 0 {
+                continue; // an image shorter than the stride has no rows of this remainder
+            }
+            let dst = &mut dst[at..at + n * sx];
+            if sx == 2 {
+                let (even, odd) = (&src[at..at + n], &src[at + n..at + 2 * n]);
+                if relu {
+                    interleave2::<true>(even, odd, dst, bias);
                 } else {
-                    for rx in 0..sx {
-                        for (d, v) in dst[rx..].iter_mut().step_by(sx).zip(from(rx)) {
-                            *d += v;
-                        }
+                    interleave2::<false>(even, odd, dst, bias);
+                }
+            } else {
+                for rx in 0..sx {
+                    let from = &src[at + rx * n..at + (rx + 1) * n];
+                    for (d, v) in dst[rx..].iter_mut().step_by(sx).zip(from) {
+                        *d = if relu {
+                            (*v + bias).max(0.0)
+                        } else {
+                            *v + bias
+                        };
                     }
                 }
             }
         }
+    }
+
+    /// `plane` written from `col2im_plane`'s `out`: as it is at stride 1, else row by row from
+    /// `merge_phases`' groups.
+    pub(super) fn place_rows<'a>(
+        &self,
+        plan: &Plan,
+        out: &[f32],
+        plane: &'a mut Piece,
+    ) -> &'a mut [f32] {
+        if plan.unit {
+            return plane.write_copy_of_slice(&out[..plan.plane_len]);
+        }
+        let ([sy, sx], bw) = (self.stride, self.big[1]);
+        in_parts(plane, bw, |y, row| {
+            let at = plan.phases.start[(y % sy) * sx] + (y / sy) * bw;
+            row.write_copy_of_slice(&out[at..at + bw])
+        })
     }
 
     widest!(
@@ -220,12 +261,11 @@ impl Geometry {
         im2col_runs_avx512,
         im2col_runs_avx2,
         im2col_runs_any,
-        (img: &[f32], cols: &mut [f32], buf: &mut [f32])
+        (plan: &Plan, img: &[f32], cols: &mut [f32], buf: &mut [f32])
     );
 
     #[inline(always)]
-    fn im2col_runs_any(&self, img: &[f32], cols: &mut [f32], buf: &mut [f32]) {
-        let plan = self.plan();
+    fn im2col_runs_any(&self, plan: &Plan, img: &[f32], cols: &mut [f32], buf: &mut [f32]) {
         let (p, plane_len, grid_len) = (&plan.phases, plan.plane_len, plan.grid_len);
         for c in 0..self.channels {
             let plane = &img[c * plane_len..(c + 1) * plane_len];
@@ -251,39 +291,57 @@ impl Geometry {
     }
 
     widest!(
-        /// `col2im_add` on the long-run path; overwrites the padding positions of `cols` with
-        /// zeros.
-        col2im_add_runs,
-        col2im_add_runs_avx512,
-        col2im_add_runs_avx2,
-        col2im_add_runs_any,
-        (cols: &mut [f32], img: &mut [f32], buf: &mut [f32])
+        /// One plane of `col2im` on the long-run path: `out = col2im(cols) + bias`, through a
+        /// ReLU when `relu`, from this plane's rows of the im2col matrix (`taps × grid_len`,
+        /// their padding positions overwritten with zeros), in `place_rows`' order; `acc` is
+        /// scratch of one plane.
+        col2im_plane,
+        col2im_plane_avx512,
+        col2im_plane_avx2,
+        col2im_plane_any,
+        (plan: &Plan, cols: &mut [f32], acc: &mut [f32], out: &mut [f32], bias: f32, relu: bool)
     );
 
     #[inline(always)]
-    fn col2im_add_runs_any(&self, cols: &mut [f32], img: &mut [f32], buf: &mut [f32]) {
-        let plan = self.plan();
-        let (p, plane_len, grid_len) = (&plan.phases, plan.plane_len, plan.grid_len);
-        for c in 0..self.channels {
-            let target = &mut img[c * plane_len..(c + 1) * plane_len];
-            let acc: &mut [f32] = if plan.unit {
-                target
-            } else {
-                buf[..plane_len].fill(0.0);
-                &mut buf[..plane_len]
-            };
-            for (t, r) in plan.runs.iter().enumerate() {
-                let Some(r) = r else { continue };
-                let row = (c * plan.taps + t) * grid_len;
-                let block = &mut cols[row..row + grid_len];
-                r.zero_padding_columns(block, self.grid[1]);
-                for (d, v) in acc[r.at..r.at + r.b - r.a].iter_mut().zip(&block[r.a..r.b]) {
-                    *d += v;
+    fn col2im_plane_any(
+        &self,
+        plan: &Plan,
+        cols: &mut [f32],
+        acc: &mut [f32],
+        out: &mut [f32],
+        bias: f32,
+        relu: bool,
+    ) {
+        let plane_len = plan.plane_len;
+        if plan.unit {
+            // Stride 1: the sums go straight into `out`, finished in place.
+            let out = &mut out[..plane_len];
+            self.add_runs(plan, cols, out);
+            out.iter_mut().for_each(|v| {
+                *v = if relu {
+                    (*v + bias).max(0.0)
+                } else {
+                    *v + bias
                 }
-            }
-            if !plan.unit {
-                let target = &mut img[c * plane_len..(c + 1) * plane_len];
-                self.merge_phases_add(p, &buf[..plane_len], target);
+            });
+        } else {
+            let acc = &mut acc[..plane_len];
+            self.add_runs(plan, cols, acc);
+            self.merge_phases(&plan.phases, acc, &mut out[..plane_len], bias, relu);
+        }
+    }
+
+    /// `acc` = every tap's run of `cols` added at its place on the regrouped plane.
+    #[inline(always)]
+    fn add_runs(&self, plan: &Plan, cols: &mut [f32], acc: &mut [f32]) {
+        let grid_len = plan.grid_len;
+        acc.fill(0.0);
+        for (t, r) in plan.runs.iter().enumerate() {
+            let Some(r) = r else { continue };
+            let block = &mut cols[t * grid_len..(t + 1) * grid_len];
+            r.zero_padding_columns(block, self.grid[1]);
+            for (d, v) in acc[r.at..r.at + r.b - r.a].iter_mut().zip(&block[r.a..r.b]) {
+                *d += v;
             }
         }
     }
@@ -292,6 +350,7 @@ impl Geometry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::mem::MaybeUninit;
 
     /// A small deterministic stream.
     struct Stream(u64);
@@ -344,30 +403,60 @@ mod tests {
             assert!(g.runs_apply(), "{g:?}");
             let (kl, p, bl) = (g.patch_len(), g.grid_len(), g.big_len());
             let plane = g.big[0] * g.big[1];
+            let mut runs = g.scratch();
+            let plan = runs.plan.take().expect("the long-run path applies");
             let mut buf = vec![f32::NAN; plane];
             // im2col: every entry written, the same as row by row (NaN where nothing wrote).
             let img = s.values(bl);
             let (mut ours, mut rows) = (vec![f32::NAN; kl * p], vec![f32::NAN; kl * p]);
-            g.im2col_runs(&img, &mut ours, &mut buf);
+            g.im2col_runs(&plan, &img, &mut ours, &mut buf);
             g.im2col_rows(&img, &mut rows);
             assert_eq!(ours, rows, "im2col {g:?}");
             // The plain-instruction version (wasm's; this CPU's wider one above) does the same.
             let mut any = vec![f32::NAN; kl * p];
-            g.im2col_runs_any(&img, &mut any, &mut buf);
+            g.im2col_runs_any(&plan, &img, &mut any, &mut buf);
             assert_eq!(any, rows, "im2col_runs_any {g:?}");
-            // col2im: the same sums onto the same starting image.
+            // col2im: the same sums, bias and ReLU as row by row, every value written (the
+            // output starts as NaN).
             let cols = s.values(kl * p);
-            let start = s.values(bl);
-            let (mut ours, mut rows) = (start.clone(), start.clone());
-            g.col2im_add_runs(&mut cols.clone(), &mut ours, &mut buf);
-            g.col2im_add_rows(&cols, &mut rows);
-            let mut any = start.clone();
-            g.col2im_add_runs_any(&mut cols.clone(), &mut any, &mut buf);
-            assert_eq!(any, ours, "col2im_add_runs_any {g:?}");
+            let bias = s.values(g.channels);
+            let relu = s.pick(0, 1) == 1;
+            let col2im = |scratch: &mut Scratch| {
+                let mut out = vec![MaybeUninit::new(f32::NAN); bl];
+                g.col2im(&mut cols.clone(), &mut out, scratch, &bias, relu)
+                    .to_vec()
+            };
+            runs.plan = Some(plan);
+            let ours = col2im(&mut runs);
+            let rows = col2im(&mut Scratch {
+                plan: None,
+                ..g.scratch()
+            });
             for (i, (a, b)) in ours.iter().zip(&rows).enumerate() {
                 assert!((a - b).abs() <= 1e-5, "col2im {g:?} at {i}: {a} vs {b}");
             }
-            nonzero += usize::from(rows != start);
+            let plan = runs.plan.as_ref().expect("kept");
+            let per = g.kernel[0] * g.kernel[1] * p;
+            for c in 0..g.channels {
+                let (mut acc, mut any) = (vec![f32::NAN; plane], vec![f32::NAN; plane]);
+                let cols = &mut cols.clone()[c * per..(c + 1) * per];
+                g.col2im_plane_any(plan, cols, &mut acc, &mut any, bias[c], relu);
+                let mut placed = vec![MaybeUninit::new(f32::NAN); plane];
+                let placed = g.place_rows(plan, &any, &mut placed);
+                assert_eq!(
+                    placed,
+                    &ours[c * plane..(c + 1) * plane],
+                    "col2im_plane_any {g:?}"
+                );
+            }
+            // Something landed inside the image: not every value is the bias alone.
+            let alone = |b: f32| if relu { b.max(0.0) } else { b };
+            let planes = rows.chunks(plane).zip(&bias);
+            nonzero += usize::from(
+                planes
+                    .into_iter()
+                    .any(|(pl, b)| pl.iter().any(|v| *v != alone(*b))),
+            );
         }
         // Most geometries must have placed something inside the image.
         assert!(

@@ -5,8 +5,9 @@
 //! every kernel writes all of it; zeroing it first was a pass over memory of its own (with the
 //! page faults of fresh allocations, about a tenth of a training step). The output starts as
 //! `MaybeUninit`, and a sample's piece becomes `&mut [f32]` only through the functions here that
-//! write all of it first (`zeroed`, `gemm_into`); `over_samples` checks that every piece it
-//! handed out came back written before it calls the whole output initialised.
+//! write all of it first (`zeroed`, `gemm_into`, `in_parts` over parts written by them or by
+//! `write_copy_of_slice`); `over_samples` checks that every piece it handed out came back
+//! written before it calls the whole output initialised.
 
 use super::gemm::{Mat, gemm};
 use std::mem::{ManuallyDrop, MaybeUninit};
@@ -69,12 +70,8 @@ pub fn over_samples<S: Send>(
         let mut scratch = init();
         for j in 0..len {
             let piece = &mut block[j * per_sample..(j + 1) * per_sample];
-            let (at, values) = (piece.as_ptr() as *const f32, piece.len());
-            let done = f(start + j, piece, &mut scratch);
-            assert!(
-                std::ptr::eq(done.as_ptr(), at) && done.len() == values,
-                "a kernel did not write its whole output piece"
-            );
+            let at = (piece.as_ptr() as *const f32, piece.len());
+            check_whole(f(start + j, piece, &mut scratch), at);
         }
         scratch
     };
@@ -92,6 +89,30 @@ pub fn over_samples<S: Send>(
     let out =
         unsafe { Vec::from_raw_parts(out.as_mut_ptr().cast::<f32>(), out.len(), out.capacity()) };
     (out, scratches)
+}
+
+/// `piece` written part by part: `f(i, part)` gets the `i`-th run of `len` values and hands it
+/// back written (through `zeroed`, `gemm_into` or `write_copy_of_slice`); then the whole piece is.
+pub fn in_parts(
+    piece: &mut Piece,
+    len: usize,
+    mut f: impl FnMut(usize, &mut Piece) -> &mut [f32],
+) -> &mut [f32] {
+    for (i, part) in piece.chunks_mut(len.max(1)).enumerate() {
+        let at = (part.as_ptr() as *const f32, part.len());
+        check_whole(f(i, part), at);
+    }
+    // SAFETY: every part came back written (checked above) and the parts cover the piece;
+    // `MaybeUninit<f32>` has `f32`'s layout.
+    unsafe { &mut *(piece as *mut Piece as *mut [f32]) }
+}
+
+/// Refuses a written piece that is not the whole one handed out (start and length `at`).
+fn check_whole(done: &[f32], at: (*const f32, usize)) {
+    assert!(
+        std::ptr::eq(done.as_ptr(), at.0) && done.len() == at.1,
+        "a kernel did not write its whole output piece"
+    );
 }
 
 fn threads() -> usize {
@@ -166,6 +187,28 @@ mod tests {
             || (),
             |_, piece, _| &mut piece[..2].write_copy_of_slice(&[1.0, 2.0])[..],
         );
+    }
+
+    #[test]
+    fn in_parts_writes_every_part_in_order() {
+        let mut piece = vec![MaybeUninit::uninit(); 7];
+        let mut seen = Vec::new();
+        let out = in_parts(&mut piece, 3, |i, part| {
+            seen.push((i, part.len()));
+            let values: Vec<f32> = (0..part.len()).map(|j| (i * 10 + j) as f32).collect();
+            part.write_copy_of_slice(&values)
+        });
+        assert_eq!(out, &[0.0, 1.0, 2.0, 10.0, 11.0, 12.0, 20.0]);
+        assert_eq!(seen, [(0, 3), (1, 3), (2, 1)]);
+    }
+
+    #[test]
+    #[should_panic(expected = "did not write its whole output piece")]
+    fn in_parts_refuses_a_partly_written_part() {
+        let mut piece = vec![MaybeUninit::uninit(); 4];
+        in_parts(&mut piece, 2, |_, part| {
+            &mut part[..1].write_copy_of_slice(&[1.0])[..]
+        });
     }
 
     #[test]
