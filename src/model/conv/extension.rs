@@ -113,22 +113,22 @@ mod autodiff {
             let [node_x, node_w, node_b] = ops.parents;
             let dy = values(&grads.consume::<Flex>(&ops.node));
             let (x_state, w_state, g, kind, relu_out) = ops.state;
-            let masked = relu_out.map(|y| kernels::relu_backward(slice(&dy), slice(&values(&y))));
             let x = values(&checkpointer.retrieve_node_output::<FlexTensor>(x_state));
             let w = values(&checkpointer.retrieve_node_output::<FlexTensor>(w_state));
+            // The output's channels and plane size: the bias has one value per channel.
+            let (cout, plane) = match kind {
+                Kind::Conv => (dims(&w)[0], g.grid_len()),
+                Kind::Transposed => (g.channels, g.big[0] * g.big[1]),
+            };
+            let y = relu_out.as_ref().map(values);
+            let (masked, db) =
+                kernels::relu_bias_backward(slice(&dy), y.as_ref().map(slice), cout, plane);
             let dys = masked.as_deref().unwrap_or_else(|| slice(&dy));
             let (xs, ws) = (slice(&x), slice(&w));
-            let (dx, dw, cout, plane) = match kind {
-                Kind::Conv => {
-                    let cout = dims(&w)[0];
-                    let (dx, dw) =
-                        kernels::conv2d_backward(&g, xs, ws, dys, cout, node_x.is_some());
-                    (dx, dw, cout, g.grid_len())
-                }
+            let (dx, dw) = match kind {
+                Kind::Conv => kernels::conv2d_backward(&g, xs, ws, dys, cout, node_x.is_some()),
                 Kind::Transposed => {
-                    let cin = dims(&w)[0];
-                    let (dx, dw) = kernels::conv_transpose2d_backward(&g, xs, ws, dys, cin);
-                    (dx, dw, g.channels, g.big[0] * g.big[1])
+                    kernels::conv_transpose2d_backward(&g, xs, ws, dys, dims(&w)[0])
                 }
             };
             if let Some(node) = node_x {
@@ -138,10 +138,7 @@ mod autodiff {
                 grads.register::<Flex>(node.id, tensor(dw, dims(&w)));
             }
             if let Some(node) = node_b {
-                grads.register::<Flex>(
-                    node.id,
-                    tensor(kernels::bias_grad(dys, cout, plane), vec![cout]),
-                );
+                grads.register::<Flex>(node.id, tensor(db, vec![cout]));
             }
         }
     }

@@ -5,8 +5,8 @@
 //! every kernel writes all of it; zeroing it first was a pass over memory of its own (with the
 //! page faults of fresh allocations, about a tenth of a training step). The output starts as
 //! `MaybeUninit`, and a sample's piece becomes `&mut [f32]` only through the functions here that
-//! write all of it first (`zeroed`, `gemm_into`, `in_parts` over parts written by them or by
-//! `write_copy_of_slice`); `over_samples` checks that every piece it handed out came back
+//! write all of it first (`zeroed`, `gemm_into`, `filled`, `in_parts` over parts written by them
+//! or by `write_copy_of_slice`); `over_samples` checks that every piece it handed out came back
 //! written before it calls the whole output initialised.
 
 use super::gemm::{Mat, gemm};
@@ -89,6 +89,18 @@ pub fn over_samples<S: Send>(
     let out =
         unsafe { Vec::from_raw_parts(out.as_mut_ptr().cast::<f32>(), out.len(), out.capacity()) };
     (out, scratches)
+}
+
+/// `piece` written with the values of `values`, which must yield exactly as many.
+pub fn filled(piece: &mut Piece, values: impl Iterator<Item = f32>) -> &mut [f32] {
+    let mut count = 0;
+    for (p, v) in piece.iter_mut().zip(values) {
+        p.write(v);
+        count += 1;
+    }
+    assert_eq!(count, piece.len(), "too few values for an output piece");
+    // SAFETY: the first `count` values were written just above, and `count` is all of them.
+    unsafe { &mut *(piece as *mut Piece as *mut [f32]) }
 }
 
 /// `piece` written part by part: `f(i, part)` gets the `i`-th run of `len` values and hands it
@@ -187,6 +199,19 @@ mod tests {
             || (),
             |_, piece, _| &mut piece[..2].write_copy_of_slice(&[1.0, 2.0])[..],
         );
+    }
+
+    #[test]
+    fn filled_writes_every_value_and_refuses_too_few() {
+        let mut piece = vec![MaybeUninit::uninit(); 3];
+        assert_eq!(
+            filled(&mut piece, [1.0, 2.0, 3.0, 4.0].into_iter()),
+            &[1.0, 2.0, 3.0]
+        );
+        let short = std::panic::catch_unwind(move || {
+            filled(&mut piece, [1.0].into_iter());
+        });
+        assert!(short.is_err(), "a piece with unwritten values was accepted");
     }
 
     #[test]
