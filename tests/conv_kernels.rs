@@ -1,9 +1,10 @@
-//! The crate's own convolution kernels (CPU backend) against burn's layers: the same outputs and
-//! the same gradients for the input, the weight and the bias, on many shapes — strides 1 to 3,
-//! asymmetric padding, output padding, odd and even sizes, batch 1, one channel, no bias.
+//! The crate's own convolution and dense kernels (CPU backend) against burn's layers: the same
+//! outputs and the same gradients for the input, the weight and the bias, on many shapes —
+//! strides 1 to 3, asymmetric padding, output padding, odd and even sizes, batch 1, one channel,
+//! no bias; half of them through a fused ReLU.
 
-use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
+use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::{Distribution, activation};
 use latent_atlas::model::conv;
@@ -210,6 +211,67 @@ fn conv_transpose2d_matches_burn_on_random_shapes() {
         checked += usize::from(compare(&layer, [n, cin, h, w], case, &desc, &device));
     }
     assert_mostly_nonzero(checked, 40);
+}
+
+/// Output and gradients (x, weight, bias) of a dense layer on one path, against the upstream `r`.
+fn run_linear(
+    layer: &Linear,
+    x: &Tensor<2>,
+    r: &Tensor<2>,
+    ours: bool,
+    relu: bool,
+) -> Vec<Vec<f32>> {
+    let x = x.clone().require_grad();
+    let y = match (ours, relu) {
+        (true, true) => conv::linear_relu(layer, x.clone()),
+        (true, false) => conv::linear(layer, x.clone()),
+        (false, true) => activation::relu(layer.forward(x.clone())),
+        (false, false) => layer.forward(x.clone()),
+    };
+    let grads = (y.clone() * r.clone()).sum().backward();
+    let mut out = vec![
+        values(y.inner()),
+        values(x.grad(&grads).expect("x has a gradient")),
+        values(
+            layer
+                .weight
+                .val()
+                .grad(&grads)
+                .expect("weight has a gradient"),
+        ),
+    ];
+    if let Some(b) = &layer.bias {
+        out.push(values(b.val().grad(&grads).expect("bias has a gradient")));
+    }
+    out
+}
+
+#[test]
+fn linear_matches_burn_on_random_shapes() {
+    let device = Device::flex().autodiff();
+    let mut s = Shapes(5);
+    let mut checked = 0;
+    let cases = 30;
+    for case in 0..cases {
+        // The last case is a batch of the seed's size, split over every thread.
+        let (n, k, m) = match case {
+            29 => (128, 300, 17),
+            _ => (s.pick(1, 9), s.pick(1, 40), s.pick(1, 20)),
+        };
+        let (bias, relu) = (case % 5 != 4, case % 2 == 1);
+        let layer = LinearConfig::new(k, m).with_bias(bias).init(&device);
+        let desc = format!("case {case}: x [{n}, {k}], {m} out, bias {bias}, relu {relu}");
+        let x = Tensor::<2>::random([n, k], Distribution::Normal(0.0, 1.0), &device);
+        let r = Tensor::<2>::random([n, m], Distribution::Normal(0.0, 1.0), &device);
+        let (ours, burns) = (
+            run_linear(&layer, &x, &r, true, relu),
+            run_linear(&layer, &x, &r, false, relu),
+        );
+        let all = NAMES.iter().zip(ours).zip(burns);
+        let nonzero: Vec<bool> = all.map(|((name, a), b)| check(name, a, b, &desc)).collect();
+        checked += usize::from(nonzero.iter().all(|&v| v));
+    }
+    assert_mostly_nonzero(checked, cases);
 }
 
 /// The plain (inference) CPU device takes the same kernels: the path of native decoding.

@@ -5,7 +5,7 @@ use super::{Prior, VaeConfig, conv};
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
-use burn::tensor::activation::{relu, sigmoid, softmax};
+use burn::tensor::activation::{sigmoid, softmax};
 
 /// The log-variance reported for a categorical code's coordinates (deterministic in effect).
 const CATEGORY_LOG_VAR: f32 = -30.0;
@@ -107,8 +107,11 @@ impl Encoder {
             (_, Some(y)) => Tensor::cat(vec![h, y], 1),
             (k, None) => panic!("a conditional encoder reads a label of {k} classes"),
         };
-        let h = relu(self.hidden.forward(h));
-        let (mean, log_var) = (self.mean.forward(h.clone()), self.log_var.forward(h));
+        let h = conv::linear_relu(&self.hidden, h);
+        let (mean, log_var) = (
+            conv::linear(&self.mean, h.clone()),
+            conv::linear(&self.log_var, h),
+        );
         let k = self.categorical;
         if k == 0 {
             return Posterior { mean, log_var };
@@ -139,11 +142,11 @@ impl Decoder {
         let k = self.label;
         let y = (k > 0).then(|| z.clone().narrow(1, width - k, k));
         let h = match &self.hidden {
-            Some(layer) => with_label(relu(layer.forward(z)), y.clone()),
+            Some(layer) => with_label(conv::linear_relu(layer, z), y.clone()),
             None => z,
         };
         let [c, s] = self.shape;
-        let h = relu(self.project.forward(h)).reshape([n, c, s, s]);
+        let h = conv::linear_relu(&self.project, h).reshape([n, c, s, s]);
         let h = conv::conv_transpose2d_relu(&self.up1, label_planes(h, &y));
         let h = conv::conv_transpose2d_relu(&self.up2, label_planes(h, &y));
         conv::conv_transpose2d(&self.out, label_planes(h, &y))

@@ -2,6 +2,7 @@
 //! forward passes) and on `Autodiff<Flex>` (forward, and a recorded backward step that calls
 //! this crate's gradient kernels instead of burn-backend's generic ones).
 
+use super::dense;
 use super::kernels::{self, Geometry};
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
@@ -27,6 +28,15 @@ pub trait ConvKernels: Backend {
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         geometry: Geometry,
+        relu: bool,
+    ) -> FloatTensor<Self>;
+
+    /// A dense layer: `x [n, k]`, `weight [k, m]`, `bias [m]` -> `[n, m]`, through a ReLU when
+    /// `relu`.
+    fn own_linear(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
         relu: bool,
     ) -> FloatTensor<Self>;
 }
@@ -74,6 +84,15 @@ impl ConvKernels for Flex {
         let (n, cin) = (dims(&x)[0], dims(&w)[0]);
         let y = kernels::conv_transpose2d(&g, slice(&x), slice(&w), slice(&b), cin, relu);
         tensor(y, vec![n, g.channels, g.big[0], g.big[1]])
+    }
+
+    fn own_linear(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, relu: bool) -> FlexTensor {
+        let (x, w, b) = (values(&x), values(&weight), values(&bias));
+        let (n, [k, m]) = (dims(&x)[0], [dims(&w)[0], dims(&w)[1]]);
+        tensor(
+            dense::linear(slice(&x), slice(&w), slice(&b), k, m, relu),
+            vec![n, m],
+        )
     }
 }
 
@@ -143,6 +162,48 @@ mod autodiff {
         }
     }
 
+    /// The backward step of one dense layer.
+    #[derive(Debug)]
+    struct LinearBackward;
+
+    impl Backward<Flex, 3> for LinearBackward {
+        /// The input's and weight's checkpoints, and the output when a ReLU was fused.
+        type State = (NodeId, NodeId, Option<FlexTensor>);
+
+        fn backward(
+            self,
+            ops: Ops<Self::State, 3>,
+            grads: &mut Gradients,
+            checkpointer: &mut Checkpointer,
+        ) {
+            let [node_x, node_w, node_b] = ops.parents;
+            let dy = values(&grads.consume::<Flex>(&ops.node));
+            let (x_state, w_state, relu_out) = ops.state;
+            let x = values(&checkpointer.retrieve_node_output::<FlexTensor>(x_state));
+            let w = values(&checkpointer.retrieve_node_output::<FlexTensor>(w_state));
+            let y = relu_out.as_ref().map(values);
+            let [k, m] = [dims(&w)[0], dims(&w)[1]];
+            let (dx, dw, db) = dense::linear_backward(
+                slice(&x),
+                slice(&w),
+                slice(&dy),
+                y.as_ref().map(slice),
+                k,
+                m,
+                node_x.is_some(),
+            );
+            if let Some(node) = node_x {
+                grads.register::<Flex>(node.id, tensor(dx, dims(&x)));
+            }
+            if let Some(node) = node_w {
+                grads.register::<Flex>(node.id, tensor(dw, vec![k, m]));
+            }
+            if let Some(node) = node_b {
+                grads.register::<Flex>(node.id, tensor(db, vec![m]));
+            }
+        }
+    }
+
     /// Runs `forward` on the inner tensors, recording the backward step when any input is tracked.
     fn record<C: CheckpointStrategy>(
         x: FloatTensor<Autodiff<Flex, C>>,
@@ -207,6 +268,36 @@ mod autodiff {
                 relu,
                 Flex::own_conv_transpose2d,
             )
+        }
+
+        fn own_linear(
+            x: FloatTensor<Self>,
+            weight: FloatTensor<Self>,
+            bias: FloatTensor<Self>,
+            relu: bool,
+        ) -> FloatTensor<Self> {
+            match LinearBackward
+                .prepare::<C>([x.node(), weight.node(), bias.node()])
+                .compute_bound()
+                .stateful()
+            {
+                OpsKind::Tracked(mut prep) => {
+                    let (x_state, w_state) = (prep.checkpoint(&x), prep.checkpoint(&weight));
+                    let (x, w, b) = (
+                        x.into_primitive(),
+                        weight.into_primitive(),
+                        bias.into_primitive(),
+                    );
+                    let y = Flex::own_linear(x, w, b, relu);
+                    prep.finish((x_state, w_state, relu.then(|| y.clone())), y)
+                }
+                OpsKind::UnTracked(prep) => prep.finish(Flex::own_linear(
+                    x.into_primitive(),
+                    weight.into_primitive(),
+                    bias.into_primitive(),
+                    relu,
+                )),
+            }
         }
     }
 }

@@ -258,6 +258,11 @@ pub fn relu_bias_backward(
 
 /// `db[c] += Σ dy[c, ·]` for one sample's planes of `plane` values.
 fn add_plane_sums(dy: &[f32], plane: usize, db: &mut [f32]) {
+    if plane == 1 {
+        // A dense layer's row: one value per channel.
+        db.iter_mut().zip(dy).for_each(|(d, v)| *d += v);
+        return;
+    }
     for (row, d) in dy.chunks(plane.max(1)).zip(db) {
         // Sixteen running sums (a vector register's worth), so the loop vectorises.
         let mut lanes = [0.0f32; 16];

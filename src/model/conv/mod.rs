@@ -1,5 +1,5 @@
-//! The model's convolutions: this crate's own kernels on the CPU backend (burn-flex), burn's
-//! layers everywhere else (WebGPU, ndarray).
+//! The model's convolutions (and its dense layers): this crate's own kernels on the CPU backend
+//! (burn-flex), burn's layers everywhere else (WebGPU, ndarray).
 //!
 //! Why: burn-flex implements the convolution forward kernels but not the backward ones, and
 //! burn-backend's generic fallback computes a weight gradient as another convolution in which the
@@ -8,11 +8,14 @@
 //! spread over threads (`samples`), for all three passes; im2col and col2im move whole kernel
 //! taps at once on phase planes (`phases`, compiled for wider vectors: `widest`), and a layer's
 //! bias and ReLU run inside its pass (`conv2d_relu`, `conv_transpose2d_relu`). They reach burn
-//! through a backend extension (`extension`): the `Dispatch` glue routes a flex tensor to our `Flex` implementation and an
-//! autodiff one to our `Autodiff<Flex>` implementation, which records a backward step of its own.
-//! Tensors on any other device never reach the extension (it would panic there): `conv2d` and
-//! `conv_transpose2d` below branch on the device first.
+//! through a backend extension (`extension`): the `Dispatch` glue routes a flex tensor to our
+//! `Flex` implementation and an autodiff one to our `Autodiff<Flex>` implementation, which
+//! records a backward step of its own. The dense layers take the same route (`dense`, `linear`):
+//! burn-flex runs small matrix products on one thread. Tensors on any other device never reach
+//! the extension (it would panic there): `conv2d`, `conv_transpose2d` and `linear` below branch
+//! on the device first.
 
+mod dense;
 mod extension;
 mod gemm;
 pub mod kernels;
@@ -21,8 +24,8 @@ mod samples;
 mod widest;
 
 use burn::backend::Dispatch;
-use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
+use burn::nn::{Linear, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::{DType, activation};
 use extension::ConvKernels;
@@ -52,7 +55,7 @@ pub fn select(kernels: Kernels) {
 }
 
 /// Whether `x` goes to our kernels: f32 on the flex device (autodiff or not), not switched off.
-fn own_kernels_apply(x: &Tensor<4>) -> bool {
+fn own_kernels_apply<const D: usize>(x: &Tensor<D>) -> bool {
     !BURN_KERNELS.load(Ordering::Relaxed)
         && x.dtype() == DType::F32
         && x.device().inner() == Device::flex()
@@ -168,5 +171,33 @@ fn conv_transpose2d_then(layer: &ConvTranspose2d, x: Tensor<4>, relu: bool) -> T
         }
         _ if relu => activation::relu(layer.forward(x)),
         _ => layer.forward(x),
+    }
+}
+
+/// `layer.forward(x)` for a dense layer on `x [n, inputs]`, on our kernels where they apply
+/// (`dense`: on the threads).
+pub fn linear(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
+    linear_then(layer, x, false)
+}
+
+/// `relu(layer.forward(x))` for a dense layer, the ReLU inside its pass on our kernels.
+pub fn linear_relu(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
+    linear_then(layer, x, true)
+}
+
+fn linear_then(layer: &Linear, x: Tensor<2>, relu: bool) -> Tensor<2> {
+    let [k, m] = layer.weight.lazy_shape().dims::<2>();
+    match own_kernels_apply(&x) && x.dims()[1] == k {
+        true => {
+            let bias = bias_or_zeros(&layer.bias, m, &x.device());
+            Tensor::from_dispatch(<Dispatch as ConvKernels>::own_linear(
+                x.into_dispatch(),
+                layer.weight.val().into_dispatch(),
+                bias.into_dispatch(),
+                relu,
+            ))
+        }
+        false if relu => activation::relu(layer.forward(x)),
+        false => layer.forward(x),
     }
 }

@@ -11,6 +11,7 @@
 
 use super::gemm::{Mat, gemm};
 use std::mem::{ManuallyDrop, MaybeUninit};
+use std::ops::Range;
 
 /// A sample's piece of the output, not yet written.
 pub type Piece = [MaybeUninit<f32>];
@@ -55,24 +56,45 @@ pub fn over_samples<S: Send>(
     init: impl Fn() -> S + Sync,
     f: impl for<'a> Fn(usize, &'a mut Piece, &mut S) -> &'a mut [f32] + Sync,
 ) -> (Vec<f32>, Vec<S>) {
-    let mut out: Vec<MaybeUninit<f32>> = Vec::with_capacity(n * per_sample);
-    out.resize_with(n * per_sample, MaybeUninit::uninit);
+    over_runs(n, per_sample, init, |rows, block, scratch| {
+        if per_sample == 0 {
+            // No output, but every sample still runs (a backward pass without an input gradient
+            // computes the weight gradient there).
+            for i in rows {
+                f(i, &mut [], scratch);
+            }
+            return zeroed(block);
+        }
+        in_parts(block, per_sample, |j, piece| {
+            f(rows.start + j, piece, scratch)
+        })
+    })
+}
+
+/// Runs `f(rows, block, scratch)` once per thread on a contiguous run of the `n` rows, `block`
+/// being their `per_row` values each of the output, with a `scratch` from `init`; `f` returns
+/// the block, written. Returns the output and the scratches (one per run) for reductions.
+pub fn over_runs<S: Send>(
+    n: usize,
+    per_row: usize,
+    init: impl Fn() -> S + Sync,
+    f: impl for<'a> Fn(Range<usize>, &'a mut Piece, &mut S) -> &'a mut [f32] + Sync,
+) -> (Vec<f32>, Vec<S>) {
+    let mut out: Vec<MaybeUninit<f32>> = Vec::with_capacity(n * per_row);
+    out.resize_with(n * per_row, MaybeUninit::uninit);
     let run = n.div_ceil(threads()).max(1);
     let mut jobs = Vec::new();
     let mut rest: &mut Piece = &mut out;
     for start in (0..n).step_by(run) {
         let len = run.min(n - start);
-        let (block, tail) = std::mem::take(&mut rest).split_at_mut(len * per_sample);
+        let (block, tail) = std::mem::take(&mut rest).split_at_mut(len * per_row);
         rest = tail;
-        jobs.push((start, len, block));
+        jobs.push((start..start + len, block));
     }
-    let work = |(start, len, block): (usize, usize, &mut Piece)| {
+    let work = |(rows, block): (Range<usize>, &mut Piece)| {
         let mut scratch = init();
-        for j in 0..len {
-            let piece = &mut block[j * per_sample..(j + 1) * per_sample];
-            let at = (piece.as_ptr() as *const f32, piece.len());
-            check_whole(f(start + j, piece, &mut scratch), at);
-        }
+        let at = (block.as_ptr() as *const f32, block.len());
+        check_whole(f(rows, block, &mut scratch), at);
         scratch
     };
     #[cfg(feature = "cli")]
@@ -83,9 +105,8 @@ pub fn over_samples<S: Send>(
     #[cfg(not(feature = "cli"))]
     let scratches = jobs.into_iter().map(work).collect();
     let mut out = ManuallyDrop::new(out);
-    // SAFETY: every piece came back from `f` as written (checked above: `zeroed` and
-    // `gemm_into` are the only ways to turn a piece into `&mut [f32]`), and the pieces cover the
-    // output; `MaybeUninit<f32>` has `f32`'s layout, so the allocation is reused as it is.
+    // SAFETY: every block came back from `f` as written (checked above: the functions here are
+    // the only ways to turn a piece into `&mut [f32]`), and the blocks cover the output; `MaybeUninit<f32>` has `f32`'s layout, so the allocation is reused as it is.
     let out =
         unsafe { Vec::from_raw_parts(out.as_mut_ptr().cast::<f32>(), out.len(), out.capacity()) };
     (out, scratches)
