@@ -8,7 +8,6 @@ use crate::objective::{Batch, Kind, bce_with_logits};
 use crate::rng::Rng;
 use crate::train::adam::Optimisers;
 use burn::prelude::*;
-use burn::tensor::activation::relu;
 use serde::Serialize;
 use std::time::Instant;
 
@@ -179,22 +178,22 @@ fn layer_probes(model: &Vae, n: usize, s: usize) -> Vec<Probe<'_>> {
         (
             format!("encoder conv 1->{c1} stride 2 ({side}->{})", side / 2),
             vec![n, 1, side, side],
-            Box::new(move |x| relu(conv::conv2d(&e.conv1, x))),
+            Box::new(move |x| conv::conv2d_relu(&e.conv1, x)),
         ),
         (
             format!("encoder conv {c1}->{c2} stride 2"),
             vec![n, c1, side / 2, side / 2],
-            Box::new(move |x| relu(conv::conv2d(&e.conv2, x))),
+            Box::new(move |x| conv::conv2d_relu(&e.conv2, x)),
         ),
         (
             format!("encoder dense {}->{hid}", c2 * s * s),
             vec![n, c2, s, s],
-            Box::new(move |x| back(relu(e.hidden.forward(flat(x))))),
+            Box::new(move |x| back(conv::linear_relu(&e.hidden, flat(x)))),
         ),
         (
             "decoder dense projection".to_string(),
             vec![n, proj_in, 1, 1],
-            Box::new(move |x| back(relu(d.project.forward(flat(x))))),
+            Box::new(move |x| back(conv::linear_relu(&d.project, flat(x)))),
         ),
         (
             format!(
@@ -202,7 +201,7 @@ fn layer_probes(model: &Vae, n: usize, s: usize) -> Vec<Probe<'_>> {
                 2 * s
             ),
             vec![n, dc1, s, s],
-            Box::new(move |x| relu(conv::conv_transpose2d(&d.up1, x))),
+            Box::new(move |x| conv::conv_transpose2d_relu(&d.up1, x)),
         ),
         (
             format!(
@@ -210,7 +209,7 @@ fn layer_probes(model: &Vae, n: usize, s: usize) -> Vec<Probe<'_>> {
                 2 * s
             ),
             vec![n, dc1, 2 * s, 2 * s],
-            Box::new(move |x| relu(conv::conv_transpose2d(&d.up2, x))),
+            Box::new(move |x| conv::conv_transpose2d_relu(&d.up2, x)),
         ),
         (
             format!("decoder conv-transpose {dc2}->1 stride 1 ({side}->{side})"),
