@@ -18,6 +18,7 @@
 mod dense;
 mod extension;
 mod gemm;
+mod geometry;
 pub mod kernels;
 mod phases;
 mod samples;

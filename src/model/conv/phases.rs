@@ -12,7 +12,7 @@
 //! nothing. That needs `big width == stride × grid width` — every "same" convolution and
 //! transposed convolution of the models here; other geometries take the row-by-row path.
 
-use super::kernels::Geometry;
+use super::geometry::Geometry;
 use super::samples::{Piece, in_parts};
 use super::widest::widest;
 
