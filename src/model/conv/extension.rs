@@ -129,11 +129,13 @@ mod autodiff {
             grads: &mut Gradients,
             checkpointer: &mut Checkpointer,
         ) {
-            let [node_x, node_w, node_b] = ops.parents;
+            let parents = ops.parents.map(|p| p.map(|node| node.id));
             let dy = values(&grads.consume::<Flex>(&ops.node));
             let (x_state, w_state, g, kind, relu_out) = ops.state;
-            let x = values(&checkpointer.retrieve_node_output::<FlexTensor>(x_state));
-            let w = values(&checkpointer.retrieve_node_output::<FlexTensor>(w_state));
+            let (x, w) = (
+                retrieved(checkpointer, x_state),
+                retrieved(checkpointer, w_state),
+            );
             // The output's channels and plane size: the bias has one value per channel.
             let (cout, plane) = match kind {
                 Kind::Conv => (dims(&w)[0], g.grid_len()),
@@ -145,19 +147,32 @@ mod autodiff {
             let dys = masked.as_deref().unwrap_or_else(|| slice(&dy));
             let (xs, ws) = (slice(&x), slice(&w));
             let (dx, dw) = match kind {
-                Kind::Conv => kernels::conv2d_backward(&g, xs, ws, dys, cout, node_x.is_some()),
+                Kind::Conv => kernels::conv2d_backward(&g, xs, ws, dys, cout, parents[0].is_some()),
                 Kind::Transposed => {
                     kernels::conv_transpose2d_backward(&g, xs, ws, dys, dims(&w)[0])
                 }
             };
-            if let Some(node) = node_x {
-                grads.register::<Flex>(node.id, tensor(dx, dims(&x)));
-            }
-            if let Some(node) = node_w {
-                grads.register::<Flex>(node.id, tensor(dw, dims(&w)));
-            }
-            if let Some(node) = node_b {
-                grads.register::<Flex>(node.id, tensor(db, vec![cout]));
+            let shapes = [dims(&x), dims(&w), vec![cout]];
+            register(grads, parents, [dx, dw, db], shapes);
+        }
+    }
+
+    /// A checkpointed input's values in row-major order.
+    fn retrieved(checkpointer: &mut Checkpointer, state: NodeId) -> FlexTensor {
+        values(&checkpointer.retrieve_node_output::<FlexTensor>(state))
+    }
+
+    /// Hands each tracked parent (input, weight, bias) its gradient: `values` of `shapes`
+    /// (an untracked parent's may be empty: it was not computed).
+    fn register(
+        grads: &mut Gradients,
+        parents: [Option<NodeId>; 3],
+        values: [Vec<f32>; 3],
+        shapes: [Vec<usize>; 3],
+    ) {
+        for ((id, v), shape) in parents.into_iter().zip(values).zip(shapes) {
+            if let Some(id) = id {
+                grads.register::<Flex>(id, tensor(v, shape));
             }
         }
     }
@@ -176,11 +191,13 @@ mod autodiff {
             grads: &mut Gradients,
             checkpointer: &mut Checkpointer,
         ) {
-            let [node_x, node_w, node_b] = ops.parents;
+            let parents = ops.parents.map(|p| p.map(|node| node.id));
             let dy = values(&grads.consume::<Flex>(&ops.node));
             let (x_state, w_state, relu_out) = ops.state;
-            let x = values(&checkpointer.retrieve_node_output::<FlexTensor>(x_state));
-            let w = values(&checkpointer.retrieve_node_output::<FlexTensor>(w_state));
+            let (x, w) = (
+                retrieved(checkpointer, x_state),
+                retrieved(checkpointer, w_state),
+            );
             let y = relu_out.as_ref().map(values);
             let [k, m] = [dims(&w)[0], dims(&w)[1]];
             let (dx, dw, db) = dense::linear_backward(
@@ -190,17 +207,14 @@ mod autodiff {
                 y.as_ref().map(slice),
                 k,
                 m,
-                node_x.is_some(),
+                parents[0].is_some(),
             );
-            if let Some(node) = node_x {
-                grads.register::<Flex>(node.id, tensor(dx, dims(&x)));
-            }
-            if let Some(node) = node_w {
-                grads.register::<Flex>(node.id, tensor(dw, vec![k, m]));
-            }
-            if let Some(node) = node_b {
-                grads.register::<Flex>(node.id, tensor(db, vec![m]));
-            }
+            register(
+                grads,
+                parents,
+                [dx, dw, db],
+                [dims(&x), vec![k, m], vec![m]],
+            );
         }
     }
 
