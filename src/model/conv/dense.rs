@@ -8,6 +8,12 @@
 
 use super::gemm::mat;
 use super::samples::{gemm_into, over_runs};
+
+/// Rows a thread's run has at least. A smaller batch is one product, as in burn-flex: the gemm
+/// crate sums a row in another order when it sits in a product of another height, and a row's
+/// result should not depend on where it sits in a small batch (`tests/conditional.rs` checks an
+/// image given twice in a batch of three); a batch of 2 × 32 or more is split evenly.
+const MIN_RUN: usize = 32;
 #[cfg(feature = "cli")]
 use super::{
     gemm::{gemm, mat_t},
@@ -21,6 +27,7 @@ pub fn linear(x: &[f32], w: &[f32], bias: &[f32], k: usize, m: usize, relu: bool
     let (y, _) = over_runs(
         n,
         m,
+        MIN_RUN,
         || (),
         |rows, block, _| {
             let x = &x[rows.start * k..rows.end * k];
@@ -55,6 +62,7 @@ pub fn linear_backward(
     let (dx, parts) = over_runs(
         n,
         if want_dx { k } else { 0 },
+        MIN_RUN,
         || vec![0.0f32; k * m],
         |rows, block, dw| {
             let (x, dy) = (

@@ -56,7 +56,7 @@ pub fn over_samples<S: Send>(
     init: impl Fn() -> S + Sync,
     f: impl for<'a> Fn(usize, &'a mut Piece, &mut S) -> &'a mut [f32] + Sync,
 ) -> (Vec<f32>, Vec<S>) {
-    over_runs(n, per_sample, init, |rows, block, scratch| {
+    over_runs(n, per_sample, 1, init, |rows, block, scratch| {
         if per_sample == 0 {
             // No output, but every sample still runs (a backward pass without an input gradient
             // computes the weight gradient there).
@@ -71,18 +71,20 @@ pub fn over_samples<S: Send>(
     })
 }
 
-/// Runs `f(rows, block, scratch)` once per thread on a contiguous run of the `n` rows, `block`
-/// being their `per_row` values each of the output, with a `scratch` from `init`; `f` returns
-/// the block, written. Returns the output and the scratches (one per run) for reductions.
+/// Runs `f(rows, block, scratch)` once per thread on a contiguous run of the `n` rows (at least
+/// `min_run` of them: fewer rows make fewer runs), `block` being their `per_row` values each of
+/// the output, with a `scratch` from `init`; `f` returns the block, written. Returns the output
+/// and the scratches (one per run) for reductions.
 pub fn over_runs<S: Send>(
     n: usize,
     per_row: usize,
+    min_run: usize,
     init: impl Fn() -> S + Sync,
     f: impl for<'a> Fn(Range<usize>, &'a mut Piece, &mut S) -> &'a mut [f32] + Sync,
 ) -> (Vec<f32>, Vec<S>) {
     let mut out: Vec<MaybeUninit<f32>> = Vec::with_capacity(n * per_row);
     out.resize_with(n * per_row, MaybeUninit::uninit);
-    let run = n.div_ceil(threads()).max(1);
+    let run = n.div_ceil(threads()).max(min_run.max(1));
     let mut jobs = Vec::new();
     let mut rest: &mut Piece = &mut out;
     for start in (0..n).step_by(run) {
