@@ -6,20 +6,21 @@
 //! step's CPU time (`bench --ops`), about twice that in wall time. (Above the threshold, as the
 //! wider preset's 3136 × 256 layer, flex's threads and these run even.)
 
+use super::finish::finish_each;
 use super::gemm::mat;
 use super::samples::{gemm_into, over_runs};
-
-/// Rows a thread's run has at least. A smaller batch is one product, as in burn-flex: the gemm
-/// crate sums a row in another order when it sits in a product of another height, and a row's
-/// result should not depend on where it sits in a small batch (`tests/conditional.rs` checks an
-/// image given twice in a batch of three); a batch of 2 × 32 or more is split evenly.
-const MIN_RUN: usize = 32;
 #[cfg(feature = "cli")]
 use super::{
     gemm::{gemm, mat_t},
     kernels::relu_bias_backward,
     samples::{sum_partials, zeroed},
 };
+
+/// Rows a thread's run has at least. A smaller batch is one product, as in burn-flex: the gemm
+/// crate sums a row in another order when it sits in a product of another height, and a row's
+/// result should not depend on where it sits in a small batch (`tests/conditional.rs` checks an
+/// image given twice in a batch of three); a batch of 2 × 32 or more is split evenly.
+const MIN_RUN: usize = 32;
 
 /// Forward: `x[n × k]`, `w[k × m]`, `bias[m]` -> `y[n × m]`, through a ReLU when `relu`.
 pub fn linear(x: &[f32], w: &[f32], bias: &[f32], k: usize, m: usize, relu: bool) -> Vec<f32> {
@@ -33,9 +34,7 @@ pub fn linear(x: &[f32], w: &[f32], bias: &[f32], k: usize, m: usize, relu: bool
             let x = &x[rows.start * k..rows.end * k];
             let y = gemm_into(rows.len(), m, k, block, mat(x), mat(w));
             for row in y.chunks_mut(m.max(1)) {
-                for (v, b) in row.iter_mut().zip(bias) {
-                    *v = if relu { (*v + b).max(0.0) } else { *v + b };
-                }
+                finish_each(row, bias, relu);
             }
             y
         },

@@ -1,6 +1,6 @@
-//! The matrix products of the convolution kernels: the `gemm` crate (the one burn-flex uses,
-//! with its AVX-512 / AVX2 / wasm SIMD128 kernels picked at run time), one product per call on
-//! the calling thread.
+//! The matrix products of the convolution kernels, one product per call on the calling thread:
+//! natively the `gemm` crate (the one burn-flex uses, with its AVX-512 / AVX2 kernels picked at
+//! run time); in wasm `blocked`, four times faster there than the crate's SIMD128 path.
 
 /// A row-major matrix operand: its data and whether it is stored transposed.
 #[derive(Clone, Copy)]
@@ -35,6 +35,11 @@ pub fn gemm(m: usize, n: usize, k: usize, dst: &mut [f32], accumulate: bool, a: 
         }
     };
     let (a_rs, a_cs) = strides(a, k, m);
+    // The page only runs forward passes, whose `b` is never stored transposed.
+    if cfg!(target_arch = "wasm32") && !b.transposed {
+        let (rs, cs) = (a_rs as usize, a_cs as usize);
+        return super::blocked::gemm(m, n, k, dst, accumulate, (a.data, rs, cs), b.data);
+    }
     let (b_rs, b_cs) = strides(b, n, k);
     // SAFETY: the assert above bounds every index gemm computes from these sizes and strides;
     // dst does not alias a or b (a `&mut` and two `&` borrows).
@@ -102,6 +107,13 @@ mod tests {
                 got, want,
                 "m {m} n {n} k {k} a^T {ta} b^T {tb} accumulate {acc}"
             );
+            // The page's kernel, on the same loops as in wasm (four-lane arrays natively).
+            if !tb {
+                let (rs, cs) = if ta { (1, m) } else { (k, 1) };
+                let mut got = start.clone();
+                super::super::blocked::gemm(m, n, k, &mut got, acc, (&a[..], rs, cs), &b[..]);
+                assert_eq!(got, want, "blocked: m {m} n {n} k {k} a^T {ta} accumulate {acc}");
+            }
         }
     }
 }

@@ -16,6 +16,7 @@
 //! where `W` is the weight as a matrix: `[out, in·kh·kw]` for conv2d (burn's `[out, in, kh, kw]`)
 //! and `[in, out·kh·kw]` for the transposed conv (burn's `[in, out, kh, kw]`).
 
+use super::finish::finish_all;
 use super::gemm::{gemm, mat, mat_t};
 pub use super::geometry::Geometry;
 use super::phases::Scratch;
@@ -177,11 +178,7 @@ impl Geometry {
 fn add_bias(y: &mut [f32], bias: &[f32], relu: bool) {
     let plane = y.len() / bias.len().max(1);
     for (row, b) in y.chunks_mut(plane).zip(bias) {
-        if relu {
-            row.iter_mut().for_each(|v| *v = (*v + b).max(0.0));
-        } else {
-            row.iter_mut().for_each(|v| *v += b);
-        }
+        finish_all(row, *b, relu);
     }
 }
 

@@ -15,8 +15,10 @@
 //! the extension (it would panic there): `conv2d`, `conv_transpose2d` and `linear` below branch
 //! on the device first.
 
+mod blocked;
 mod dense;
 mod extension;
+mod finish;
 mod gemm;
 mod geometry;
 pub mod kernels;
@@ -45,10 +47,9 @@ pub enum Kernels {
     Burn,
 }
 
-/// Natively our kernels by default. The page (wasm, one thread per decode worker) keeps burn's
-/// layers: a browser benchmark of it on our kernels (`node bench/browser.mjs`) decoded the grid
-/// slower than on burn-flex's forward kernels (BENCHMARKS.md, "The page in the browser").
-static BURN_KERNELS: AtomicBool = AtomicBool::new(cfg!(target_arch = "wasm32"));
+/// Our kernels by default, natively and in the page's CPU module (wasm, one thread per decode
+/// worker, where their products run on `blocked`).
+static BURN_KERNELS: AtomicBool = AtomicBool::new(false);
 
 /// Selects the kernels for the whole process (the page: the wasm instance).
 pub fn select(kernels: Kernels) {

@@ -12,6 +12,7 @@
 //! nothing. That needs `big width == stride × grid width` — every "same" convolution and
 //! transposed convolution of the models here; other geometries take the row-by-row path.
 
+use super::finish::{finish, finish_all};
 use super::geometry::Geometry;
 use super::samples::{Piece, in_parts};
 use super::widest::widest;
@@ -69,12 +70,6 @@ impl TapRun {
     }
 }
 
-/// A finished value: clamped at zero when `RELU`.
-#[inline(always)]
-fn finish<const RELU: bool>(v: f32) -> f32 {
-    if RELU { v.max(0.0) } else { v }
-}
-
 /// `dst[2k] = even[k] + bias`, `dst[2k + 1] = odd[k] + bias`, finished; eight pairs at a time
 /// so that the compiler interleaves whole vectors.
 #[inline(always)]
@@ -83,14 +78,14 @@ fn interleave2<const RELU: bool>(even: &[f32], odd: &[f32], dst: &mut [f32], bia
     let mut d16 = dst.chunks_exact_mut(16);
     for ((d, e), o) in (&mut d16).zip(&mut e8).zip(&mut o8) {
         for k in 0..8 {
-            d[2 * k] = finish::<RELU>(e[k] + bias);
-            d[2 * k + 1] = finish::<RELU>(o[k] + bias);
+            d[2 * k] = finish::<RELU>(e[k], bias);
+            d[2 * k + 1] = finish::<RELU>(o[k], bias);
         }
     }
     let rest = d16.into_remainder().chunks_exact_mut(2);
     for ((d, e), o) in rest.zip(e8.remainder()).zip(o8.remainder()) {
-        d[0] = finish::<RELU>(e + bias);
-        d[1] = finish::<RELU>(o + bias);
+        d[0] = finish::<RELU>(*e, bias);
+        d[1] = finish::<RELU>(*o, bias);
     }
 }
 
@@ -227,9 +222,9 @@ impl Geometry {
                     let from = &src[at + rx * n..at + (rx + 1) * n];
                     for (d, v) in dst[rx..].iter_mut().step_by(sx).zip(from) {
                         *d = if relu {
-                            (*v + bias).max(0.0)
+                            finish::<true>(*v, bias)
                         } else {
-                            *v + bias
+                            finish::<false>(*v, bias)
                         };
                     }
                 }
@@ -317,13 +312,7 @@ impl Geometry {
             // Stride 1: the sums go straight into `out`, finished in place.
             let out = &mut out[..plane_len];
             self.add_runs(plan, cols, out);
-            out.iter_mut().for_each(|v| {
-                *v = if relu {
-                    (*v + bias).max(0.0)
-                } else {
-                    *v + bias
-                }
-            });
+            finish_all(out, bias, relu);
         } else {
             let acc = &mut acc[..plane_len];
             self.add_runs(plan, cols, acc);

@@ -1,0 +1,193 @@
+//! The page's matrix product: a register-blocked kernel for wasm SIMD128.
+//!
+//! Why not the `gemm` crate there: its SIMD128 path ran the decoder's products at ~7 GFLOP/s
+//! in V8 (node 20, the shapes below), this loop at ~34 — a tile of 4 rows × 8 columns kept in
+//! eight vector accumulators, one row of `b` loaded per step and one value of `a` broadcast per
+//! row. The products it serves are small (k = 2 to 576, n = 49 to 784 per sample), so there is
+//! no packing and no cache blocking: a tile's rows of `b` stay in L1 across the rows of `a`.
+//! Natively the same loops run on four-lane arrays, which is how the unit test checks the
+//! blocking and the edges (`gemm.rs`' test runs both); the lanes are the only target-specific
+//! part.
+
+use lanes::Lanes;
+
+/// `dst[m×n] (+)= a · b`: `b` and `dst` row-major with rows of `n`; `a[i, l]` at
+/// `i * a_rs + l * a_cs`.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: &mut [f32],
+    accumulate: bool,
+    (a, a_rs, a_cs): (&[f32], usize, usize),
+    b: &[f32],
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    // Every index below is under these: rows < m, columns < n, steps < k.
+    assert!(dst.len() >= m * n && b.len() >= k * n);
+    assert!(k == 0 || a.len() > (m - 1) * a_rs + (k - 1) * a_cs);
+    let op = Op {
+        n,
+        k,
+        a_cs,
+        accumulate,
+    };
+    let mut i = 0;
+    while i < m {
+        let rows = (m - i).min(4);
+        let a_at = &a[i * a_rs..];
+        let d = &mut dst[i * n..(i + rows) * n];
+        match rows {
+            4 => op.rows::<4>(a_at, a_rs, b, d),
+            3 => op.rows::<3>(a_at, a_rs, b, d),
+            2 => op.rows::<2>(a_at, a_rs, b, d),
+            _ => op.rows::<1>(a_at, a_rs, b, d),
+        }
+        i += rows;
+    }
+}
+
+/// What every tile of one product shares.
+struct Op {
+    n: usize,
+    k: usize,
+    a_cs: usize,
+    accumulate: bool,
+}
+
+impl Op {
+    /// `R` rows of the product: tiles of eight columns, then four, then single columns.
+    fn rows<const R: usize>(&self, a: &[f32], a_rs: usize, b: &[f32], d: &mut [f32]) {
+        let mut j = 0;
+        while j + 8 <= self.n {
+            self.tile::<R, 2>(a, a_rs, b, d, j);
+            j += 8;
+        }
+        if j + 4 <= self.n {
+            self.tile::<R, 1>(a, a_rs, b, d, j);
+            j += 4;
+        }
+        for j in j..self.n {
+            for r in 0..R {
+                let s = (0..self.k).fold(0.0, |s, l| s + a[r * a_rs + l * self.a_cs] * b[l * self.n + j]);
+                let o = &mut d[r * self.n + j];
+                *o = if self.accumulate { *o + s } else { s };
+            }
+        }
+    }
+
+    /// The `R × 4V` tile at column `j`, in `R · V` accumulators. Raw pointers: bounds checks
+    /// in this loop halved its speed in V8.
+    #[inline(always)]
+    fn tile<const R: usize, const V: usize>(
+        &self,
+        a: &[f32],
+        a_rs: usize,
+        b: &[f32],
+        d: &mut [f32],
+        j: usize,
+    ) {
+        let (n, a_cs) = (self.n, self.a_cs);
+        // The tile's corners are in bounds, and so everything between them: `gemm` checked
+        // that `a` holds rows `< R` at steps `< k`, `b` rows `< k` of `n`, and `d` holds `R`
+        // rows of `n`; `rows` keeps `j + 4V <= n`.
+        assert!(j + 4 * V <= n && d.len() >= R * n);
+        assert!(self.k == 0 || (a.len() > (R - 1) * a_rs + (self.k - 1) * a_cs && b.len() >= self.k * n));
+        let (a, b, d) = (a.as_ptr(), b.as_ptr(), d.as_mut_ptr());
+        // SAFETY: every offset below is inside the bounds asserted above.
+        unsafe {
+            let mut acc = [[Lanes::zero(); V]; R];
+            if self.accumulate {
+                for (r, row) in acc.iter_mut().enumerate() {
+                    for (v, x) in row.iter_mut().enumerate() {
+                        *x = Lanes::load(d.add(r * n + j + 4 * v));
+                    }
+                }
+            }
+            for l in 0..self.k {
+                let b_row = b.add(l * n + j);
+                let bv: [Lanes; V] = std::array::from_fn(|v| Lanes::load(b_row.add(4 * v)));
+                for (r, row) in acc.iter_mut().enumerate() {
+                    let s = Lanes::splat(*a.add(r * a_rs + l * a_cs));
+                    for (x, bv) in row.iter_mut().zip(&bv) {
+                        *x = x.mul_add(s, *bv);
+                    }
+                }
+            }
+            for (r, row) in acc.iter().enumerate() {
+                for (v, x) in row.iter().enumerate() {
+                    x.store(d.add(r * n + j + 4 * v));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod lanes {
+    use core::arch::wasm32::*;
+
+    /// Four f32 lanes in one SIMD128 register.
+    #[derive(Clone, Copy)]
+    pub struct Lanes(v128);
+
+    impl Lanes {
+        #[inline(always)]
+        pub fn zero() -> Self {
+            Lanes(f32x4_splat(0.0))
+        }
+        #[inline(always)]
+        pub fn splat(x: f32) -> Self {
+            Lanes(f32x4_splat(x))
+        }
+        /// # Safety
+        /// `p` points at four readable f32s (no alignment needed).
+        #[inline(always)]
+        pub unsafe fn load(p: *const f32) -> Self {
+            Lanes(unsafe { v128_load(p as *const v128) })
+        }
+        /// # Safety
+        /// `p` points at four writable f32s.
+        #[inline(always)]
+        pub unsafe fn store(self, p: *mut f32) {
+            unsafe { v128_store(p as *mut v128, self.0) }
+        }
+        /// `self + a · b`, rounded twice (SIMD128 has no fused multiply-add).
+        #[inline(always)]
+        pub fn mul_add(self, a: Self, b: Self) -> Self {
+            Lanes(f32x4_add(self.0, f32x4_mul(a.0, b.0)))
+        }
+    }
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod lanes {
+    /// Four f32 lanes as an array: the same loops, checked natively.
+    #[derive(Clone, Copy)]
+    pub struct Lanes([f32; 4]);
+
+    impl Lanes {
+        pub fn zero() -> Self {
+            Lanes([0.0; 4])
+        }
+        pub fn splat(x: f32) -> Self {
+            Lanes([x; 4])
+        }
+        /// # Safety
+        /// `p` points at four readable f32s.
+        pub unsafe fn load(p: *const f32) -> Self {
+            Lanes(unsafe { std::ptr::read_unaligned(p as *const [f32; 4]) })
+        }
+        /// # Safety
+        /// `p` points at four writable f32s.
+        pub unsafe fn store(self, p: *mut f32) {
+            unsafe { std::ptr::write_unaligned(p as *mut [f32; 4], self.0) }
+        }
+        pub fn mul_add(self, a: Self, b: Self) -> Self {
+            Lanes(std::array::from_fn(|i| self.0[i] + a.0[i] * b.0[i]))
+        }
+    }
+}
