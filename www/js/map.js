@@ -357,25 +357,42 @@ export class LatentMap {
   async pump() {
     const t0 = performance.now();
     let decodedAny = false;
-    // Ends: a view has at most MAX_VISIBLE cells (cellSize), fewer than the cache holds, so
-    // decoding them never evicts the last of them.
-    for (;;) {
+    // With decode workers (or a GPU) the next chunk is asked for before this one is painted, so
+    // the decoders never wait for the main thread's painting and yielding; decoding on the main
+    // thread itself, a chunk is painted before the next one starts.
+    const overlap = this.engine.backend === 'webgpu' || Boolean(this.engine.workers);
+    /** @type {Set<string>} tiles of chunks asked for and not yet painted */
+    const inFlight = new Set();
+    const ask = () => {
       const { step, key, cells } = this.missing();
-      if (!cells.length || !this.showGrid) break;
+      const todo = cells.filter((c) => !inFlight.has(`${key}:${c.i}:${c.j}`));
+      if (!todo.length || !this.showGrid) return null;
       // The GPU wants big batches (one fixed shape, compiled once). On the CPU, workers share
       // each chunk; without workers the main thread yields every few dozen images to stay fluid.
-      const chunk = cells.slice(0, this.engine.backend === 'webgpu' ? 256 : (this.engine.workers ? 96 * this.engine.workers : 48));
+      const chunk = todo.slice(0, this.engine.backend === 'webgpu' ? 256 : (this.engine.workers ? 96 * this.engine.workers : 48));
       const z = new Float32Array(chunk.length * this.dim);
       chunk.forEach((c, k) => z.set(this.point(c.i * step, c.j * step), k * this.dim));
+      const keys = chunk.map((c) => `${key}:${c.i}:${c.j}`);
+      keys.forEach((k) => inFlight.add(k));
       const { current } = this.generation;
-      const bytes = await this.engine.decodeMany(z);
+      const decoded = this.engine.decodeMany(z).then((bytes) => ({ bytes, chunk, keys, current }));
+      decoded.catch(() => {}); // awaited below; not an unhandled rejection while a chunk paints
+      return decoded;
+    };
+    // Ends: a view has at most MAX_VISIBLE cells (cellSize), fewer than the cache holds, so
+    // decoding them never evicts the last of them.
+    let next = ask();
+    while (next) {
+      const { bytes, chunk, keys, current } = await next;
+      next = overlap ? ask() : null;
+      keys.forEach((k) => inFlight.delete(k));
       if (current()) {
         const px = this.side * this.side;
         // The chunk's tiles share one canvas; each cache entry names its square in it.
         const { canvas, corners } = greyAtlas(bytes, chunk.length, this.side, this.lut);
-        chunk.forEach((c, k) => {
-          const [x, y] = corners[k];
-          this.cache.set(`${key}:${c.i}:${c.j}`, { grey: bytes.subarray(k * px, (k + 1) * px), canvas, x, y });
+        keys.forEach((k, i) => {
+          const [x, y] = corners[i];
+          this.cache.set(k, { grey: bytes.subarray(i * px, (i + 1) * px), canvas, x, y });
         });
         this.stats.decoded += chunk.length;
         decodedAny = true;
@@ -383,6 +400,7 @@ export class LatentMap {
         this.drawTiles();
       }
       await yieldToBrowser();
+      next ??= ask();
     }
     if (decodedAny) this.stats.lastRedrawMs = performance.now() - t0;
     this.snapshot();
