@@ -79,7 +79,9 @@ impl Op {
         }
         for j in j..self.n {
             for r in 0..R {
-                let s = (0..self.k).fold(0.0, |s, l| s + a[r * a_rs + l * self.a_cs] * b[l * self.n + j]);
+                let s = (0..self.k).fold(0.0, |s, l| {
+                    s + a[r * a_rs + l * self.a_cs] * b[l * self.n + j]
+                });
                 let o = &mut d[r * self.n + j];
                 *o = if self.accumulate { *o + s } else { s };
             }
@@ -102,7 +104,10 @@ impl Op {
         // that `a` holds rows `< R` at steps `< k`, `b` rows `< k` of `n`, and `d` holds `R`
         // rows of `n`; `rows` keeps `j + 4V <= n`.
         assert!(j + 4 * V <= n && d.len() >= R * n);
-        assert!(self.k == 0 || (a.len() > (R - 1) * a_rs + (self.k - 1) * a_cs && b.len() >= self.k * n));
+        assert!(
+            self.k == 0
+                || (a.len() > (R - 1) * a_rs + (self.k - 1) * a_cs && b.len() >= self.k * n)
+        );
         let (a, b, d) = (a.as_ptr(), b.as_ptr(), d.as_mut_ptr());
         // SAFETY: every offset below is inside the bounds asserted above.
         unsafe {

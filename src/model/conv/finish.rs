@@ -15,9 +15,13 @@ pub fn finish<const RELU: bool>(v: f32, bias: f32) -> f32 {
 /// Every value of `values` finished with one bias (the loop is chosen once, not per value).
 pub fn finish_all(values: &mut [f32], bias: f32, relu: bool) {
     if relu {
-        values.iter_mut().for_each(|v| *v = finish::<true>(*v, bias));
+        values
+            .iter_mut()
+            .for_each(|v| *v = finish::<true>(*v, bias));
     } else {
-        values.iter_mut().for_each(|v| *v = finish::<false>(*v, bias));
+        values
+            .iter_mut()
+            .for_each(|v| *v = finish::<false>(*v, bias));
     }
 }
 
@@ -41,7 +45,10 @@ mod tests {
         let mut clamped = values;
         finish_all(&mut clamped, 0.5, true);
         assert_eq!(clamped[..5], [0.0, 0.0, 0.5, 0.75, 2.5]);
-        assert_eq!(clamped[5], 0.0, "a NaN sum clamps to zero, as f32::max(0.0) does");
+        assert_eq!(
+            clamped[5], 0.0,
+            "a NaN sum clamps to zero, as f32::max(0.0) does"
+        );
         let mut plain = values;
         finish_all(&mut plain, 0.5, false);
         assert_eq!(plain[..5], [-2.5, 0.0, 0.5, 0.75, 2.5]);

@@ -112,7 +112,10 @@ mod tests {
                 let (rs, cs) = if ta { (1, m) } else { (k, 1) };
                 let mut got = start.clone();
                 super::super::blocked::gemm(m, n, k, &mut got, acc, (&a[..], rs, cs), &b[..]);
-                assert_eq!(got, want, "blocked: m {m} n {n} k {k} a^T {ta} accumulate {acc}");
+                assert_eq!(
+                    got, want,
+                    "blocked: m {m} n {n} k {k} a^T {ta} accumulate {acc}"
+                );
             }
         }
     }
