@@ -40,6 +40,10 @@ const MAX_VISIBLE = 4096;
 const MAX_TILES = 6000;
 const HOVER_PX = 7;
 
+/** A tile's name in the cache: the view's grid key and the cell.
+ * @param {string} key @param {{ i: number, j: number }} c */
+function tileKey(key, c) { return `${key}:${c.i}:${c.j}`; }
+
 export class LatentMap {
   /**
    * @param {Engine} engine
@@ -316,7 +320,7 @@ export class LatentMap {
     const { step, key, cells } = this.visibleCells();
     const size = Math.min(this.tiles.width, this.tiles.height) / (2 * this.view.half) * step;
     for (const c of cells) {
-      const tile = this.cache.get(`${key}:${c.i}:${c.j}`);
+      const tile = this.cache.get(tileKey(key, c));
       if (!tile) continue;
       const [sx, sy] = this.toScreen(c.i * step, c.j * step);
       // Whole device pixels so neighbouring tiles meet without seams.
@@ -336,7 +340,7 @@ export class LatentMap {
 
   missing() {
     const { step, key, cells } = this.visibleCells();
-    return { step, key, cells: cells.filter((c) => !this.cache.has(`${key}:${c.i}:${c.j}`)).sort((a, b) => a.d - b.d) };
+    return { step, key, cells: cells.filter((c) => !this.cache.has(tileKey(key, c))).sort((a, b) => a.d - b.d) };
   }
 
   schedule() {
@@ -365,14 +369,14 @@ export class LatentMap {
     const inFlight = new Set();
     const ask = () => {
       const { step, key, cells } = this.missing();
-      const todo = cells.filter((c) => !inFlight.has(`${key}:${c.i}:${c.j}`));
+      const todo = cells.filter((c) => !inFlight.has(tileKey(key, c)));
       if (!todo.length || !this.showGrid) return null;
       // The GPU wants big batches (one fixed shape, compiled once). On the CPU, workers share
       // each chunk; without workers the main thread yields every few dozen images to stay fluid.
       const chunk = todo.slice(0, this.engine.backend === 'webgpu' ? 256 : (this.engine.workers ? 96 * this.engine.workers : 48));
       const z = new Float32Array(chunk.length * this.dim);
       chunk.forEach((c, k) => z.set(this.point(c.i * step, c.j * step), k * this.dim));
-      const keys = chunk.map((c) => `${key}:${c.i}:${c.j}`);
+      const keys = chunk.map((c) => tileKey(key, c));
       keys.forEach((k) => inFlight.add(k));
       const { current } = this.generation;
       const decoded = this.engine.decodeMany(z).then((bytes) => ({ bytes, chunk, keys, current }));

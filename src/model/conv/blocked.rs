@@ -1,7 +1,7 @@
 //! The page's matrix product: a register-blocked kernel for wasm SIMD128.
 //!
 //! Why not the `gemm` crate there: its SIMD128 path ran the decoder's products at ~7 GFLOP/s
-//! in V8 (node 20, the shapes below), this loop at ~34 — a tile of 4 rows × 8 columns kept in
+//! in V8 (node 20, the shapes below), this loop at ~37–40 — a tile of 4 rows × 8 columns kept in
 //! eight vector accumulators, one row of `b` loaded per step and one value of `a` broadcast per
 //! row. The products it serves are small (k = 2 to 576, n = 49 to 784 per sample), so there is
 //! no packing and no cache blocking: a tile's rows of `b` stay in L1 across the rows of `a`.
