@@ -67,6 +67,7 @@ export interface Wasm {
   decodeLink(fragment: string, models: KnownModel[]): { state: LinkState; problems: string[]; awaits_local: boolean };
   encodeLink(state: LinkState): string;
   linkLimits(): LinkLimits;
+  warmKernels(): void;
   pcaPlane(means: Float32Array, dim: number): { mean: Float32Array; u: Float32Array; v: Float32Array; variances: number[] };
   interpolate(a: Float32Array, b: Float32Array, steps: number, spherical: boolean): Float32Array;
   interpolatePart(a: Float32Array, b: Float32Array, steps: number, spherical: boolean, from: number, to: number): Float32Array;

@@ -37,14 +37,14 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     let device = a.device.device()?;
     let model = bundle.model(&device).map_err(|e| e.to_string())?;
     let n = a.points.len();
-    let pixels: Vec<f32> = model
+    let logits: Vec<f32> = model
         .decoder
-        .forward(Tensor::<2>::from_data(TensorData::new(z, [n, d]), &device))
+        .forward_logits(Tensor::<2>::from_data(TensorData::new(z, [n, d]), &device))
         .into_data()
         .try_into_vec::<f32>()
         .map_err(|e| format!("{e:?}"))?;
     let side = bundle.manifest.preprocessing.side;
-    let images: Vec<Vec<u8>> = latent_atlas::explorer::to_grey_bytes(&pixels)
+    let images: Vec<Vec<u8>> = latent_atlas::explorer::logits_to_grey_bytes(&logits)
         .chunks(side * side)
         .map(<[u8]>::to_vec)
         .collect();

@@ -199,13 +199,34 @@ pub fn class_blend(from: usize, to: usize, steps: usize, classes: usize) -> Opti
     Some(out)
 }
 
+/// Decoder logits to bytes: the Bernoulli mean (the sigmoid, in burn-flex's two-branch form,
+/// which never overflows), rounded as `to_grey_bytes` rounds. The page and the native `decode`
+/// command both decode through this in one pass over the values, instead of burn's `sigmoid`:
+/// on the page that was one more generic 23 KB kernel for V8 to optimise while the first grid
+/// decodes.
+pub fn logits_to_grey_bytes(logits: &[f32]) -> Vec<u8> {
+    logits
+        .iter()
+        .map(|&x| {
+            let p = if x >= 0.0 {
+                1.0 / (1.0 + (-x).exp())
+            } else {
+                let e = x.exp();
+                e / (1.0 + e)
+            };
+            grey_byte(p)
+        })
+        .collect()
+}
+
 /// Decoder output in [0, 1] to bytes, rounded to nearest: the one rounding rule the page and
 /// the native `decode` command share, so their images can be compared byte for byte.
 pub fn to_grey_bytes(pixels: &[f32]) -> Vec<u8> {
-    pixels
-        .iter()
-        .map(|p| (p.clamp(0.0, 1.0) * 255.0 + 0.5) as u8)
-        .collect()
+    pixels.iter().map(|&p| grey_byte(p)).collect()
+}
+
+fn grey_byte(p: f32) -> u8 {
+    (p.clamp(0.0, 1.0) * 255.0 + 0.5) as u8
 }
 
 #[cfg(test)]
@@ -286,6 +307,31 @@ mod tests {
             to_grey_bytes(&[0.0, 1.0, 0.5, 0.001, 0.998, -3.0, 7.0]),
             vec![0, 255, 128, 0, 254, 0, 255]
         );
+    }
+
+    #[test]
+    fn logits_round_as_burns_sigmoid_does() {
+        use burn::prelude::*;
+        // Both signs, the rounding boundaries' neighbourhood, and logits far past saturation.
+        let logits: Vec<f32> = (-4000..=4000)
+            .map(|i| i as f32 * 0.0037)
+            .chain([-1e30, -90.0, -1e-30, 0.0, 1e-30, 90.0, 1e30])
+            .collect();
+        let device = Device::flex();
+        let n = logits.len();
+        let t = Tensor::<1>::from_data(TensorData::new(logits.clone(), [n]), &device);
+        let pixels = burn::tensor::activation::sigmoid(t)
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap();
+        let (ours, burns) = (logits_to_grey_bytes(&logits), to_grey_bytes(&pixels));
+        assert_eq!(ours.len(), n);
+        if let Some(i) = (0..n).find(|&i| ours[i] != burns[i]) {
+            panic!(
+                "logit {}: {} here, {} through burn",
+                logits[i], ours[i], burns[i]
+            );
+        }
     }
 
     #[test]

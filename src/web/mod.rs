@@ -24,3 +24,10 @@ pub const MAX_BATCH: usize = 4096;
 pub fn start() {
     console_error_panic_hook::set_once();
 }
+
+/// Gets the decoders' kernels optimised before the first grid needs them (see
+/// `model::conv::warm_up`); the page calls it while the model file downloads.
+#[wasm_bindgen(js_name = warmKernels)]
+pub fn warm_kernels() {
+    crate::model::conv::warm_up();
+}

@@ -128,9 +128,9 @@ async fn decode_bytes(inner: &Inner, z: Vec<f32>) -> Result<Vec<u8>, JsError> {
     let mut z = z;
     z.resize(padded * d, 0.0);
     let z = Tensor::<2>::from_data(TensorData::new(z, [padded, d]), &inner.device);
-    let v = read_back(inner.model.decoder.forward(z), "the decoded images").await?;
+    let v = read_back(inner.model.decoder.forward_logits(z), "the decoded images").await?;
     let s = inner.bundle.manifest.preprocessing.side;
-    Ok(crate::explorer::to_grey_bytes(&v[..n * s * s]))
+    Ok(crate::explorer::logits_to_grey_bytes(&v[..n * s * s]))
 }
 
 async fn encode_means(

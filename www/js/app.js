@@ -86,9 +86,13 @@ async function main() {
   const backend = engine.chooseBackend(askedBackend());
   const wasm = await loadWasm();
   engine.wasm = wasm;
+  const started = Promise.all([engine.loadIndex(), engine.startWorkers()]);
+  // While the workers start and the model list downloads, the main thread is idle: it gets the
+  // decoding kernels optimised (see warmKernels in Rust) before the first grid needs them.
+  wasm.warmKernels();
   page = makeParts(engine, wasm);
   wire(page);
-  const [models] = await Promise.all([engine.loadIndex(), engine.startWorkers()]);
+  const [models] = await started;
   page.classes.judge.setIndex(engine.judges);
   fillModelPicker(models);
   const first = engine.models.find((m) => link.includes(`m=${m.name}&`)) ?? engine.defaultModel();

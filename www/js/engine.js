@@ -45,7 +45,8 @@ export class Engine {
     this.label = 0;
     /** @type {WorkerPool|null} */
     this.pool = null;
-    /** @type {string|null} the model file the workers hold */
+    /** The model file the workers hold (or are opening), and when they are ready.
+     * @type {{ file: string, ready: Promise<unknown> }|null} */
     this.poolModel = null;
     /** Test image files, each fetched once (a second engine shares the first one's map).
      * @type {Map<string, Promise<{ n: number, side: number, pixels: Uint8Array }|null>>} */
@@ -78,10 +79,7 @@ export class Engine {
     if (this.pool?.broken) this.dropPool();
     if (this.pool && this.session.backend === 'cpu') {
       const entry = this.entry;
-      if (this.poolModel !== entry.file) {
-        await this.pool.all({ op: 'open', bytes: await this.modelBytes(entry) });
-        this.poolModel = entry.file;
-      }
+      await this.poolOpen(entry);
       if (this.entry === entry) {
         const side = this.session.side;
         try {
@@ -93,6 +91,21 @@ export class Engine {
       }
     }
     return this.decode(z);
+  }
+
+  /** Opens `entry` in the decode workers, once per model file (later callers wait for the
+   * first); `open` asks as soon as the file is here, so the workers parse it while the main
+   * thread does, not after. A failed open is forgotten, so the next call tries again.
+   * @param {ModelEntry} entry */
+  poolOpen(entry) {
+    const pool = this.pool;
+    if (!pool) return Promise.resolve();
+    if (this.poolModel?.file !== entry.file) {
+      const ready = this.modelBytes(entry).then((bytes) => pool.all({ op: 'open', bytes }));
+      ready.catch(() => { if (this.poolModel?.ready === ready) this.poolModel = null; });
+      this.poolModel = { file: entry.file, ready };
+    }
+    return this.poolModel.ready;
   }
 
   /** An animated GIF of `count` frames (`side * side` grey bytes each, in `frames`), written in
@@ -181,7 +194,7 @@ export class Engine {
       this.models = [...this.models.filter((e) => e.name !== entry.name), entry];
       this.bytes.set(entry.file, bytes);
       this.broken.delete(entry.name);
-      if (this.poolModel === entry.file) this.poolModel = null;
+      if (this.poolModel?.file === entry.file) this.poolModel = null;
       return entry;
     } finally {
       session.free();
@@ -272,6 +285,8 @@ export class Engine {
       if (!session) this.onNotice(`WebGPU is not available (${this.webgpuBroken}); using the CPU. The WebGPU button tries again.`);
     }
     if (!session) {
+      // The workers open it beside the main thread (their errors reach the grid's decodes).
+      this.poolOpen(entry).catch(() => {});
       try {
         session = await this.wasm.openSession(bytes, 'cpu');
       } catch (e) {

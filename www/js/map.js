@@ -318,6 +318,13 @@ export class LatentMap {
       ctx.drawImage(b.canvas, bx0, by0, b.canvas.width * k, b.canvas.height * k);
     }
     const { step, key, cells } = this.visibleCells();
+    this.paintCells(ctx, step, key, cells);
+  }
+
+  /** Paints the cached tiles of `cells` (cells of `step`, cache key prefix `key`).
+   * @param {CanvasRenderingContext2D} ctx @param {number} step @param {string} key
+   * @param {{ i: number, j: number }[]} cells */
+  paintCells(ctx, step, key, cells) {
     const size = Math.min(this.tiles.width, this.tiles.height) / (2 * this.view.half) * step;
     for (const c of cells) {
       const tile = this.cache.get(tileKey(key, c));
@@ -327,6 +334,19 @@ export class LatentMap {
       const x0 = Math.round(sx - size / 2), y0 = Math.round(sy - size / 2);
       ctx.drawImage(tile.canvas, tile.x, tile.y, this.side, this.side, x0, y0, Math.round(sx + size / 2) - x0, Math.round(sy + size / 2) - y0);
     }
+  }
+
+  /** Paints a decoded chunk over the view: the rest of the grid is already on the canvas, so
+   * only its tiles change (repainting the whole view per chunk redrew the backdrop and every
+   * tile two or three times per pan, main-thread time the decode workers wanted on 2 cores).
+   * A chunk of another cell size than the view's (a zoom came between) is left to the full
+   * repaint that zoom made. @param {{ i: number, j: number }[]} chunk @param {string} key */
+  paintChunk(chunk, key) {
+    const now = this.visibleCells();
+    if (now.key !== key || !this.showGrid) return;
+    const ctx = ctx2d(this.tiles);
+    ctx.imageSmoothingEnabled = false;
+    this.paintCells(ctx, now.step, now.key, chunk);
   }
 
   snapshot() {
@@ -379,7 +399,7 @@ export class LatentMap {
       const keys = chunk.map((c) => tileKey(key, c));
       keys.forEach((k) => inFlight.add(k));
       const { current } = this.generation;
-      const decoded = this.engine.decodeMany(z).then((bytes) => ({ bytes, chunk, keys, current }));
+      const decoded = this.engine.decodeMany(z).then((bytes) => ({ bytes, chunk, key, keys, current }));
       decoded.catch(() => {}); // awaited below; not an unhandled rejection while a chunk paints
       return decoded;
     };
@@ -387,7 +407,7 @@ export class LatentMap {
     // decoding them never evicts the last of them.
     let next = ask();
     while (next) {
-      const { bytes, chunk, keys, current } = await next;
+      const { bytes, chunk, key, keys, current } = await next;
       next = overlap ? ask() : null;
       keys.forEach((k) => inFlight.delete(k));
       if (current()) {
@@ -401,7 +421,7 @@ export class LatentMap {
         this.stats.decoded += chunk.length;
         decodedAny = true;
         this.evict();
-        this.drawTiles();
+        this.paintChunk(chunk, key);
       }
       await yieldToBrowser();
       next ??= ask();

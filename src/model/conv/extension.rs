@@ -42,8 +42,15 @@ pub trait ConvKernels: Backend {
 }
 
 /// A tensor's values in row-major order (a copy only when its layout is not already that).
+/// Checked here rather than left to `to_contiguous`: that is one 40 KB function over every
+/// dtype and layout, and a call per operand per layer makes V8 compile it with its optimising
+/// tier while the page's first grid is decoding (~90 ms of a core on a 2-core machine).
 fn values(t: &FlexTensor) -> FlexTensor {
-    t.to_contiguous()
+    if t.as_slice::<f32>().is_some() {
+        t.clone()
+    } else {
+        t.to_contiguous()
+    }
 }
 
 fn slice(t: &FlexTensor) -> &[f32] {

@@ -203,3 +203,47 @@ fn linear_then(layer: &Linear, x: Tensor<2>, relu: bool) -> Tensor<2> {
         false => layer.forward(x),
     }
 }
+
+/// Runs the decoders' kernels (dense, transposed convolutions of stride 2 and 1, their bias and
+/// ReLU) a few times on zeros. Why: V8 runs a wasm function first as baseline code (Liftoff,
+/// some 2-3x slower on these loops) and optimises it on a background thread only after it has
+/// run a while; the page calls this while its model file downloads, so the first grid decodes on
+/// optimised kernels (the decode workers' instances share the module's code).
+pub fn warm_up() {
+    let up = Geometry {
+        channels: 32,
+        big: [14, 14],
+        kernel: [3, 3],
+        stride: [2, 2],
+        pad: [1, 1],
+        grid: [7, 7],
+    };
+    let out = Geometry {
+        channels: 1,
+        stride: [1, 1],
+        grid: [14, 14],
+        ..up
+    };
+    for _ in 0..WARM_ROUNDS {
+        for (g, cin, relu) in [(&up, 64, true), (&out, 32, false)] {
+            let x = vec![0.0; cin * g.grid_len()];
+            let w = vec![0.0; cin * g.patch_len()];
+            let b = vec![0.0; g.channels];
+            std::hint::black_box(kernels::conv_transpose2d(g, &x, &w, &b, cin, relu));
+        }
+        let (k, m) = (16, 49 * 64);
+        let y = dense::linear(
+            &vec![0.0; 2 * k],
+            &vec![0.0; k * m],
+            &vec![0.0; m],
+            k,
+            m,
+            true,
+        );
+        std::hint::black_box(y);
+    }
+}
+
+/// Enough rounds to use up V8's tiering budget in each kernel (`--trace-wasm-compilation-times`
+/// shows them optimised after the call), few enough to take milliseconds as baseline code.
+const WARM_ROUNDS: usize = 8;
