@@ -100,6 +100,9 @@ export interface ModelEntry {
 export interface JudgeEntry { file: string; dataset: string; class_names: string[] }
 
 declare global {
+  /** The CPU engine boot.js chose (the relaxed-SIMD build or the baseline one), its URLs and
+   * its compilation, started before the page's other scripts load. */
+  var atlasEngine: { name: string, glue: string, bin: string, compiled: Promise<WebAssembly.Module> } | undefined;
   /** The hooks of js/hooks.js (the tests and benchmarks drive the page through them). */
   interface Window { atlas: any }
   /** WebGPU, as far as the page asks for it (the DOM library does not declare it yet). */

@@ -414,11 +414,13 @@ await test('without WebGPU the page says so, runs on the CPU and matches native 
   // The first paint fetched the CPU module only: the WebGPU module (burn-wgpu) is not needed.
   const { files, gzip } = transferOf(p.fetched);
   const list = files.map((f) => `${f.file} ${(f.gzip / 1e3).toFixed(0)} kB`).join(', ');
-  assert.ok(files.some((f) => /^latent-atlas-cpu-.*_bg\.wasm$/.test(f.file)), `no CPU module fetched: ${list}`);
+  // Chromium runs relaxed SIMD: the faster of the two CPU builds, and only that one.
+  assert.ok(files.some((f) => f.file === 'latent-atlas-cpu_bg.wasm'), `the relaxed-SIMD CPU module was not fetched: ${list}`);
+  assert.ok(!files.some((f) => /baseline/.test(f.file)), `the first paint fetched the baseline CPU module too: ${list}`);
   assert.ok(!files.some((f) => /webgpu/.test(f.file)), `the first paint without WebGPU fetched the WebGPU module: ${list}`);
   // Compiled once for the page and its decode workers (this server forbids caching, so a second
   // compile would be a second download).
-  const wasmGets = p.fetched.filter((u) => /latent-atlas-cpu-[^/]*_bg\.wasm$/.test(u));
+  const wasmGets = p.fetched.filter((u) => /latent-atlas-cpu[^/]*_bg\.wasm$/.test(u));
   assert.equal(wasmGets.length, 1, `the CPU module was requested ${wasmGets.length} times`);
   // index.html preloads every module of the page's import graph (boot.js and worker.js load
   // otherwise), and only those: a new module missing from the list, or a removed one still in it.
@@ -429,6 +431,23 @@ await test('without WebGPU the page says so, runs on the CPU and matches native 
   assert.ok(!files.some((f) => /test-images/.test(f.file)), `the first paint fetched the hover images: ${list}`);
   console.log(`  first paint without WebGPU: ${(gzip / 1e6).toFixed(2)} MB gzipped (${list})`);
   assert.ok(gzip <= 1.5e6, `the first paint fetched ${(gzip / 1e6).toFixed(2)} MB gzipped (budget 1.5 MB): ${list}`);
+});
+// Safari has no relaxed SIMD, and a module that uses it does not compile there at all: boot.js
+// asks WebAssembly.validate, made to refuse here, and the page must run the SIMD128-only build.
+await test('without relaxed SIMD the page runs the baseline CPU module and decodes as natively', async () => {
+  const plain = await launch({ webgpu: false });
+  try {
+    await plain.addInitScript(() => { WebAssembly.validate = () => false; });
+    const p = await openPage(plain, server.url);
+    assert.equal(await p.page.evaluate(() => globalThis.atlasEngine?.name), 'latent-atlas-cpu-baseline');
+    assertRealGrid(await gridStats(p.page));
+    await assertParity(p.page, 'cpu (baseline module)');
+    const wasm = p.fetched.filter((u) => /\.wasm$/.test(u)).map((u) => new URL(u).pathname);
+    assert.deepEqual(wasm, ['/latent-atlas-cpu-baseline_bg.wasm'], `modules fetched: ${wasm.join(', ')}`);
+    assert.deepEqual(p.problems, []);
+  } finally {
+    await plain.close();
+  }
 });
 await test('a 16-d model maps its PCA plane and a chosen pair of dimensions', async () => {
   const { page } = await openPage(cpu, server.url);

@@ -1,4 +1,5 @@
-//! The page's first module: the library's wasm-bindgen surface (`latent_atlas::web`) on the CPU
-//! only. The exports are the library's own; linking it is all this crate does.
+//! The page's CPU module: the library's wasm-bindgen surface (`latent_atlas::web`) on the CPU
+//! only, its matrix product on relaxed SIMD's fused multiply-add (the `relaxed-simd` feature;
+//! browsers without relaxed SIMD get `wasm/cpu-baseline`). Linking it is all this crate does.
 
 pub use latent_atlas::web::*;

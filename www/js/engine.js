@@ -54,7 +54,7 @@ export class Engine {
   }
 
   /** Starts the CPU decode workers; without them the CPU path decodes on the main thread, in
-   * chunks. Needs the wasm module's URLs, which trunk's preload links name.
+   * chunks. Needs the CPU module's URLs, which boot.js chose.
    * @param {number} [most]  the most workers to start */
   async startWorkers(most = 4) {
     try {

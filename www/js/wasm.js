@@ -1,18 +1,16 @@
 // @ts-check
-// The page's two wasm modules: the CPU one (loaded at start, compiled once for the page and its
-// decode workers) and the WebGPU one (loaded when a WebGPU session first opens).
+// The page's wasm modules: the CPU one (chosen and fetched by boot.js, compiled once for the
+// page and its decode workers) and the WebGPU one (loaded when a WebGPU session first opens).
 
 import { errorText } from './dom.js';
 import { LIMITS, withTimeout } from './limits.js';
 
 /** @typedef {import('../types').Wasm} Wasm */
 
-/** The engine's URLs: trunk's preload links name the hashed glue module and wasm binary (the
- * page starts the engine itself, so no inline script is needed and a strict CSP holds). */
+/** The CPU engine's URLs: of the build boot.js chose (with or without relaxed SIMD). */
 export function wasmUrls() {
-  const glue = /** @type {HTMLLinkElement|null} */ (document.querySelector('link[rel=modulepreload][href*="latent-atlas-cpu-"][href$=".js"]'));
-  const bin = /** @type {HTMLLinkElement|null} */ (document.querySelector('link[rel=preload][href$=".wasm"]'));
-  return glue && bin ? { glue: glue.href, bin: bin.href } : null;
+  const e = globalThis.atlasEngine;
+  return e ? { glue: e.glue, bin: e.bin } : null;
 }
 
 /** The CPU module, compiled (set by loadWasm). @type {WebAssembly.Module|null} */
@@ -27,14 +25,15 @@ export function compiledCpuModule() {
  * when a file is missing, damaged or too slow.
  * @returns {Promise<Wasm>} */
 export async function loadWasm() {
-  const urls = wasmUrls();
-  if (!urls) throw new Error('The page is missing its engine (no wasm preload links in index.html); rebuild it with trunk build.');
+  const engine = globalThis.atlasEngine;
+  if (!engine) throw new Error('The page could not start its engine: this browser has no WebAssembly, or js/boot.js did not run.');
   const start = (async () => {
-    // Compiled once, here: the decode workers get this module too (startWorkers), instead of
-    // each compiling the 2.8 MB binary again while the first grid waits for them.
+    // Compiled once, from boot.js' download: the decode workers get this module too
+    // (startWorkers), instead of each compiling the 2.8 MB binary again while the first grid
+    // waits for them.
     const [bindings, module] = await Promise.all([
-      import(urls.glue).then((b) => /** @type {Wasm} */ (b)),
-      WebAssembly.compileStreaming(fetch(urls.bin)),
+      import(engine.glue).then((b) => /** @type {Wasm} */ (b)),
+      engine.compiled,
     ]);
     cpuModule = module;
     const exports = await bindings.default({ module_or_path: module });
@@ -43,7 +42,7 @@ export async function loadWasm() {
   try {
     return await withTimeout(start, LIMITS.wasm, 'Loading the engine');
   } catch (e) {
-    throw new Error(`The page's engine (${urls.bin.split('/').pop()}) could not be loaded: ${errorText(e)}. Reload the page; if it persists, the server is not serving the built files.`);
+    throw new Error(`The page's engine (${engine.bin.split('/').pop()}) could not be loaded: ${errorText(e)}. Reload the page; if it persists, the server is not serving the built files.`);
   }
 }
 
