@@ -21,6 +21,7 @@ mod extension;
 mod finish;
 mod gemm;
 mod geometry;
+mod interleave;
 pub mod kernels;
 mod phases;
 mod samples;
