@@ -4,17 +4,18 @@
 // and clicks.
 //
 // Grid cells sit on a lattice of the plane (centres at integer multiples of the cell size), so
-// a pan reuses every decoded tile still in view and only new cells are decoded. Missing tiles
-// decode nearest-to-centre first, in chunks, yielding to the browser between chunks.
+// a pan reuses every decoded tile still in view and only new cells are decoded (tiles.js: the
+// missing ones nearest-to-centre first, in chunks, painted as they arrive).
 //
 // The page's state (view, layers, marks) lives in the store; the map is told it through its
 // methods and reports pans and zooms through `onView`.
 
-import { ctx2d, yieldToBrowser } from './dom.js';
+import { ctx2d } from './dom.js';
 import { ticket } from './generation.js';
 import { bindInput } from './map-input.js';
 import { classColour, drawOverlay, labelOrder } from './overlay.js';
-import { greyAtlas, paintGrey } from './paint.js';
+import { paintGrey } from './paint.js';
+import { decodeMissing, paintCells, tileKey } from './tiles.js';
 
 /** @typedef {import('../types').Plane & { axisNames?: [string, string] }} MapPlane */
 /** @typedef {import('./engine.js').Engine} Engine */
@@ -39,10 +40,6 @@ const DEFAULT_HALF = 3;
 const MAX_VISIBLE = 4096;
 const MAX_TILES = 6000;
 const HOVER_PX = 7;
-
-/** A tile's name in the cache: the view's grid key and the cell.
- * @param {string} key @param {{ i: number, j: number }} c */
-function tileKey(key, c) { return `${key}:${c.i}:${c.j}`; }
 
 export class LatentMap {
   /**
@@ -318,35 +315,7 @@ export class LatentMap {
       ctx.drawImage(b.canvas, bx0, by0, b.canvas.width * k, b.canvas.height * k);
     }
     const { step, key, cells } = this.visibleCells();
-    this.paintCells(ctx, step, key, cells);
-  }
-
-  /** Paints the cached tiles of `cells` (cells of `step`, cache key prefix `key`).
-   * @param {CanvasRenderingContext2D} ctx @param {number} step @param {string} key
-   * @param {{ i: number, j: number }[]} cells */
-  paintCells(ctx, step, key, cells) {
-    const size = Math.min(this.tiles.width, this.tiles.height) / (2 * this.view.half) * step;
-    for (const c of cells) {
-      const tile = this.cache.get(tileKey(key, c));
-      if (!tile) continue;
-      const [sx, sy] = this.toScreen(c.i * step, c.j * step);
-      // Whole device pixels so neighbouring tiles meet without seams.
-      const x0 = Math.round(sx - size / 2), y0 = Math.round(sy - size / 2);
-      ctx.drawImage(tile.canvas, tile.x, tile.y, this.side, this.side, x0, y0, Math.round(sx + size / 2) - x0, Math.round(sy + size / 2) - y0);
-    }
-  }
-
-  /** Paints a decoded chunk over the view: the rest of the grid is already on the canvas, so
-   * only its tiles change (repainting the whole view per chunk redrew the backdrop and every
-   * tile two or three times per pan, main-thread time the decode workers wanted on 2 cores).
-   * A chunk of another cell size than the view's (a zoom came between) is left to the full
-   * repaint that zoom made. @param {{ i: number, j: number }[]} chunk @param {string} key */
-  paintChunk(chunk, key) {
-    const now = this.visibleCells();
-    if (now.key !== key || !this.showGrid) return;
-    const ctx = ctx2d(this.tiles);
-    ctx.imageSmoothingEnabled = false;
-    this.paintCells(ctx, now.step, now.key, chunk);
+    paintCells(this, ctx, step, key, cells);
   }
 
   snapshot() {
@@ -367,7 +336,7 @@ export class LatentMap {
     if (this.pending) return;
     this.pending = true;
     const { current } = this.generation;
-    this.pump()
+    decodeMissing(this)
       .catch((e) => { if (current()) this.h.onError?.(e); })
       .finally(() => {
         this.pending = false;
@@ -376,78 +345,6 @@ export class LatentMap {
         waiters.forEach((w) => w(this.stats));
         if (!current() && this.showGrid) this.schedule();
       });
-  }
-
-  async pump() {
-    const t0 = performance.now();
-    let decodedAny = false;
-    // With decode workers (or a GPU) the next chunk is asked for before this one is painted, so
-    // the decoders never wait for the main thread's painting and yielding; decoding on the main
-    // thread itself, a chunk is painted before the next one starts.
-    const overlap = this.engine.backend === 'webgpu' || Boolean(this.engine.workers);
-    /** @type {Set<string>} tiles of chunks asked for and not yet painted */
-    const inFlight = new Set();
-    const ask = () => {
-      const { step, key, cells } = this.missing();
-      const todo = cells.filter((c) => !inFlight.has(tileKey(key, c)));
-      if (!todo.length || !this.showGrid) return null;
-      // The GPU wants big batches (one fixed shape, compiled once). On the CPU, workers share
-      // each chunk, and a view's tiles come in chunks of even size, up to 112 per worker: a
-      // 21 x 21 view in two (one painted while the other decodes), not 192 + 192 + 57 (a redraw
-      // 99 instead of 103 ms, paired); without workers the main thread yields every few dozen
-      // images to stay fluid.
-      const workers = this.engine.workers;
-      const most = this.engine.backend === 'webgpu' ? 256 : (workers ? 112 * workers : 48);
-      const size = this.engine.backend === 'cpu' && workers ? Math.ceil(todo.length / Math.ceil(todo.length / most)) : most;
-      const chunk = todo.slice(0, size);
-      const z = new Float32Array(chunk.length * this.dim);
-      chunk.forEach((c, k) => z.set(this.point(c.i * step, c.j * step), k * this.dim));
-      const keys = chunk.map((c) => tileKey(key, c));
-      keys.forEach((k) => inFlight.add(k));
-      const { current } = this.generation;
-      const decoded = this.engine.decodeMany(z).then((bytes) => ({ bytes, chunk, key, keys, current }));
-      decoded.catch(() => {}); // awaited below; not an unhandled rejection while a chunk paints
-      return decoded;
-    };
-    // Chunks asked for and not yet painted, oldest first. Two with decode workers: each worker
-    // then has its part of the next chunk queued when it finishes one, instead of idling while
-    // the main thread hears back and asks again (~5 ms per chunk, and the faster worker waited
-    // for the slower). One on a GPU, and on the main thread (see `overlap`).
-    const depth = this.engine.workers && this.engine.backend === 'cpu' ? 2 : 1;
-    /** @type {ReturnType<typeof ask>[]} */
-    const queue = [];
-    const fill = () => {
-      while (queue.length < depth) {
-        const asked = ask();
-        if (!asked) return;
-        queue.push(asked);
-      }
-    };
-    // Ends: a view has at most MAX_VISIBLE cells (cellSize), fewer than the cache holds, so
-    // decoding them never evicts the last of them.
-    fill();
-    while (queue.length) {
-      const { bytes, chunk, key, keys, current } = await queue.shift();
-      if (overlap) fill();
-      keys.forEach((k) => inFlight.delete(k));
-      if (current()) {
-        const px = this.side * this.side;
-        // The chunk's tiles share one canvas; each cache entry names its square in it.
-        const { canvas, corners } = greyAtlas(bytes, chunk.length, this.side, this.lut);
-        keys.forEach((k, i) => {
-          const [x, y] = corners[i];
-          this.cache.set(k, { grey: bytes.subarray(i * px, (i + 1) * px), canvas, x, y });
-        });
-        this.stats.decoded += chunk.length;
-        decodedAny = true;
-        this.evict();
-        this.paintChunk(chunk, key);
-      }
-      await yieldToBrowser();
-      fill();
-    }
-    if (decodedAny) this.stats.lastRedrawMs = performance.now() - t0;
-    this.snapshot();
   }
 
   evict() {
