@@ -292,3 +292,24 @@ fn inference_device_matches_burn() {
         "inference, 7 -> 14"
     ));
 }
+
+/// The decoder's last step, spread over the threads: the same bits as burn's `sigmoid`, on the
+/// plain CPU device (decoding) and the autodiff one (where it is burn's own), across both of
+/// the formula's branches and into saturation.
+#[test]
+fn sigmoid_matches_burn_bit_for_bit() {
+    for device in [Device::flex(), Device::flex().autodiff()] {
+        let x = Tensor::<4>::random([5, 2, 9, 11], Distribution::Normal(0.0, 8.0), &device);
+        let ours = values(conv::sigmoid(x.clone()));
+        let burns = values(activation::sigmoid(x));
+        assert_eq!(ours, burns, "on {device:?}");
+        let (low, high) = (
+            ours.iter().filter(|v| **v < 0.1),
+            ours.iter().filter(|v| **v > 0.9),
+        );
+        assert!(
+            low.count() > 100 && high.count() > 100,
+            "both tails covered"
+        );
+    }
+}

@@ -207,15 +207,7 @@ pub fn class_blend(from: usize, to: usize, steps: usize, classes: usize) -> Opti
 pub fn logits_to_grey_bytes(logits: &[f32]) -> Vec<u8> {
     logits
         .iter()
-        .map(|&x| {
-            let p = if x >= 0.0 {
-                1.0 / (1.0 + (-x).exp())
-            } else {
-                let e = x.exp();
-                e / (1.0 + e)
-            };
-            grey_byte(p)
-        })
+        .map(|&x| grey_byte(crate::model::conv::scalar_sigmoid(x)))
         .collect()
 }
 

@@ -5,7 +5,7 @@ use super::{Prior, VaeConfig, conv};
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
-use burn::tensor::activation::{sigmoid, softmax};
+use burn::tensor::activation::softmax;
 
 /// The log-variance reported for a categorical code's coordinates (deterministic in effect).
 const CATEGORY_LOG_VAR: f32 = -30.0;
@@ -154,7 +154,7 @@ impl Decoder {
 
     /// `z: [batch, latent]` -> pixel means `[batch, 1, side, side]` in (0, 1).
     pub fn forward(&self, z: Tensor<2>) -> Tensor<4> {
-        sigmoid(self.forward_logits(z))
+        conv::sigmoid(self.forward_logits(z))
     }
 }
 

@@ -39,6 +39,10 @@ pub trait ConvKernels: Backend {
         bias: FloatTensor<Self>,
         relu: bool,
     ) -> FloatTensor<Self>;
+
+    /// The logistic function of `x [n, ...]`, the samples over the threads (no backward step of
+    /// its own: under autodiff this is burn's `sigmoid`).
+    fn own_sigmoid(x: FloatTensor<Self>) -> FloatTensor<Self>;
 }
 
 /// A tensor's values in row-major order (a copy only when its layout is not already that).
@@ -101,6 +105,13 @@ impl ConvKernels for Flex {
             vec![n, m],
         )
     }
+
+    fn own_sigmoid(x: FlexTensor) -> FlexTensor {
+        let x = values(&x);
+        let shape = dims(&x);
+        let per_row = shape.iter().skip(1).product();
+        tensor(kernels::sigmoid(slice(&x), per_row), shape)
+    }
 }
 
 /// Which convolution a recorded step differentiates.
@@ -120,6 +131,7 @@ mod autodiff {
     use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
     use burn::backend::autodiff::grads::Gradients;
     use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+    use burn::backend::ops::ActivationOps;
 
     /// The backward step of one convolution: (input, weight, bias) gradients from the output's.
     #[derive(Debug)]
@@ -319,6 +331,10 @@ mod autodiff {
                     relu,
                 )),
             }
+        }
+
+        fn own_sigmoid(x: FloatTensor<Self>) -> FloatTensor<Self> {
+            <Self as ActivationOps<Self>>::sigmoid(x)
         }
     }
 }

@@ -12,6 +12,19 @@ pub fn finish<const RELU: bool>(v: f32, bias: f32) -> f32 {
     if !RELU || v > 0.0 { v } else { 0.0 }
 }
 
+/// The logistic function in burn-flex's two-branch form (`exp` of a non-positive number only,
+/// so it never overflows): the same bits as burn's `sigmoid` on the CPU, which the decoder's
+/// output path (`kernels::sigmoid`, the page's `explorer::logits_to_grey_bytes`) replaces.
+#[inline(always)]
+pub fn sigmoid(x: f32) -> f32 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
 /// Every value of `values` finished with one bias (the loop is chosen once, not per value).
 pub fn finish_all(values: &mut [f32], bias: f32, relu: bool) {
     if relu {

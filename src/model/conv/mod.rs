@@ -19,6 +19,7 @@ mod blocked;
 mod dense;
 mod extension;
 mod finish;
+pub use finish::sigmoid as scalar_sigmoid;
 mod gemm;
 mod geometry;
 mod interleave;
@@ -202,6 +203,15 @@ fn linear_then(layer: &Linear, x: Tensor<2>, relu: bool) -> Tensor<2> {
         }
         false if relu => activation::relu(layer.forward(x)),
         false => layer.forward(x),
+    }
+}
+
+/// `sigmoid(x)` (burn's activation, the same values), on the threads where our kernels apply.
+pub fn sigmoid<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    if own_kernels_apply(&x) {
+        Tensor::from_dispatch(<Dispatch as ConvKernels>::own_sigmoid(x.into_dispatch()))
+    } else {
+        activation::sigmoid(x)
     }
 }
 
