@@ -25,9 +25,6 @@ async function handle(msg) {
       if (session) session.free();
       session = null;
       session = await glue.openSession(msg.bytes, 'cpu');
-      // One code decoded now, while the main thread is still opening its own session: the
-      // grid's first batch then does not pay for compiling the rest of the decode path.
-      await session.decode(new Float32Array(session.codeDim));
       return null;
     case 'decode':
       return session.decode(msg.z);
