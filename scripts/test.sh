@@ -62,7 +62,7 @@ echo "== the page's tools and build, in the background (output: $logs/page.log)"
   limited 2400 bash -c 'source scripts/setup.sh && source scripts/setup-web.sh'
   source scripts/setup-web.sh
   echo "== the page, linted by clippy: trunk build (wasm32, burn-wgpu + burn-flex)"
-  # Three wasm crates: ~29 minutes on a fresh 2-core machine, ~48 on one of the same kind that
+  # Three wasm crates: ~29 minutes on a fresh 2-core machine, ~46 on one of the same kind that
   # ran about half as fast (2026-12-06), past the 2400 s this step had: the native build's limit.
   limited 3600 env "${CLIPPY[@]}" trunk build
 ) >"$logs/page.log" 2>&1 &
