@@ -185,8 +185,18 @@ fn eval_of_a_content_style_run_prints_stable_keys_and_writes_its_figures() {
     let data = data.to_str().unwrap();
     let root = scratch("content-style-eval");
     let dir = root.join("run");
-    let o = run(&args(data, dir.to_str().unwrap(), &["--epochs", "1"]));
+    // Two validation alphabets held out: Korean (40 characters) and Greek (24), 20 drawings each.
+    let o = run(&args(
+        data,
+        dir.to_str().unwrap(),
+        &["--epochs", "1", "--validation-alphabets", "2"],
+    ));
     assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("Korean, Greek held out of training (1280 drawings)"),
+        "{}",
+        stderr(&o)
+    );
     let out = root.join("eval");
     let o = run(&[
         "eval",
@@ -220,6 +230,18 @@ fn eval_of_a_content_style_run_prints_stable_keys_and_writes_its_figures() {
     }
     assert_eq!(json["alphabets"], 20);
     assert_eq!(json["test_examples"], 13_180);
+    let v = &json["validation"];
+    assert_eq!(
+        v["alphabets"],
+        serde_json::json!(["Greek", "Korean"]),
+        "{v}"
+    );
+    assert_eq!(v["episodes"], 200);
+    for key in ["oneshot_error", "content_cluster_acc", "content_nmi"] {
+        let x = v[key].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&x), "{key}: {v}");
+    }
+    assert!(v["oneshot_error_se"].as_f64().unwrap() > 0.0, "{v}");
     for png in [
         "tsne-content-alphabets.png",
         "tsne-content-characters.png",
@@ -280,6 +302,18 @@ fn omniglot_training_needs_a_content_size_and_names_missing_data() {
     assert!(
         !root.join("run").join("config.json").exists(),
         "nothing was written"
+    );
+    // More validation alphabets than are set aside: refused before anything is read.
+    let o = run(&args(
+        "nowhere",
+        out.to_str().unwrap(),
+        &["--epochs", "1", "--validation-alphabets", "11"],
+    ));
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("--validation-alphabets 11: at most 10"),
+        "{}",
+        stderr(&o)
     );
 }
 

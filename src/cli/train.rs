@@ -218,6 +218,14 @@ struct ContentStyleArgs {
     /// person's drawing (0 = none)
     #[arg(long, default_value_t = 0.0)]
     page_crops: f64,
+    /// Hold the first N of the fixed validation alphabets out of training; `eval` then reports
+    /// one-shot error and clustering on them (choose settings there, not on the test alphabets)
+    #[arg(long, default_value_t = 0)]
+    validation_alphabets: usize,
+    /// Also train on every character turned by 90°, 180° and 270°, each turn a new character
+    /// (four times the images per epoch)
+    #[arg(long)]
+    quarter_turns: bool,
 }
 
 impl ContentStyleArgs {
@@ -237,6 +245,8 @@ impl ContentStyleArgs {
             critic_width: aae.critic_width,
             discriminator_lr: aae.discriminator_lr,
             generator_lr: aae.generator_lr,
+            validation_alphabets: self.validation_alphabets,
+            quarter_turns: self.quarter_turns,
         }
     }
 }

@@ -108,6 +108,80 @@ impl TrainSet {
         }
         self
     }
+
+    /// The set without the images of the classes named (Omniglot: the validation alphabets), or
+    /// an error naming a class it does not have. Labels keep indexing `class_names`.
+    pub fn without_classes(mut self, names: &[&str]) -> Result<Self, String> {
+        let dropped: Vec<u8> = names
+            .iter()
+            .map(|n| {
+                self.class_names
+                    .iter()
+                    .position(|c| c == n)
+                    .map(|i| i as u8)
+                    .ok_or_else(|| format!("{} has no class '{n}' to hold out", self.name))
+            })
+            .collect::<Result<_, _>>()?;
+        let keep: Vec<usize> = (0..self.images.len())
+            .filter(|&i| !dropped.contains(&self.images.labels[i]))
+            .collect();
+        let images = &self.images;
+        self.images = ImageSet {
+            side: images.side,
+            pixels: keep
+                .iter()
+                .flat_map(|&i| images.image(i))
+                .copied()
+                .collect(),
+            labels: keep.iter().map(|&i| images.labels[i]).collect(),
+        };
+        if let Some(g) = &mut self.groups {
+            *g = keep.iter().map(|&i| g[i]).collect();
+        }
+        Ok(self)
+    }
+
+    /// Every group also turned by 90°, 180° and 270°, each turn a new group (image `i` of the
+    /// result is image `i % n` turned `i / n` quarters clockwise; group `g` turned `r` quarters
+    /// is group `g + r * groups`): Omniglot's usual augmentation (Santoro et al. 2016, Snell et
+    /// al. 2017), four times the characters to tell apart. A set without groups has nothing to
+    /// turn into new classes.
+    pub fn with_quarter_turns(mut self) -> Result<Self, String> {
+        let groups = self.groups.take().ok_or_else(|| {
+            format!(
+                "{} has no groups (characters) to turn into new ones",
+                self.name
+            )
+        })?;
+        let count = groups.iter().max().map_or(0, |&g| g + 1);
+        let (n, side) = (self.images.len(), self.images.side);
+        let mut pixels = Vec::with_capacity(4 * self.images.pixels.len());
+        pixels.extend_from_slice(&self.images.pixels);
+        for turn in 1..4 {
+            let start = pixels.len() - n * side * side;
+            for i in 0..n {
+                // The previous turn's image turned once more: out[y][x] = in[side-1-x][y].
+                let src = start + i * side * side;
+                for y in 0..side {
+                    for x in 0..side {
+                        pixels.push(pixels[src + (side - 1 - x) * side + y]);
+                    }
+                }
+            }
+            debug_assert_eq!(pixels.len(), (turn + 1) * n * side * side);
+        }
+        self.images = ImageSet {
+            side,
+            pixels,
+            labels: self.images.labels.repeat(4),
+        };
+        self.groups = Some(
+            (0..4)
+                .flat_map(|r| groups.iter().map(move |&g| g + r * count))
+                .collect(),
+        );
+        Ok(self)
+    }
 }
 
 impl From<Dataset> for TrainSet {
@@ -150,5 +224,84 @@ pub fn load_train_set(name: &str, dir: Option<&std::path::Path>) -> Result<Train
             "unknown dataset '{other}' (available: {})",
             DATASETS.join(", ")
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_classes_drops_exactly_their_images_and_names_unknown_ones() {
+        let labels = vec![0u8, 1, 2, 1, 0, 2, 2];
+        let set = TrainSet {
+            name: "toy".into(),
+            source: String::new(),
+            images: ImageSet {
+                side: 1,
+                pixels: (0..7).collect(),
+                labels: labels.clone(),
+            },
+            class_names: vec!["a".into(), "b".into(), "c".into()],
+            groups: Some((10..17).collect()),
+            held_out: None,
+        };
+        let kept = set.clone().without_classes(&["c", "a"]).unwrap();
+        assert_eq!(kept.images.labels, vec![1, 1]);
+        assert_eq!(kept.images.pixels, vec![1, 3]);
+        assert_eq!(kept.groups, Some(vec![11, 13]));
+        assert_eq!(kept.class_names.len(), 3, "labels keep their meaning");
+        let err = set.without_classes(&["b", "Korean"]).unwrap_err();
+        assert!(err.contains("toy has no class 'Korean'"), "{err}");
+    }
+
+    #[test]
+    fn quarter_turns_make_three_turned_groups_of_each() {
+        // One 3x3 image with an L of ink, in group 1 of groups {0, 1}, and one blank in group 0.
+        #[rustfmt::skip]
+        let l = [255, 0, 0,
+                 255, 0, 0,
+                 255, 255, 0];
+        let set = TrainSet {
+            name: "toy".into(),
+            source: String::new(),
+            images: ImageSet {
+                side: 3,
+                pixels: [l.as_slice(), &[0; 9]].concat(),
+                labels: vec![7, 8],
+            },
+            class_names: vec![],
+            groups: Some(vec![1, 0]),
+            held_out: None,
+        };
+        let turned = set.clone().with_quarter_turns().unwrap();
+        assert_eq!(turned.images.len(), 8);
+        assert_eq!(turned.images.labels, vec![7, 8, 7, 8, 7, 8, 7, 8]);
+        assert_eq!(turned.groups, Some(vec![1, 0, 3, 2, 5, 4, 7, 6]));
+        // Clockwise: the L's stem lies along the top, then the L stands on its head, then...
+        #[rustfmt::skip]
+        let quarter = [255, 255, 255,
+                       255, 0, 0,
+                       0, 0, 0];
+        #[rustfmt::skip]
+        let half = [0, 255, 255,
+                    0, 0, 255,
+                    0, 0, 255];
+        #[rustfmt::skip]
+        let three = [0, 0, 0,
+                     0, 0, 255,
+                     255, 255, 255];
+        assert_eq!(turned.images.image(0), l);
+        assert_eq!(turned.images.image(2), quarter);
+        assert_eq!(turned.images.image(4), half);
+        assert_eq!(turned.images.image(6), three);
+        assert!(turned.images.image(7).iter().all(|&p| p == 0));
+        let err = TrainSet {
+            groups: None,
+            ..set
+        }
+        .with_quarter_turns()
+        .unwrap_err();
+        assert!(err.contains("toy has no groups"), "{err}");
     }
 }

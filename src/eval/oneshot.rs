@@ -14,18 +14,23 @@ pub fn error_rate(
     let mut total = 0;
     for (r, run) in runs.iter().enumerate() {
         for (i, &answer) in run.answer.iter().enumerate() {
-            let best = (0..run.training.len())
-                .map(|j| (j, distance(r, i, j)))
-                .fold(
-                    (usize::MAX, f64::INFINITY),
-                    |a, b| if b.1 < a.1 { b } else { a },
-                )
-                .0;
+            let best = nearest(run.training.len(), |j| distance(r, i, j));
             errors += usize::from(best != answer);
             total += 1;
         }
     }
     errors as f64 / total.max(1) as f64
+}
+
+/// The candidate in `0..n` with the smallest `distance` (the first of equals).
+pub fn nearest(n: usize, mut distance: impl FnMut(usize) -> f64) -> usize {
+    (0..n)
+        .map(|j| (j, distance(j)))
+        .fold(
+            (usize::MAX, f64::INFINITY),
+            |a, b| if b.1 < a.1 { b } else { a },
+        )
+        .0
 }
 
 /// Ink pixels as (row, column) points centred on their mean, as in Lake et al.'s baseline.

@@ -101,7 +101,25 @@ pub fn evaluate(
                 seed: opts.seed,
                 ..Default::default()
             };
-            let eval = content_style::evaluate(model, content_dim, &data, &runs, device, &cs_opts);
+            // A run that held background alphabets out is also scored on them.
+            let held_out = match objective {
+                Objective::ContentStyle(cs) if cs.validation_alphabets > 0 => {
+                    let names = omniglot::validation_alphabets(cs.validation_alphabets)?;
+                    let background =
+                        omniglot::load(&dirs, Split::Background).map_err(|e| e.to_string())?;
+                    Some(background.only_alphabets(names)?)
+                }
+                _ => None,
+            };
+            let eval = content_style::evaluate(
+                model,
+                content_dim,
+                &data,
+                &runs,
+                held_out.as_ref(),
+                device,
+                &cs_opts,
+            )?;
             Ok(Report::ContentStyle {
                 eval,
                 data,

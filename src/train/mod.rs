@@ -158,7 +158,20 @@ impl TrainConfig {
                 kind.check_training(self.0)
             }
         }
+        if let Some(n) = self.validation_alphabets() {
+            crate::data::omniglot::validation_alphabets(n)?;
+        }
         self.objective.with(Settings(self.batch_size))
+    }
+
+    /// How many validation alphabets the run holds out of training, if any.
+    pub fn validation_alphabets(&self) -> Option<usize> {
+        match &self.objective {
+            Objective::ContentStyle(cs) if cs.validation_alphabets > 0 => {
+                Some(cs.validation_alphabets)
+            }
+            _ => None,
+        }
     }
 }
 
@@ -220,9 +233,28 @@ pub fn run(
         config.backend = device;
         run_dir::write_config(dir, &config)?;
     }
-    let mut data = match config.train_limit {
+    // Validation alphabets leave before any limit, so no limit can bring them back.
+    let data = match config.validation_alphabets() {
+        Some(n) => {
+            let names = crate::data::omniglot::validation_alphabets(n)?;
+            let before = data.images.len();
+            let data = data.without_classes(names)?;
+            eprintln!(
+                "validation: {} held out of training ({} drawings)",
+                names.join(", "),
+                before - data.images.len()
+            );
+            data
+        }
+        None => data,
+    };
+    let data = match config.train_limit {
         Some(n) => data.truncated(n),
         None => data,
+    };
+    let mut data = match &config.objective {
+        Objective::ContentStyle(cs) if cs.quarter_turns => data.with_quarter_turns()?,
+        _ => data,
     };
     if let Some(n) = config.test_limit {
         data.held_out = data.held_out.map(|h| h.truncated(n));

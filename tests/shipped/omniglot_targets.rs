@@ -132,13 +132,15 @@ fn shipped_content_style_model_meets_the_omniglot_targets() {
             content_dim,
             &evaluation,
             &runs,
+            None,
             &device,
             &ContentStyleOptions {
                 draws: recorded.draws,
                 seed: recorded.seed,
                 ..Default::default()
             },
-        );
+        )
+        .unwrap();
         let worst = max_difference(&ev.enc.means, &bundle.test_means);
         assert!(worst < 1e-3, "stored test means differ by {worst}");
         (ev.metrics, FULL_PASS.as_slice())

@@ -128,6 +128,43 @@ impl Omniglot {
         }
     }
 
+    /// Only the drawings of the alphabets named (in this split's order; `alphabet` renumbered
+    /// into the kept ones, `character` still indexing the whole split's `characters`), or the
+    /// first name this split lacks.
+    pub fn only_alphabets(&self, names: &[&str]) -> Result<Self, String> {
+        if let Some(missing) = names
+            .iter()
+            .find(|n| !self.alphabets.iter().any(|a| a == *n))
+        {
+            return Err(format!(
+                "Omniglot's {} has no alphabet '{missing}'",
+                self.split.stem()
+            ));
+        }
+        let kept: Vec<usize> = (0..self.alphabets.len())
+            .filter(|&a| names.contains(&self.alphabets[a].as_str()))
+            .collect();
+        let mut out = Self {
+            split: self.split,
+            pixels: vec![],
+            alphabet: vec![],
+            character: vec![],
+            drawer: vec![],
+            alphabets: kept.iter().map(|&a| self.alphabets[a].clone()).collect(),
+            characters: self.characters.clone(),
+            source: self.source.clone(),
+        };
+        for i in 0..self.len() {
+            if let Some(a) = kept.iter().position(|&k| k == self.alphabet[i] as usize) {
+                out.pixels.extend_from_slice(self.image(i));
+                out.alphabet.push(a as u16);
+                out.character.push(self.character[i]);
+                out.drawer.push(self.drawer[i]);
+            }
+        }
+        Ok(out)
+    }
+
     /// The first `n` drawings (the split is ordered by character, so whole characters come
     /// first when `n` is a multiple of 20): quick experiments and tests.
     pub fn truncated(mut self, n: usize) -> Self {
@@ -138,6 +175,33 @@ impl Omniglot {
         self.drawer.truncate(n);
         self
     }
+}
+
+/// Background alphabets that `train --validation-alphabets N` holds out of training, the first N
+/// in this order: settings are chosen on them, so the evaluation alphabets and the official runs
+/// stay a test set. Each has at least 20 characters, so a validation episode is 20-way within one
+/// alphabet like an official run; the order mixes script families and sizes.
+pub const VALIDATION_ALPHABETS: [&str; 10] = [
+    "Korean",
+    "Greek",
+    "Bengali",
+    "Early_Aramaic",
+    "Armenian",
+    "Futurama",
+    "Japanese_(katakana)",
+    "Syriac_(Estrangelo)",
+    "Grantha",
+    "Cyrillic",
+];
+
+/// The first `n` of `VALIDATION_ALPHABETS`, or why there are not that many.
+pub fn validation_alphabets(n: usize) -> Result<&'static [&'static str], String> {
+    VALIDATION_ALPHABETS.get(..n).ok_or_else(|| {
+        format!(
+            "--validation-alphabets {n}: at most {} background alphabets are set aside for validation",
+            VALIDATION_ALPHABETS.len()
+        )
+    })
 }
 
 /// Directories to search: an explicit one, then `$LATENT_ATLAS_OMNIGLOT`, then `data/omniglot`

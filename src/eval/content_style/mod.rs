@@ -4,12 +4,14 @@
 
 mod measures;
 pub mod plots;
+pub mod validation;
 
 pub use crate::eval::prior_match::aggregate_kl;
 pub use measures::{
     AlphabetGroup, DrawingInput, by_alphabet, cluster_by_alphabet, columns, nearest_prototype,
     oneshot_error, swap_test,
 };
+pub use validation::ValidationMetrics;
 
 use crate::data::ImageSet;
 use crate::data::omniglot::{Omniglot, OneShotRun};
@@ -72,6 +74,11 @@ pub struct ContentStyleMetrics {
     pub test_examples: usize,
     pub alphabets: usize,
     pub seed: u64,
+    /// The same measures on the background alphabets the run held out of training
+    /// (`train --validation-alphabets`): what settings are chosen on. Absent for a model trained
+    /// on every background alphabet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<ValidationMetrics>,
 }
 
 pub struct ContentStyleEval {
@@ -103,9 +110,10 @@ pub fn evaluate(
     content_dim: usize,
     data: &Omniglot,
     runs: &[OneShotRun],
+    held_out: Option<&Omniglot>,
     device: &Device,
     opts: &ContentStyleOptions,
-) -> ContentStyleEval {
+) -> Result<ContentStyleEval, String> {
     let dim = model.encoder.latent_dim();
     let style_dim = dim - content_dim;
     let images = data.image_set();
@@ -216,12 +224,24 @@ pub fn evaluate(
         test_examples: data.len(),
         alphabets: groups.len(),
         seed: opts.seed,
+        validation: held_out
+            .map(|v| {
+                validation::validate(
+                    model,
+                    content_dim,
+                    v,
+                    device,
+                    opts.kmeans_restarts,
+                    opts.seed,
+                )
+            })
+            .transpose()?,
     };
-    ContentStyleEval {
+    Ok(ContentStyleEval {
         metrics,
         enc,
         images,
-    }
+    })
 }
 
 pub fn table(m: &ContentStyleMetrics) -> String {
@@ -282,7 +302,27 @@ pub fn table(m: &ContentStyleMetrics) -> String {
             format!("{:.3}", m.recon_content_acc),
         ),
     ];
-    rows.iter()
+    let validation = m.validation.iter().flat_map(|v| {
+        [
+            (
+                "validation one-shot error (± s.e.)".to_string(),
+                format!(
+                    "{:.2}% ± {:.2} ({} episodes; {})",
+                    100.0 * v.oneshot_error,
+                    100.0 * v.oneshot_error_se,
+                    v.episodes,
+                    v.alphabets.join(", ")
+                ),
+            ),
+            (
+                "validation content clustering acc / NMI".to_string(),
+                format!("{:.3} / {:.3}", v.content_cluster_acc, v.content_nmi),
+            ),
+        ]
+    });
+    rows.into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .chain(validation)
         .map(|(k, v)| format!("  {k:<42} {v}\n"))
         .collect()
 }

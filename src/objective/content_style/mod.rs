@@ -92,6 +92,18 @@ pub struct ContentStyle {
     pub discriminator_lr: f64,
     #[serde(default = "one")]
     pub generator_lr: f64,
+    /// Background alphabets held out of training for choosing settings (the first N of
+    /// `data::omniglot::VALIDATION_ALPHABETS`); `eval` scores the model on them as well.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub validation_alphabets: usize,
+    /// Train on every character also turned by 90°, 180° and 270°, each turn a new character
+    /// (`TrainSet::with_quarter_turns`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub quarter_turns: bool,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn critic_width() -> usize {
@@ -120,6 +132,8 @@ impl Default for ContentStyle {
             critic_width: critic_width(),
             discriminator_lr: discriminator_lr(),
             generator_lr: one(),
+            validation_alphabets: 0,
+            quarter_turns: false,
         }
     }
 }
