@@ -213,6 +213,7 @@ fn eval_of_a_content_style_run_prints_stable_keys_and_writes_its_figures() {
     let json: serde_json::Value = serde_json::from_str(common::stdout(&o).trim()).unwrap();
     for key in [
         "oneshot_error",
+        "oneshot_error_se",
         "oneshot_error_page",
         "content_cluster_acc",
         "style_cluster_acc",

@@ -4,7 +4,7 @@
 
 use super::cluster;
 use super::judge::JudgeMetrics;
-use super::metrics::{Encodings, active_units, encode_and_score_reporting, mean};
+use super::metrics::{Encodings, active_units, encode_and_score_reporting, mean, standard_error};
 use super::prior_match::{aggregate_kl, category_accuracy, mmd_to_prior};
 use crate::data::Dataset;
 use crate::model::{Prior, Vae};
@@ -171,13 +171,6 @@ pub fn evaluate(
         judge: None,
     };
     (metrics, enc)
-}
-
-/// The standard error of the mean of `v`.
-fn standard_error(v: &[f64]) -> f64 {
-    let m = mean(v);
-    let n = v.len() as f64;
-    (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt() / n.sqrt()
 }
 
 /// A human-readable table of the metrics.

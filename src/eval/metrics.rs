@@ -9,6 +9,13 @@ fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data().try_into_vec_as::<f32>().expect("f32 tensor")
 }
 
+/// The standard error of the mean of `v`.
+pub fn standard_error(v: &[f64]) -> f64 {
+    let m = mean(v);
+    let n = v.len() as f64;
+    (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt() / n.sqrt()
+}
+
 /// Latent dimensions whose posterior mean varies across the data (Cov_x E_q[z_i] > 0.01,
 /// Burda et al. 2016): the units the model actually uses.
 pub fn active_units(means: &[f32], dim: usize) -> usize {

@@ -3,23 +3,31 @@
 
 use crate::data::omniglot::{OneShotRun, SOURCE_SIDE};
 
-/// Error rate (0..=1) of nearest-neighbour classification under `distance(test, training)`,
-/// averaged over all runs; `distance(r, i, j)` compares test item i of run r with its training
-/// drawing j.
-pub fn error_rate(
+/// Error rate (0..=1) of nearest-neighbour classification under `distance(test, training)`
+/// in each run; `distance(r, i, j)` compares test item i of run r with its training drawing j.
+pub fn run_error_rates(
     runs: &[OneShotRun],
     mut distance: impl FnMut(usize, usize, usize) -> f64,
-) -> f64 {
-    let mut errors = 0;
-    let mut total = 0;
-    for (r, run) in runs.iter().enumerate() {
-        for (i, &answer) in run.answer.iter().enumerate() {
-            let best = nearest(run.training.len(), |j| distance(r, i, j));
-            errors += usize::from(best != answer);
-            total += 1;
-        }
-    }
-    errors as f64 / total.max(1) as f64
+) -> Vec<f64> {
+    runs.iter()
+        .enumerate()
+        .map(|(r, run)| {
+            let errors = run
+                .answer
+                .iter()
+                .enumerate()
+                .filter(|&(i, &answer)| {
+                    nearest(run.training.len(), |j| distance(r, i, j)) != answer
+                })
+                .count();
+            errors as f64 / run.answer.len().max(1) as f64
+        })
+        .collect()
+}
+
+/// The error rate over all runs (each run has the same number of test items).
+pub fn error_rate(runs: &[OneShotRun], distance: impl FnMut(usize, usize, usize) -> f64) -> f64 {
+    crate::eval::metrics::mean(&run_error_rates(runs, distance))
 }
 
 /// The candidate in `0..n` with the smallest `distance` (the first of equals).

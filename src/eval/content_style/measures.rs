@@ -141,6 +141,17 @@ pub fn oneshot_error(
     input: DrawingInput,
     device: &Device,
 ) -> f64 {
+    mean(&oneshot_run_errors(model, runs, content_dim, input, device))
+}
+
+/// `oneshot_error` of each run.
+pub fn oneshot_run_errors(
+    model: &Vae,
+    runs: &[OneShotRun],
+    content_dim: usize,
+    input: DrawingInput,
+    device: &Device,
+) -> Vec<f64> {
     let dim = model.encoder.latent_dim();
     let codes: Vec<(Vec<f32>, Vec<f32>)> = runs
         .iter()
@@ -153,7 +164,7 @@ pub fn oneshot_error(
         })
         .collect();
     let c = content_dim;
-    oneshot::error_rate(runs, |r, i, j| {
+    oneshot::run_error_rates(runs, |r, i, j| {
         sq_dist(
             &codes[r].1[i * c..(i + 1) * c],
             &codes[r].0[j * c..(j + 1) * c],

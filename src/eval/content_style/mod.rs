@@ -9,7 +9,7 @@ pub mod validation;
 pub use crate::eval::prior_match::aggregate_kl;
 pub use measures::{
     AlphabetGroup, DrawingInput, by_alphabet, cluster_by_alphabet, columns, nearest_prototype,
-    oneshot_error, swap_test,
+    oneshot_error, oneshot_run_errors, swap_test,
 };
 pub use validation::ValidationMetrics;
 
@@ -17,7 +17,7 @@ use crate::data::ImageSet;
 use crate::data::omniglot::{Omniglot, OneShotRun};
 use crate::data::upload::median_extent;
 use crate::eval::cluster::matched_accuracy;
-use crate::eval::metrics::{Encodings, encode_and_score, mean};
+use crate::eval::metrics::{Encodings, encode_and_score, mean, standard_error};
 use crate::model::{Prior, Vae};
 use crate::objective::{MmdKernel, mmd2_unbiased_host};
 use crate::rng::Rng;
@@ -29,6 +29,9 @@ use serde::{Deserialize, Serialize};
 pub struct ContentStyleMetrics {
     /// 20-way one-shot error over the official 20 runs, nearest neighbour on content means.
     pub oneshot_error: f64,
+    /// Its standard error across the 20 runs. Absent in files exported before it was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oneshot_error_se: Option<f64>,
     /// The same with every run drawing put through the page's upload preprocessing (cropped to
     /// its ink, scaled to the data's median ink extent): how a person's drawing is encoded.
     /// Absent in files exported before it was measured.
@@ -189,8 +192,10 @@ pub fn evaluate(
         opts.seed,
         device,
     );
+    let run_errors = oneshot_run_errors(model, runs, content_dim, DrawingInput::Dataset, device);
     let metrics = ContentStyleMetrics {
-        oneshot_error: oneshot_error(model, runs, content_dim, DrawingInput::Dataset, device),
+        oneshot_error: mean(&run_errors),
+        oneshot_error_se: Some(standard_error(&run_errors)),
         oneshot_error_page: Some(oneshot_error(
             model,
             runs,
@@ -248,7 +253,10 @@ pub fn table(m: &ContentStyleMetrics) -> String {
     let rows = [
         (
             "one-shot 20-way error (content NN)",
-            format!("{:.2}%", 100.0 * m.oneshot_error),
+            match m.oneshot_error_se {
+                Some(se) => format!("{:.2}% ± {:.2} (s.e.)", 100.0 * m.oneshot_error, 100.0 * se),
+                None => format!("{:.2}%", 100.0 * m.oneshot_error),
+            },
         ),
         (
             "  through the page's upload preprocessing",

@@ -5,7 +5,7 @@
 
 use super::measures::{by_alphabet, cluster_by_alphabet, columns};
 use crate::data::omniglot::{DRAWERS, Omniglot, SIDE};
-use crate::eval::metrics::encode_means;
+use crate::eval::metrics::{encode_means, mean, standard_error};
 use crate::eval::oneshot::nearest;
 use crate::model::Vae;
 use crate::rng::Rng;
@@ -108,14 +108,6 @@ pub fn episode_errors(episodes: &[Episode], codes: &[f32], dim: usize) -> Vec<f6
         .collect()
 }
 
-/// Mean and standard error of the mean.
-fn mean_se(v: &[f64]) -> (f64, f64) {
-    let n = v.len().max(1) as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (m, (var / n).sqrt())
-}
-
 /// Score `model` on the held-out alphabets in `data`.
 pub fn validate(
     model: &Vae,
@@ -134,14 +126,13 @@ pub fn validate(
         0,
         content_dim,
     );
-    let (oneshot_error, oneshot_error_se) =
-        mean_se(&episode_errors(&episodes, &content, content_dim));
+    let errors = episode_errors(&episodes, &content, content_dim);
     let (content_cluster_acc, content_nmi) =
         cluster_by_alphabet(&by_alphabet(data), &content, content_dim, restarts, seed);
     Ok(ValidationMetrics {
         alphabets: data.alphabets.clone(),
-        oneshot_error,
-        oneshot_error_se,
+        oneshot_error: mean(&errors),
+        oneshot_error_se: standard_error(&errors),
         episodes: episodes.len(),
         content_cluster_acc,
         content_nmi,
@@ -234,11 +225,8 @@ mod tests {
         // Test drawing 5 lands next to training drawing 3: one error in 20, in each episode.
         codes[25] = 31.0;
         assert_eq!(episode_errors(&two, &codes, 1), vec![0.05, 0.05]);
-        assert_eq!(mean_se(&[0.05, 0.05]), (0.05, 0.0));
-        let (m, se) = mean_se(&[0.0, 0.1]);
-        assert!(
-            (m - 0.05).abs() < 1e-12 && (se - 0.05).abs() < 1e-12,
-            "{m} {se}"
-        );
+        // Two episodes at 0 and 10%: sample sd 0.0707, over √2.
+        assert!((standard_error(&[0.0, 0.1]) - 0.05).abs() < 1e-12);
+        assert_eq!(standard_error(&[0.05, 0.05]), 0.0);
     }
 }
