@@ -13,6 +13,7 @@ pub mod judge;
 pub mod records;
 pub mod run_dir;
 mod trainer;
+mod training_set;
 
 pub use records::{EpochRecord, Named};
 pub use run_dir::read_config;
@@ -233,32 +234,7 @@ pub fn run(
         config.backend = device;
         run_dir::write_config(dir, &config)?;
     }
-    // Validation alphabets leave before any limit, so no limit can bring them back.
-    let data = match config.validation_alphabets() {
-        Some(n) => {
-            let names = crate::data::omniglot::validation_alphabets(n)?;
-            let before = data.images.len();
-            let data = data.without_classes(names)?;
-            eprintln!(
-                "validation: {} held out of training ({} drawings)",
-                names.join(", "),
-                before - data.images.len()
-            );
-            data
-        }
-        None => data,
-    };
-    let data = match config.train_limit {
-        Some(n) => data.truncated(n),
-        None => data,
-    };
-    let mut data = match &config.objective {
-        Objective::ContentStyle(cs) if cs.quarter_turns => data.with_quarter_turns()?,
-        _ => data,
-    };
-    if let Some(n) = config.test_limit {
-        data.held_out = data.held_out.map(|h| h.truncated(n));
-    }
+    let data = training_set::prepare(&config, data)?;
     config.objective.with(trainer::Trainer {
         dir,
         config: &config,
