@@ -68,6 +68,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn standard_error_of_known_samples() {
+        // 0 and 10%: sample sd 0.0707, over √2.
+        assert!((standard_error(&[0.0, 0.1]) - 0.05).abs() < 1e-12);
+        assert_eq!(standard_error(&[0.05, 0.05]), 0.0);
+    }
+
+    #[test]
     fn active_units_counts_varying_dimensions() {
         // dim 0 varies (variance 1), dim 1 is constant, dim 2 varies a little (variance 0.0025).
         let means: Vec<f32> = (0..100)

@@ -36,7 +36,7 @@ pub fn columns(rows: &[f32], dim: usize, from: usize, to: usize) -> Vec<f32> {
         .collect()
 }
 
-fn sq_dist(a: &[f32], b: &[f32]) -> f64 {
+pub(super) fn sq_dist(a: &[f32], b: &[f32]) -> f64 {
     a.iter()
         .zip(b)
         .map(|(x, y)| (*x as f64 - *y as f64).powi(2))
