@@ -12,6 +12,10 @@ pub struct VaeConfig {
     pub image_side: usize,
     /// Channels of the encoder's two stride-2 convolutions.
     pub enc_channels: [usize; 2],
+    /// A 3x3 stride-1 convolution (same channels, ReLU) after each of the encoder's stride-2
+    /// ones: twice the encoder's depth, for Omniglot's one-shot features (the `deep` preset).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub enc_refine: bool,
     /// Width of the encoder's dense layer before the mean / log-variance heads.
     pub enc_hidden: usize,
     /// Width of an extra dense layer between z and the decoder's projection; 0 means none.
@@ -49,15 +53,17 @@ pub enum Preset {
     Atlas,
     /// `atlas` with twice the encoder's convolution channels (Omniglot's one-shot features).
     Wide,
+    /// `wide` with a stride-1 convolution after each stride-2 one: a four-layer encoder.
+    Deep,
 }
 
 impl VaeConfig {
     pub fn preset(preset: Preset, latent_dim: usize) -> Self {
         let (enc_hidden, dec_hidden) = match preset {
             Preset::Keras => (16, 0),
-            Preset::Atlas | Preset::Wide => (256, 256),
+            Preset::Atlas | Preset::Wide | Preset::Deep => (256, 256),
         };
-        let enc_channels = if preset == Preset::Wide {
+        let enc_channels = if matches!(preset, Preset::Wide | Preset::Deep) {
             [64, 128]
         } else {
             [32, 64]
@@ -66,6 +72,7 @@ impl VaeConfig {
             latent_dim,
             image_side: 28,
             enc_channels,
+            enc_refine: preset == Preset::Deep,
             enc_hidden,
             dec_hidden,
             dec_channels: [64, 32],

@@ -27,7 +27,10 @@ impl Posterior {
 #[derive(Module, Debug)]
 pub struct Encoder {
     pub(crate) conv1: Conv2d,
+    /// The `enc_refine` layers: stride 1, after `conv1` and `conv2`.
+    pub(crate) refine1: Option<Conv2d>,
     pub(crate) conv2: Conv2d,
+    pub(crate) refine2: Option<Conv2d>,
     pub(crate) hidden: Linear,
     pub(crate) mean: Linear,
     pub(crate) log_var: Linear,
@@ -69,6 +72,12 @@ fn conv_down(cin: usize, cout: usize, device: &Device) -> Conv2d {
         .init(device)
 }
 
+fn conv_same(channels: usize, device: &Device) -> Conv2d {
+    Conv2dConfig::new([channels, channels], [3, 3])
+        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+        .init(device)
+}
+
 fn conv_up(cin: usize, cout: usize, stride: usize, device: &Device) -> ConvTranspose2d {
     // (in - 1) * stride - 2 + 3 + (stride - 1) = in * stride: Keras' "same" for transposed convs.
     ConvTranspose2dConfig::new([cin, cout], [3, 3])
@@ -99,8 +108,12 @@ impl Encoder {
     /// conditional encoder; `y` is ignored by an unconditional one. Callers check that a
     /// conditional model gets its labels (the model file and the trainer validate the count).
     pub fn forward_given(&self, x: Tensor<4>, y: Option<Tensor<2>>) -> Posterior {
-        let h = conv::conv2d_relu(&self.conv1, x);
-        let h = conv::conv2d_relu(&self.conv2, h);
+        let refine = |layer: &Option<Conv2d>, h| match layer {
+            Some(layer) => conv::conv2d_relu(layer, h),
+            None => h,
+        };
+        let h = refine(&self.refine1, conv::conv2d_relu(&self.conv1, x));
+        let h = refine(&self.refine2, conv::conv2d_relu(&self.conv2, h));
         let h = h.flatten::<2>(1, 3);
         let h = match (self.condition, y) {
             (0, _) => h,
@@ -172,7 +185,9 @@ impl Vae {
         let [d1, d2] = c.dec_channels;
         let encoder = Encoder {
             conv1: conv_down(1, e1, device),
+            refine1: c.enc_refine.then(|| conv_same(e1, device)),
             conv2: conv_down(e1, e2, device),
+            refine2: c.enc_refine.then(|| conv_same(e2, device)),
             hidden: LinearConfig::new(e2 * s * s + c.condition_classes(), c.enc_hidden)
                 .init(device),
             mean: LinearConfig::new(c.enc_hidden, c.latent_dim).init(device),
@@ -287,6 +302,53 @@ mod tests {
             .forward(with_label(z, Some(one_hot(&[0, 7], 10, &device))));
         let v = out.into_data().try_into_vec::<f32>().unwrap();
         [v[..784].to_vec(), v[784..].to_vec()]
+    }
+
+    #[test]
+    fn the_deep_preset_runs_a_stride_one_convolution_after_each_down_one() {
+        let device = Device::flex();
+        let shapes = |preset| {
+            crate::model::params::named_params(&Vae::new(&VaeConfig::preset(preset, 4), 2, &device))
+                .into_iter()
+                .filter(|p| p.name.starts_with("encoder.refine"))
+                .map(|p| (p.name, p.shape))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(shapes(Preset::Wide), vec![]);
+        assert_eq!(
+            shapes(Preset::Deep),
+            vec![
+                ("encoder.refine1.weight".to_string(), vec![64, 64, 3, 3]),
+                ("encoder.refine1.bias".to_string(), vec![64]),
+                ("encoder.refine2.weight".to_string(), vec![128, 128, 3, 3]),
+                ("encoder.refine2.bias".to_string(), vec![128]),
+            ]
+        );
+        // Files written before the field existed (and every other preset) stay as they were.
+        let wide = serde_json::to_string(&VaeConfig::preset(Preset::Wide, 4)).unwrap();
+        assert!(!wide.contains("enc_refine"), "{wide}");
+        let deep = VaeConfig::preset(Preset::Deep, 4);
+        let back: VaeConfig = serde_json::from_str(&serde_json::to_string(&deep).unwrap()).unwrap();
+        assert_eq!(back, deep);
+
+        // The encoder reads the layers: changing one changes the code.
+        let mut vae = Vae::new(&deep, 2, &device);
+        let x = Tensor::<4>::from_data(
+            TensorData::new(
+                (0..2 * 784).map(|i| (i % 7) as f32 / 7.0).collect(),
+                [2, 1, 28, 28],
+            ),
+            &device,
+        );
+        let before = vae.encoder.forward(x.clone()).mean.into_data();
+        let layer = vae.encoder.refine2.take().unwrap();
+        vae.encoder.refine2 = Some(Conv2d {
+            weight: Param::from_tensor(layer.weight.val() * 0.5),
+            ..layer
+        });
+        let after = vae.encoder.forward(x).mean;
+        assert_eq!(after.dims(), [2, 4]);
+        assert_ne!(before, after.into_data());
     }
 
     #[test]
