@@ -238,7 +238,12 @@ fn eval_of_a_content_style_run_prints_stable_keys_and_writes_its_figures() {
         "{v}"
     );
     assert_eq!(v["episodes"], 200);
-    for key in ["oneshot_error", "content_cluster_acc", "content_nmi"] {
+    for key in [
+        "oneshot_error",
+        "oneshot_error_page",
+        "content_cluster_acc",
+        "content_nmi",
+    ] {
         let x = v[key].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&x), "{key}: {v}");
     }

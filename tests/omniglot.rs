@@ -83,6 +83,30 @@ fn area_averaging_keeps_ink_mass() {
     assert_eq!(d.iter().filter(|&&p| p > 0).count(), 1);
 }
 
+#[test]
+fn ink_masks_are_the_drawings_the_small_images_were_made_from() {
+    let dirs = [data_dir()];
+    let small = omniglot::load(&dirs, Split::Small1).unwrap();
+    let two = small
+        .only_alphabets(&[small.alphabets[1].as_str(), small.alphabets[3].as_str()])
+        .unwrap();
+    let masks = omniglot::ink_masks(&dirs, &two).unwrap();
+    assert_eq!(masks.len(), two.len());
+    assert!(two.len() >= 40, "{} drawings", two.len());
+    for (i, mask) in masks.iter().enumerate() {
+        assert_eq!(mask.len(), SOURCE_SIDE * SOURCE_SIDE);
+        assert_eq!(omniglot::downsample(mask), two.image(i), "drawing {i}");
+    }
+    // A drawing the files lack is named.
+    let mut lost = two.clone();
+    lost.characters[lost.character[0] as usize] = "Nowhere/character01".into();
+    let err = omniglot::ink_masks(&dirs, &lost).unwrap_err().to_string();
+    assert!(
+        err.contains("Nowhere/character01: no drawing by drawer"),
+        "{err}"
+    );
+}
+
 /// Unpack the small set into a folder, then damage it.
 #[test]
 fn unpacked_folders_work_and_damage_is_listed() {

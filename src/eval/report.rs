@@ -107,7 +107,9 @@ pub fn evaluate(
                     let names = omniglot::validation_alphabets(cs.validation_alphabets)?;
                     let background =
                         omniglot::load(&dirs, Split::Background).map_err(|e| e.to_string())?;
-                    Some(background.only_alphabets(names)?)
+                    let data = background.only_alphabets(names)?;
+                    let ink = omniglot::ink_masks(&dirs, &data).map_err(|e| e.to_string())?;
+                    Some(content_style::HeldOut { data, ink })
                 }
                 _ => None,
             };

@@ -2,7 +2,7 @@
 //! checked before anything is allocated for it, so a damaged or hostile archive (a zip bomb, an
 //! entry that claims gigabytes, a PNG header that claims a huge image) costs bounded memory.
 
-use super::{OmniglotError, SOURCE_SIDE, Split};
+use super::{Omniglot, OmniglotError, SOURCE_SIDE, Split};
 use md5::{Digest, Md5};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -173,4 +173,57 @@ pub(super) fn read_files(dir: &Path, split: Split) -> Result<SplitFiles, Omniglo
         split: split.stem(),
         tried: vec![format!("{} or {}/", zip_path.display(), folder.display())],
     })
+}
+
+/// The 105x105 ink masks of `data`'s drawings (in its order), read again from the first of
+/// `dirs` holding its split: what the page's upload path starts from (`data` keeps only 28x28).
+/// A drawing the files lack is reported by name.
+pub fn ink_masks(dirs: &[PathBuf], data: &Omniglot) -> Result<Vec<Vec<bool>>, OmniglotError> {
+    let mut tried = Vec::new();
+    let mut found = None;
+    for dir in dirs {
+        match read_files(dir, data.split) {
+            Ok(files) => {
+                found = Some(files);
+                break;
+            }
+            Err(OmniglotError::NotFound { tried: t, .. }) => tried.extend(t),
+            Err(e) => return Err(e),
+        }
+    }
+    let Some((path, files, _)) = found else {
+        return Err(OmniglotError::NotFound {
+            split: data.split.stem(),
+            tried,
+        });
+    };
+    // "Alphabet/characterNN" and drawer -> the file's bytes, for the alphabets `data` holds.
+    let mut by_drawing = std::collections::HashMap::new();
+    for (name, bytes) in &files {
+        let Some((character, file)) = name.rsplit_once('/') else {
+            continue;
+        };
+        let drawer = file
+            .strip_suffix(".png")
+            .and_then(|s| s.split_once('_'))
+            .and_then(|(_, d)| d.parse::<u8>().ok());
+        if let Some(drawer) = drawer {
+            by_drawing.insert((character, drawer), bytes);
+        }
+    }
+    let problem = |p: String| OmniglotError::Structure {
+        path: path.clone(),
+        split: data.split.stem(),
+        problems: vec![p],
+    };
+    (0..data.len())
+        .map(|i| {
+            let character = &data.characters[data.character[i] as usize];
+            let drawer = data.drawer[i];
+            let bytes = by_drawing
+                .get(&(character.as_str(), drawer))
+                .ok_or_else(|| problem(format!("{character}: no drawing by drawer {drawer:02}")))?;
+            decode_drawing(bytes).map_err(|e| problem(format!("{character}/_{drawer:02}: {e}")))
+        })
+        .collect()
 }

@@ -7,7 +7,7 @@
 mod files;
 mod one_shot;
 
-pub use files::{MAX_ARCHIVE_BYTES, MAX_ENTRY_BYTES, decode_drawing};
+pub use files::{MAX_ARCHIVE_BYTES, MAX_ENTRY_BYTES, decode_drawing, ink_masks};
 pub use one_shot::{OneShotRun, load_one_shot_runs, load_one_shot_runs_from};
 
 use files::read_files;

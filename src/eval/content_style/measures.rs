@@ -116,7 +116,7 @@ pub enum DrawingInput {
 }
 
 impl DrawingInput {
-    fn pixels(self, ink: &[bool]) -> Vec<f32> {
+    pub(crate) fn pixels(self, ink: &[bool]) -> Vec<f32> {
         match self {
             Self::Dataset => downsample(ink).iter().map(|&p| p as f32 / 255.0).collect(),
             Self::Page { fit } => {

@@ -11,7 +11,7 @@ pub use measures::{
     AlphabetGroup, DrawingInput, by_alphabet, cluster_by_alphabet, columns, nearest_prototype,
     oneshot_error, oneshot_run_errors, swap_test,
 };
-pub use validation::ValidationMetrics;
+pub use validation::{HeldOut, ValidationMetrics};
 
 use crate::data::ImageSet;
 use crate::data::omniglot::{Omniglot, OneShotRun};
@@ -113,7 +113,7 @@ pub fn evaluate(
     content_dim: usize,
     data: &Omniglot,
     runs: &[OneShotRun],
-    held_out: Option<&Omniglot>,
+    held_out: Option<&HeldOut>,
     device: &Device,
     opts: &ContentStyleOptions,
 ) -> Result<ContentStyleEval, String> {
@@ -321,6 +321,11 @@ pub fn table(m: &ContentStyleMetrics) -> String {
                     v.episodes,
                     v.alphabets.join(", ")
                 ),
+            ),
+            (
+                "  through the page's upload preprocessing".to_string(),
+                v.oneshot_error_page
+                    .map_or("—".into(), |e| format!("{:.2}%", 100.0 * e)),
             ),
             (
                 "validation content clustering acc / NMI".to_string(),

@@ -3,8 +3,9 @@
 //! and per-alphabet clustering, so the evaluation alphabets and the official 20 runs are scored
 //! once, for the model already chosen.
 
-use super::measures::{by_alphabet, cluster_by_alphabet, columns, sq_dist};
+use super::measures::{DrawingInput, by_alphabet, cluster_by_alphabet, columns, sq_dist};
 use crate::data::omniglot::{DRAWERS, Omniglot, SIDE};
+use crate::data::upload::median_extent;
 use crate::eval::metrics::{encode_means, mean, standard_error};
 use crate::eval::oneshot::nearest;
 use crate::model::Vae;
@@ -26,11 +27,24 @@ pub struct ValidationMetrics {
     pub oneshot_error: f64,
     /// Its standard error: the spread of the episodes' error rates over √episodes.
     pub oneshot_error_se: f64,
+    /// The same episodes with every drawing put through the page's upload preprocessing from
+    /// its 105x105 original (as `oneshot_error_page`; the fit is these drawings' median extent).
+    /// Absent in metrics written before it was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oneshot_error_page: Option<f64>,
     pub episodes: usize,
     /// k-means on content means per held-out alphabet (k = its characters), as
     /// `content_cluster_acc` / `content_nmi`.
     pub content_cluster_acc: f64,
     pub content_nmi: f64,
+}
+
+/// The background alphabets a run held out: their 28x28 drawings and, for the page's path, the
+/// 105x105 ink masks they were made from (`data::omniglot::ink_masks`, in the same order).
+#[derive(Debug, Clone)]
+pub struct HeldOut {
+    pub data: Omniglot,
+    pub ink: Vec<Vec<bool>>,
 }
 
 /// A 20-way one-shot episode within one alphabet: `training[j]` and `test[j]` are drawings (by
@@ -104,31 +118,48 @@ pub fn episode_errors(episodes: &[Episode], codes: &[f32], dim: usize) -> Vec<f6
         .collect()
 }
 
-/// Score `model` on the held-out alphabets in `data`.
+/// Score `model` on the held-out alphabets.
 pub fn validate(
     model: &Vae,
     content_dim: usize,
-    data: &Omniglot,
+    held: &HeldOut,
     device: &Device,
     restarts: usize,
     seed: u64,
 ) -> Result<ValidationMetrics, String> {
+    let data = &held.data;
+    if held.ink.len() != data.len() {
+        return Err(format!(
+            "{} ink masks for {} held-out drawings",
+            held.ink.len(),
+            data.len()
+        ));
+    }
     let episodes = episodes(data, EPISODES, seed)?;
-    let pixels: Vec<f32> = data.pixels.iter().map(|&p| p as f32 / 255.0).collect();
     let dim = model.encoder.latent_dim();
-    let content = columns(
-        &encode_means(model, &pixels, SIDE, device),
-        dim,
-        0,
-        content_dim,
-    );
+    let content_of = |pixels: &[f32]| {
+        columns(
+            &encode_means(model, pixels, SIDE, device),
+            dim,
+            0,
+            content_dim,
+        )
+    };
+    let pixels: Vec<f32> = data.pixels.iter().map(|&p| p as f32 / 255.0).collect();
+    let content = content_of(&pixels);
     let errors = episode_errors(&episodes, &content, content_dim);
+    let page = DrawingInput::Page {
+        fit: median_extent(&data.image_set()),
+    };
+    let page_pixels: Vec<f32> = held.ink.iter().flat_map(|m| page.pixels(m)).collect();
+    let page_errors = episode_errors(&episodes, &content_of(&page_pixels), content_dim);
     let (content_cluster_acc, content_nmi) =
         cluster_by_alphabet(&by_alphabet(data), &content, content_dim, restarts, seed);
     Ok(ValidationMetrics {
         alphabets: data.alphabets.clone(),
         oneshot_error: mean(&errors),
         oneshot_error_se: standard_error(&errors),
+        oneshot_error_page: Some(mean(&page_errors)),
         episodes: episodes.len(),
         content_cluster_acc,
         content_nmi,
