@@ -34,6 +34,15 @@ export async function modelKindTests() {
       native[k].forEach((v, i) => assert.ok(Math.abs(v - bytes[off + i]) <= 1, `mixed cell ${k} differs from native at ${i}`));
     });
     assert.ok(bytes.filter((v) => v > 128).length > 0.02 * bytes.length, 'the mixed cells are blank');
+    // The page's encoder (the model's whole encoder, in wasm) gives the native evaluation's codes
+    // of test drawings (stored in the model file): the path a person's drawing takes.
+    for (const i of rows.slice(0, 3)) {
+      const img = Array.from(await page.evaluate((k) => window.atlas.testImage(k).then((t) => Array.from(t.pixels)), i), (v) => v / 255);
+      const code = await page.evaluate((x) => window.atlas.encode([x]), img);
+      const want = means.slice(i * dim, (i + 1) * dim);
+      const worst = Math.max(...code.map((v, j) => Math.abs(v - want[j])));
+      assert.ok(code.length === dim && worst < 2e-3, `test drawing ${i}: the page's code differs from native by ${worst}`);
+    }
     // Every group the model has is on the map in its own colour (Omniglot: 20 alphabets; the
     // scatter once drew labels 0-9 only), and the legend's swatches are as many and all differ.
     const groups = await page.evaluate(() => {

@@ -44,6 +44,9 @@ export function installHooks(app) {
     clearTiles: () => app.page.map.clearTiles(),
     lastEncoding: null,
     testMeans: () => app.page.engine.session.testMeans(),
+    /** The open model's code means of images given as side*side values in [0, 1].
+     * @param {number[][]} images */
+    encode: async (images) => Array.from(await app.page.engine.encode(new Float32Array(images.flat()))),
     testLabels: () => Array.from(app.page.engine.session.testLabels()),
     /** Test image `i` of the current model's dataset, as the hover card loads it. @param {number} i */
     testImage: (i) => app.page.engine.testImage(app.page.engine.session.manifest().dataset.name, i),
