@@ -98,7 +98,7 @@ pub fn decode_drawing(png_bytes: &[u8]) -> Result<Vec<bool>, String> {
 type SplitFiles = (PathBuf, Vec<(String, Vec<u8>)>, String);
 
 /// The PNG files of a split, from a zip or a folder.
-pub(super) fn read_files(dir: &Path, split: Split) -> Result<SplitFiles, OmniglotError> {
+fn read_files(dir: &Path, split: Split) -> Result<SplitFiles, OmniglotError> {
     let zip_path = dir.join(format!("{}.zip", split.stem()));
     let folder = dir.join(split.stem());
     if zip_path.is_file() {
@@ -175,28 +175,27 @@ pub(super) fn read_files(dir: &Path, split: Split) -> Result<SplitFiles, Omniglo
     })
 }
 
+/// The PNG files of `split` from the first of `dirs` that has it (zip preferred over folder);
+/// when none has it, every place tried.
+pub(super) fn find_split(dirs: &[PathBuf], split: Split) -> Result<SplitFiles, OmniglotError> {
+    let mut tried = Vec::new();
+    for dir in dirs {
+        match read_files(dir, split) {
+            Err(OmniglotError::NotFound { tried: t, .. }) => tried.extend(t),
+            found => return found,
+        }
+    }
+    Err(OmniglotError::NotFound {
+        split: split.stem(),
+        tried,
+    })
+}
+
 /// The 105x105 ink masks of `data`'s drawings (in its order), read again from the first of
 /// `dirs` holding its split: what the page's upload path starts from (`data` keeps only 28x28).
 /// A drawing the files lack is reported by name.
 pub fn ink_masks(dirs: &[PathBuf], data: &Omniglot) -> Result<Vec<Vec<bool>>, OmniglotError> {
-    let mut tried = Vec::new();
-    let mut found = None;
-    for dir in dirs {
-        match read_files(dir, data.split) {
-            Ok(files) => {
-                found = Some(files);
-                break;
-            }
-            Err(OmniglotError::NotFound { tried: t, .. }) => tried.extend(t),
-            Err(e) => return Err(e),
-        }
-    }
-    let Some((path, files, _)) = found else {
-        return Err(OmniglotError::NotFound {
-            split: data.split.stem(),
-            tried,
-        });
-    };
+    let (path, files, _) = find_split(dirs, data.split)?;
     // "Alphabet/characterNN" and drawer -> the file's bytes, for the alphabets `data` holds.
     let mut by_drawing = std::collections::HashMap::new();
     for (name, bytes) in &files {
@@ -223,7 +222,8 @@ pub fn ink_masks(dirs: &[PathBuf], data: &Omniglot) -> Result<Vec<Vec<bool>>, Om
             let bytes = by_drawing
                 .get(&(character.as_str(), drawer))
                 .ok_or_else(|| problem(format!("{character}: no drawing by drawer {drawer:02}")))?;
-            decode_drawing(bytes).map_err(|e| problem(format!("{character}/_{drawer:02}: {e}")))
+            decode_drawing(bytes)
+                .map_err(|e| problem(format!("{character}, drawer {drawer:02}: {e}")))
         })
         .collect()
 }

@@ -10,7 +10,7 @@ mod one_shot;
 pub use files::{MAX_ARCHIVE_BYTES, MAX_ENTRY_BYTES, decode_drawing, ink_masks};
 pub use one_shot::{OneShotRun, load_one_shot_runs, load_one_shot_runs_from};
 
-use files::read_files;
+use files::find_split;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -246,18 +246,8 @@ pub fn downsample(ink: &[bool]) -> Vec<u8> {
 
 /// Load a split from the first of `dirs` that has it (zip preferred over folder).
 pub fn load(dirs: &[PathBuf], split: Split) -> Result<Omniglot, OmniglotError> {
-    let mut tried = Vec::new();
-    for dir in dirs {
-        match read_files(dir, split) {
-            Ok((path, files, source)) => return build(path, split, files, source),
-            Err(OmniglotError::NotFound { tried: t, .. }) => tried.extend(t),
-            Err(e) => return Err(e),
-        }
-    }
-    Err(OmniglotError::NotFound {
-        split: split.stem(),
-        tried,
-    })
+    let (path, files, source) = find_split(dirs, split)?;
+    build(path, split, files, source)
 }
 
 fn build(
