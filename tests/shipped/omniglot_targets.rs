@@ -200,9 +200,9 @@ fn shipped_content_style_model_meets_the_omniglot_targets() {
         let (a, b) = (value(&now), value(&recorded));
         assert!((a - b).abs() <= *tol, "{key} is {a} now, {b} recorded");
     }
-    // The issue's targets.
+    // The issues' targets: one-shot error at most 10% (issue 11; it was 15% before).
     assert!(
-        now.oneshot_error <= 0.15,
+        now.oneshot_error <= 0.10,
         "one-shot error {}",
         now.oneshot_error
     );
