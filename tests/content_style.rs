@@ -248,6 +248,23 @@ fn eval_of_a_content_style_run_prints_stable_keys_and_writes_its_figures() {
         assert!((0.0..=1.0).contains(&x), "{key}: {v}");
     }
     assert!(v["oneshot_error_se"].as_f64().unwrap() > 0.0, "{v}");
+    // The validation measures alone: the same numbers, and none of the test's.
+    let o = run(&[
+        "eval",
+        dir.to_str().unwrap(),
+        "--data",
+        data,
+        "--json",
+        "--validation-only",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let alone: serde_json::Value = serde_json::from_str(common::stdout(&o).trim()).unwrap();
+    assert_eq!(alone, serde_json::json!({ "validation": v }));
+    // A model that held nothing out has nothing to validate on.
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/pkg/omniglot-cs.safetensors");
+    let o = run(&["eval", shipped, "--data", data, "--validation-only"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("held nothing out"), "{}", stderr(&o));
     for png in [
         "tsne-content-alphabets.png",
         "tsne-content-characters.png",

@@ -37,6 +37,10 @@ pub struct Args {
     /// Score only the first N test images (e.g. a long --draws estimate on a subset)
     #[arg(long)]
     test_limit: Option<usize>,
+    /// Only the validation measures of a content-style run trained with --validation-alphabets
+    /// (choose settings on these without the test's numbers in view); writes nothing
+    #[arg(long, conflicts_with_all = ["judge", "out", "binarized", "test_limit"])]
+    validation_only: bool,
     /// A judge classifier file (from `latent-atlas judge`): add the Fréchet distance, the
     /// judged classes of samples and a conditional model's conditional accuracy
     #[arg(long)]
@@ -82,6 +86,33 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     super::check_draws(a.draws)?;
     if a.test_limit == Some(0) {
         return Err("--test-limit 0 leaves nothing to score".into());
+    }
+    if a.validation_only {
+        let v = report::validate_only(
+            &model,
+            &objective,
+            &architecture,
+            a.data.as_deref(),
+            &device,
+            a.seed,
+        )?;
+        if a.json {
+            println!("{}", serde_json::json!({ "validation": v }));
+        } else {
+            println!(
+                "{} on its held-out background alphabets ({}):\n  one-shot 20-way error {:.2}% ± {:.2} ({} episodes)\n    through the page's upload preprocessing {}\n  content clustering acc / NMI {:.3} / {:.3}",
+                a.target.display(),
+                v.alphabets.join(", "),
+                100.0 * v.oneshot_error,
+                100.0 * v.oneshot_error_se,
+                v.episodes,
+                v.oneshot_error_page
+                    .map_or("—".into(), |e| format!("{:.2}%", 100.0 * e)),
+                v.content_cluster_acc,
+                v.content_nmi
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
     }
     let mut report = report::evaluate(
         &model,

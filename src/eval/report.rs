@@ -51,6 +51,48 @@ pub enum Report {
     },
 }
 
+/// The background alphabets a content-style run held out of training (with their ink masks),
+/// or `None` for a run that held none out.
+fn held_out(
+    objective: &Objective,
+    dirs: &[PathBuf],
+) -> Result<Option<content_style::HeldOut>, String> {
+    let Objective::ContentStyle(cs) = objective else {
+        return Ok(None);
+    };
+    if cs.validation_alphabets == 0 {
+        return Ok(None);
+    }
+    let names = omniglot::validation_alphabets(cs.validation_alphabets)?;
+    let background = omniglot::load(dirs, Split::Background).map_err(|e| e.to_string())?;
+    let data = background.only_alphabets(names)?;
+    let ink = omniglot::ink_masks(dirs, &data).map_err(|e| e.to_string())?;
+    Ok(Some(content_style::HeldOut { data, ink }))
+}
+
+/// Only the validation measures of a run that held background alphabets out
+/// (`eval --validation-only`): settings are chosen on these without the test's numbers in view
+/// (and without the time the test takes).
+pub fn validate_only(
+    model: &Vae,
+    objective: &Objective,
+    architecture: &VaeConfig,
+    data_dir: Option<&Path>,
+    device: &Device,
+    seed: u64,
+) -> Result<content_style::ValidationMetrics, String> {
+    let dirs = omniglot::search_dirs(data_dir);
+    let held = held_out(objective, &dirs)?.ok_or(
+        "--validation-only scores a content-style run trained with --validation-alphabets N; \
+         this one held nothing out",
+    )?;
+    let content_dim = architecture
+        .content_dim
+        .ok_or("a content-style model declares content_dim")?;
+    let restarts = ContentStyleOptions::default().kmeans_restarts;
+    content_style::validation::validate(model, content_dim, &held, device, restarts, seed)
+}
+
 /// Evaluate `model`, trained as `objective` on `dataset`, reading data from `data_dir` or the
 /// usual places.
 pub fn evaluate(
@@ -102,17 +144,7 @@ pub fn evaluate(
                 ..Default::default()
             };
             // A run that held background alphabets out is also scored on them.
-            let held_out = match objective {
-                Objective::ContentStyle(cs) if cs.validation_alphabets > 0 => {
-                    let names = omniglot::validation_alphabets(cs.validation_alphabets)?;
-                    let background =
-                        omniglot::load(&dirs, Split::Background).map_err(|e| e.to_string())?;
-                    let data = background.only_alphabets(names)?;
-                    let ink = omniglot::ink_masks(&dirs, &data).map_err(|e| e.to_string())?;
-                    Some(content_style::HeldOut { data, ink })
-                }
-                _ => None,
-            };
+            let held_out = held_out(objective, &dirs)?;
             let eval = content_style::evaluate(
                 model,
                 content_dim,
