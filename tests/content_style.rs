@@ -198,17 +198,12 @@ fn eval_of_a_content_style_run_prints_stable_keys_and_writes_its_figures() {
         stderr(&o)
     );
     let out = root.join("eval");
-    let o = run(&[
-        "eval",
-        dir.to_str().unwrap(),
-        "--data",
-        data,
-        "--json",
-        "--draws",
-        "1",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    // `eval` of the run as JSON, with `extra` flags.
+    let eval_json = |extra: &[&str]| {
+        let base = ["eval", dir.to_str().unwrap(), "--data", data, "--json"];
+        run(&[&base[..], extra].concat())
+    };
+    let o = eval_json(&["--draws", "1", "--out", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let json: serde_json::Value = serde_json::from_str(common::stdout(&o).trim()).unwrap();
     for key in [
@@ -249,14 +244,7 @@ fn eval_of_a_content_style_run_prints_stable_keys_and_writes_its_figures() {
     }
     assert!(v["oneshot_error_se"].as_f64().unwrap() > 0.0, "{v}");
     // The validation measures alone: the same numbers, and none of the test's.
-    let o = run(&[
-        "eval",
-        dir.to_str().unwrap(),
-        "--data",
-        data,
-        "--json",
-        "--validation-only",
-    ]);
+    let o = eval_json(&["--validation-only"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let alone: serde_json::Value = serde_json::from_str(common::stdout(&o).trim()).unwrap();
     assert_eq!(alone, serde_json::json!({ "validation": v }));
