@@ -2,6 +2,7 @@
 //! print a table (or the JSON) and write `metrics.json` and the plots.
 
 use latent_atlas::device::Backend;
+use latent_atlas::eval::content_style;
 use latent_atlas::eval::report::{self, Options};
 use latent_atlas::train;
 use std::path::PathBuf;
@@ -99,17 +100,10 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         if a.json {
             println!("{}", serde_json::json!({ "validation": v }));
         } else {
-            println!(
-                "{} on its held-out background alphabets ({}):\n  one-shot 20-way error {:.2}% ± {:.2} ({} episodes)\n    through the page's upload preprocessing {}\n  content clustering acc / NMI {:.3} / {:.3}",
+            print!(
+                "{} on its held-out background alphabets:\n{}",
                 a.target.display(),
-                v.alphabets.join(", "),
-                100.0 * v.oneshot_error,
-                100.0 * v.oneshot_error_se,
-                v.episodes,
-                v.oneshot_error_page
-                    .map_or("—".into(), |e| format!("{:.2}%", 100.0 * e)),
-                v.content_cluster_acc,
-                v.content_nmi
+                content_style::validation_table(&v)
             );
         }
         return Ok(ExitCode::SUCCESS);

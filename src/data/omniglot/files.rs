@@ -175,6 +175,13 @@ fn read_files(dir: &Path, split: Split) -> Result<SplitFiles, OmniglotError> {
     })
 }
 
+/// The drawer of a file named `<id>_<drawer>.png` (not checked against the 20 drawers).
+pub(super) fn drawer_of(file: &str) -> Option<u8> {
+    file.strip_suffix(".png")
+        .and_then(|s| s.split_once('_'))
+        .and_then(|(_, d)| d.parse::<u8>().ok())
+}
+
 /// The PNG files of `split` from the first of `dirs` that has it (zip preferred over folder);
 /// when none has it, every place tried.
 pub(super) fn find_split(dirs: &[PathBuf], split: Split) -> Result<SplitFiles, OmniglotError> {
@@ -202,11 +209,7 @@ pub fn ink_masks(dirs: &[PathBuf], data: &Omniglot) -> Result<Vec<Vec<bool>>, Om
         let Some((character, file)) = name.rsplit_once('/') else {
             continue;
         };
-        let drawer = file
-            .strip_suffix(".png")
-            .and_then(|s| s.split_once('_'))
-            .and_then(|(_, d)| d.parse::<u8>().ok());
-        if let Some(drawer) = drawer {
+        if let Some(drawer) = drawer_of(file) {
             by_drawing.insert((character, drawer), bytes);
         }
     }

@@ -10,7 +10,7 @@ mod one_shot;
 pub use files::{MAX_ARCHIVE_BYTES, MAX_ENTRY_BYTES, decode_drawing, ink_masks};
 pub use one_shot::{OneShotRun, load_one_shot_runs, load_one_shot_runs_from};
 
-use files::find_split;
+use files::{drawer_of, find_split};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -268,11 +268,7 @@ fn build(
             ));
             continue;
         };
-        let drawer = file
-            .strip_suffix(".png")
-            .and_then(|s| s.split_once('_'))
-            .and_then(|(_, d)| d.parse::<u8>().ok());
-        let Some(drawer) = drawer.filter(|d| (1..=DRAWERS as u8).contains(d)) else {
+        let Some(drawer) = drawer_of(file).filter(|d| (1..=DRAWERS as u8).contains(d)) else {
             problems.push(format!("{name}: file name is not <id>_<drawer 01-20>.png"));
             continue;
         };

@@ -310,32 +310,42 @@ pub fn table(m: &ContentStyleMetrics) -> String {
             format!("{:.3}", m.recon_content_acc),
         ),
     ];
-    let validation = m.validation.iter().flat_map(|v| {
-        [
-            (
-                "validation one-shot error (± s.e.)".to_string(),
-                format!(
-                    "{:.2}% ± {:.2} ({} episodes; {})",
-                    100.0 * v.oneshot_error,
-                    100.0 * v.oneshot_error_se,
-                    v.episodes,
-                    v.alphabets.join(", ")
-                ),
-            ),
-            (
-                "  through the page's upload preprocessing".to_string(),
-                v.oneshot_error_page
-                    .map_or("—".into(), |e| format!("{:.2}%", 100.0 * e)),
-            ),
-            (
-                "validation content clustering acc / NMI".to_string(),
-                format!("{:.3} / {:.3}", v.content_cluster_acc, v.content_nmi),
-            ),
-        ]
-    });
+    let validation = m.validation.iter().flat_map(validation_rows);
     rows.into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .chain(validation)
         .map(|(k, v)| format!("  {k:<42} {v}\n"))
         .collect()
+}
+
+/// The validation measures as a table (`eval --validation-only`): the rows `table` ends with.
+pub fn validation_table(v: &ValidationMetrics) -> String {
+    validation_rows(v)
+        .into_iter()
+        .map(|(k, v)| format!("  {k:<42} {v}\n"))
+        .collect()
+}
+
+fn validation_rows(v: &ValidationMetrics) -> [(String, String); 3] {
+    [
+        (
+            "validation one-shot error (± s.e.)".to_string(),
+            format!(
+                "{:.2}% ± {:.2} ({} episodes; {})",
+                100.0 * v.oneshot_error,
+                100.0 * v.oneshot_error_se,
+                v.episodes,
+                v.alphabets.join(", ")
+            ),
+        ),
+        (
+            "  through the page's upload preprocessing".to_string(),
+            v.oneshot_error_page
+                .map_or("—".into(), |e| format!("{:.2}%", 100.0 * e)),
+        ),
+        (
+            "validation content clustering acc / NMI".to_string(),
+            format!("{:.3} / {:.3}", v.content_cluster_acc, v.content_nmi),
+        ),
+    ]
 }
