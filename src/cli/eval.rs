@@ -2,7 +2,6 @@
 //! print a table (or the JSON) and write `metrics.json` and the plots.
 
 use latent_atlas::device::Backend;
-use latent_atlas::eval::content_style;
 use latent_atlas::eval::report::{self, Options};
 use latent_atlas::train;
 use std::path::PathBuf;
@@ -38,8 +37,10 @@ pub struct Args {
     /// Score only the first N test images (e.g. a long --draws estimate on a subset)
     #[arg(long)]
     test_limit: Option<usize>,
-    /// Only the validation measures of a content-style run trained with --validation-alphabets
-    /// (choose settings on these without the test's numbers in view); writes nothing
+    /// Only the validation measures: of a content-style run, on the background alphabets it held
+    /// out (--validation-alphabets); of an image run trained with --train-limit N, on the
+    /// training images after the first N. Choose settings on these without the test's numbers
+    /// in view; writes nothing
     #[arg(long, conflicts_with_all = ["judge", "out", "binarized", "test_limit"])]
     validation_only: bool,
     /// A judge classifier file (from `latent-atlas judge`): add the Fréchet distance, the
@@ -50,34 +51,37 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<ExitCode, String> {
     let device = a.device.device()?;
-    let (model, objective, architecture, dataset, binarized, default_out) = if a.target.is_dir() {
-        let (config, model, _) = train::load_trained(&a.target, &device)?;
-        let out = a.target.join("eval");
-        (
-            model,
-            config.objective,
-            config.architecture,
-            config.dataset,
-            config.binarize,
-            out,
-        )
-    } else {
-        let bundle = super::read_bundle(&a.target)?;
-        let stem = a
-            .target
-            .file_stem()
-            .map(|s| s.to_string_lossy().to_string())
-            .unwrap_or_default();
-        let m = bundle.manifest.clone();
-        (
-            bundle.model(&device).map_err(|e| e.to_string())?,
-            m.training.objective,
-            m.architecture,
-            m.dataset.name,
-            m.training.binarize,
-            PathBuf::from(format!("{stem}-eval")),
-        )
-    };
+    let (model, objective, architecture, dataset, binarized, train_limit, default_out) =
+        if a.target.is_dir() {
+            let (config, model, _) = train::load_trained(&a.target, &device)?;
+            let out = a.target.join("eval");
+            (
+                model,
+                config.objective,
+                config.architecture,
+                config.dataset,
+                config.binarize,
+                config.train_limit,
+                out,
+            )
+        } else {
+            let bundle = super::read_bundle(&a.target)?;
+            let stem = a
+                .target
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let m = bundle.manifest.clone();
+            (
+                bundle.model(&device).map_err(|e| e.to_string())?,
+                m.training.objective,
+                m.architecture,
+                m.dataset.name,
+                m.training.binarize,
+                Some(m.training.train_examples),
+                PathBuf::from(format!("{stem}-eval")),
+            )
+        };
     let opts = Options {
         draws: a.draws,
         seed: a.seed,
@@ -89,22 +93,17 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
         return Err("--test-limit 0 leaves nothing to score".into());
     }
     if a.validation_only {
-        let v = report::validate_only(
-            &model,
-            &objective,
-            &architecture,
-            a.data.as_deref(),
-            &device,
-            a.seed,
-        )?;
+        let run = report::Trained {
+            objective: &objective,
+            architecture: &architecture,
+            dataset: &dataset,
+            train_limit,
+        };
+        let v = report::validate_only(&model, run, a.data.as_deref(), &device, a.seed)?;
         if a.json {
-            println!("{}", serde_json::json!({ "validation": v }));
+            println!("{}", v.json());
         } else {
-            print!(
-                "{} on its held-out background alphabets:\n{}",
-                a.target.display(),
-                content_style::validation_table(&v)
-            );
+            print!("{}", v.table(&a.target.display().to_string()));
         }
         return Ok(ExitCode::SUCCESS);
     }

@@ -43,6 +43,17 @@ impl ImageSet {
         self
     }
 
+    /// The examples after the first `n` (none when `n` is `len()` or more): what a run trained
+    /// with `--train-limit n` never saw, its validation images.
+    pub fn after(&self, n: usize) -> Self {
+        let n = n.min(self.len());
+        Self {
+            side: self.side,
+            pixels: self.pixels[n * self.pixels_per_image()..].to_vec(),
+            labels: self.labels[n..].to_vec(),
+        }
+    }
+
     /// The set binarized once, each pixel ink (255) with its grey level as the probability,
     /// from `seed`: the fixed binarization of a test split that the literature's likelihoods on
     /// binarized data are measured on (training binarizes afresh every batch).

@@ -70,27 +70,104 @@ fn held_out(
     Ok(Some(content_style::HeldOut { data, ink }))
 }
 
-/// Only the validation measures of a run that held background alphabets out
-/// (`eval --validation-only`): settings are chosen on these without the test's numbers in view
-/// (and without the time the test takes).
+/// What a run held out of its training data, scored alone (`eval --validation-only`): settings
+/// are chosen on these without the test's numbers in view (and without the time the test takes).
+pub enum Validation {
+    /// A content-style run's held-out background alphabets.
+    Alphabets(content_style::ValidationMetrics),
+    /// A run of single images trained on the first `trained_on` training images
+    /// (`--train-limit`): the same measures as on the test split, on the rest of the training set.
+    Images {
+        metrics: Box<Metrics>,
+        trained_on: usize,
+    },
+}
+
+impl Validation {
+    /// As `eval --json --validation-only` prints it.
+    pub fn json(&self) -> serde_json::Value {
+        match self {
+            Self::Alphabets(v) => serde_json::json!({ "validation": v }),
+            Self::Images {
+                metrics,
+                trained_on,
+            } => serde_json::json!({ "validation": metrics, "trained_on": trained_on }),
+        }
+    }
+
+    /// As `eval --validation-only` prints it, below a heading naming `target`.
+    pub fn table(&self, target: &str) -> String {
+        match self {
+            Self::Alphabets(v) => format!(
+                "{target} on its held-out background alphabets:\n{}",
+                content_style::validation_table(v)
+            ),
+            Self::Images {
+                metrics,
+                trained_on,
+            } => format!(
+                "{target} on the {} training images after the first {trained_on} (never trained on):\n{}",
+                metrics.test_examples,
+                super::table(metrics)
+            ),
+        }
+    }
+}
+
+/// The run's data and settings that decide what it held out.
+pub struct Trained<'a> {
+    pub objective: &'a Objective,
+    pub architecture: &'a VaeConfig,
+    pub dataset: &'a str,
+    /// How many training images it trained on (`--train-limit`), `None` for all.
+    pub train_limit: Option<usize>,
+}
+
+/// Only the validation measures of a run that held data out of training: a content-style run's
+/// `--validation-alphabets`, or the training images after an image run's `--train-limit`.
 pub fn validate_only(
     model: &Vae,
-    objective: &Objective,
-    architecture: &VaeConfig,
+    run: Trained,
     data_dir: Option<&Path>,
     device: &Device,
     seed: u64,
-) -> Result<content_style::ValidationMetrics, String> {
-    let dirs = omniglot::search_dirs(data_dir);
-    let held = held_out(objective, &dirs)?.ok_or(
-        "--validation-only scores a content-style run trained with --validation-alphabets N; \
-         this one held nothing out",
-    )?;
-    let content_dim = architecture
-        .content_dim
-        .ok_or("a content-style model declares content_dim")?;
-    let restarts = ContentStyleOptions::default().kmeans_restarts;
-    content_style::validation::validate(model, content_dim, &held, device, restarts, seed)
+) -> Result<Validation, String> {
+    match run.objective {
+        Objective::ContentStyle(_) => {
+            let dirs = omniglot::search_dirs(data_dir);
+            let held = held_out(run.objective, &dirs)?.ok_or(
+                "--validation-only scores what a run held out of training; this content-style \
+                 run held nothing out (train with --validation-alphabets N)",
+            )?;
+            let content_dim = run
+                .architecture
+                .content_dim
+                .ok_or("a content-style model declares content_dim")?;
+            let restarts = ContentStyleOptions::default().kmeans_restarts;
+            content_style::validation::validate(model, content_dim, &held, device, restarts, seed)
+                .map(Validation::Alphabets)
+        }
+        Objective::GaussianVae(_) | Objective::Aae(_) => {
+            let mut data = load_dataset(run.dataset, data_dir)?;
+            let full = data.train.len();
+            let trained_on = run.train_limit.filter(|&n| n < full).ok_or(format!(
+                "--validation-only scores what a run held out of training; this run trained on \
+                 all {full} training images (train with --train-limit N to keep the rest out)"
+            ))?;
+            data.test = data.train.after(trained_on);
+            let eval_opts = EvalOptions {
+                seed,
+                deterministic: !run.objective.stochastic_codes(),
+                ..Default::default()
+            };
+            let (metrics, _) =
+                super::evaluate(model, &run.architecture.prior, &data, device, &eval_opts);
+            Ok(Validation::Images {
+                metrics: Box::new(metrics),
+                trained_on,
+            })
+        }
+    }
 }
 
 /// Evaluate `model`, trained as `objective` on `dataset`, reading data from `data_dir` or the
