@@ -306,14 +306,9 @@ fn aae_settings_that_cannot_work_are_refused() {
     );
 }
 
-/// `eval` of an adversarial model reports what it can measure: reconstruction, the codes' match
-/// to its prior beside the noise floor, clustering — and no ELBO (its codes are deterministic);
-/// with a categorical code, the category's own clustering accuracy; and it plots over the prior.
-#[test]
-fn eval_of_an_adversarial_model_reports_prior_match_and_clusters() {
-    let root = scratch("aae-eval");
-    let dir = root.join("run");
-    let o = run(&[
+/// One epoch of a small clustering AAE (10 categories + 2-D style) into `out`.
+fn categorical_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut a = vec![
         "train",
         "--kind",
         "aae",
@@ -327,17 +322,28 @@ fn eval_of_an_adversarial_model_reports_prior_match_and_clusters() {
         "12",
         "--batch-size",
         "64",
-        "--train-limit",
-        "640",
-        "--test-limit",
-        "500",
         "--critic-width",
         "32",
         "--epochs",
         "1",
         "--out",
+        out,
+    ];
+    a.extend_from_slice(extra);
+    a
+}
+
+/// `eval` of an adversarial model reports what it can measure: reconstruction, the codes' match
+/// to its prior beside the noise floor, clustering — and no ELBO (its codes are deterministic);
+/// with a categorical code, the category's own clustering accuracy; and it plots over the prior.
+#[test]
+fn eval_of_an_adversarial_model_reports_prior_match_and_clusters() {
+    let root = scratch("aae-eval");
+    let dir = root.join("run");
+    let o = run(&categorical_args(
         dir.to_str().unwrap(),
-    ]);
+        &["--train-limit", "640", "--test-limit", "500"],
+    ));
     assert!(o.status.success(), "{}", stderr(&o));
     let out = root.join("eval");
     let o = run(&[
@@ -423,31 +429,10 @@ fn validation_only_scores_the_training_images_a_limited_run_never_saw() {
     let data = small_fashion("aae-validation-data", 3_000, 100);
     let data = data.to_str().unwrap();
     let dir = root.join("run");
-    let o = run(&[
-        "train",
-        "--data",
-        data,
-        "--kind",
-        "aae",
-        "--prior",
-        "categorical",
-        "--components",
-        "10",
-        "--arch",
-        "keras",
-        "--latent-dim",
-        "12",
-        "--batch-size",
-        "64",
-        "--train-limit",
-        "2400",
-        "--critic-width",
-        "32",
-        "--epochs",
-        "1",
-        "--out",
+    let o = run(&categorical_args(
         dir.to_str().unwrap(),
-    ]);
+        &["--data", data, "--train-limit", "2400"],
+    ));
     assert!(o.status.success(), "{}", stderr(&o));
     let eval = |extra: &[&str]| {
         let mut a = vec![
