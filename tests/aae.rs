@@ -422,7 +422,8 @@ fn small_fashion(name: &str, train: usize, test: usize) -> std::path::PathBuf {
 /// `eval --validation-only` of a run trained on the first N training images scores it on the
 /// rest of the training set — images it never saw, and not the test split — so Fashion-MNIST
 /// settings (the clustering AAE's) can be chosen without the test in view; a model trained on
-/// every training image is refused. A small copy of the data keeps the run short.
+/// every training image is refused, and a run on binarized images is scored on binarized ones.
+/// A small copy of the data keeps the runs short.
 #[test]
 fn validation_only_scores_the_training_images_a_limited_run_never_saw() {
     let root = scratch("aae-validation");
@@ -468,6 +469,38 @@ fn validation_only_scores_the_training_images_a_limited_run_never_saw() {
             && table.contains("category accuracy (Hungarian)"),
         "{table}"
     );
+    assert_eq!(v["binarized"], false, "{v}");
+    // A run on binarized images is validated on held-out images binarized once, as its test.
+    let binarized = root.join("binarized");
+    let o = run(&[
+        "train",
+        "--data",
+        data,
+        "--train-limit",
+        "2400",
+        "--arch",
+        "keras",
+        "--batch-size",
+        "64",
+        "--epochs",
+        "1",
+        "--binarize",
+        "--out",
+        binarized.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&[
+        "eval",
+        binarized.to_str().unwrap(),
+        "--data",
+        data,
+        "--validation-only",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let b: serde_json::Value = serde_json::from_str(common::stdout(&o).trim()).unwrap();
+    assert_eq!(b["validation"]["binarized"], true, "{b}");
+    assert_eq!(b["validation"]["test_examples"], 600, "{b}");
     // A model that trained on every training image has nothing to validate on.
     let shipped = concat!(
         env!("CARGO_MANIFEST_DIR"),

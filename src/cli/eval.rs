@@ -98,6 +98,7 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
             architecture: &architecture,
             dataset: &dataset,
             train_limit,
+            binarize: binarized,
         };
         let v = report::validate_only(&model, run, a.data.as_deref(), &device, a.seed)?;
         if a.json {

@@ -106,8 +106,13 @@ impl Validation {
                 metrics,
                 trained_on,
             } => format!(
-                "{target} on the {} training images after the first {trained_on} (never trained on):\n{}",
+                "{target} on the {} training images after the first {trained_on} (never trained on{}):\n{}",
                 metrics.test_examples,
+                if metrics.binarized {
+                    ", binarized once"
+                } else {
+                    ""
+                },
                 super::table(metrics)
             ),
         }
@@ -121,6 +126,9 @@ pub struct Trained<'a> {
     pub dataset: &'a str,
     /// How many training images it trained on (`--train-limit`), `None` for all.
     pub train_limit: Option<usize>,
+    /// Trained on binarized images: scored on held-out images binarized once, as `eval` scores
+    /// its test split.
+    pub binarize: bool,
 }
 
 /// Only the validation measures of a run that held data out of training: a content-style run's
@@ -154,14 +162,20 @@ pub fn validate_only(
                 "--validation-only scores what a run held out of training; this run trained on \
                  all {full} training images (train with --train-limit N to keep the rest out)"
             ))?;
-            data.test = data.train.after(trained_on);
+            let held = data.train.after(trained_on);
+            data.test = if run.binarize {
+                held.binarized(crate::train::BINARIZE_SEED)
+            } else {
+                held
+            };
             let eval_opts = EvalOptions {
                 seed,
                 deterministic: !run.objective.stochastic_codes(),
                 ..Default::default()
             };
-            let (metrics, _) =
+            let (mut metrics, _) =
                 super::evaluate(model, &run.architecture.prior, &data, device, &eval_opts);
+            metrics.binarized = run.binarize;
             Ok(Validation::Images {
                 metrics: Box::new(metrics),
                 trained_on,
