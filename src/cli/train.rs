@@ -226,6 +226,12 @@ struct ContentStyleArgs {
     /// (four times the images per epoch)
     #[arg(long)]
     quarter_turns: bool,
+    /// Random turn of each training drawing, up to this many degrees either way (0 = none)
+    #[arg(long, default_value_t = 0.0)]
+    max_turn: f64,
+    /// Random scaling of each training drawing, up to this share either way (0 = none)
+    #[arg(long, default_value_t = 0.0)]
+    max_scale: f64,
 }
 
 impl ContentStyleArgs {
@@ -247,6 +253,8 @@ impl ContentStyleArgs {
             generator_lr: aae.generator_lr,
             validation_alphabets: self.validation_alphabets,
             quarter_turns: self.quarter_turns,
+            max_turn: self.max_turn,
+            max_scale: self.max_scale,
         }
     }
 }

@@ -19,12 +19,28 @@ pub enum Batching {
     /// Whole groups of `per_group` images with the same group label (Omniglot: drawings of one
     /// character), `batch_size / per_group` groups a batch, rows `g * per_group ..` holding group
     /// `g`; each image moved by up to `max_shift` whole pixels at random, and a share
-    /// `page_crops` of them first cropped and scaled as the page prepares a drawing.
+    /// `page_crops` of them first cropped and scaled as the page prepares a drawing, and each
+    /// turned and scaled at random within `distortion`.
     Groups {
         per_group: usize,
         max_shift: usize,
         page_crops: f64,
+        distortion: Distortion,
     },
+}
+
+/// The largest random turn (degrees, either way) and relative scaling (either way) of a
+/// training drawing; zero for both leaves drawings as they are.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Distortion {
+    pub max_turn_degrees: f64,
+    pub max_scale: f64,
+}
+
+impl Distortion {
+    pub fn is_none(&self) -> bool {
+        self.max_turn_degrees == 0.0 && self.max_scale == 0.0
+    }
 }
 
 /// One batch as a kind's step receives it.

@@ -12,7 +12,7 @@ mod mmd;
 pub mod score;
 mod terms;
 
-pub use kind::{Batch, Batching, Kind, ONE_SET, Optimise, ParamSet, Term};
+pub use kind::{Batch, Batching, Distortion, Kind, ONE_SET, Optimise, ParamSet, Term};
 pub use mmd::{MmdKernel, mmd2_unbiased, mmd2_unbiased_host};
 pub use terms::{bce_with_logits, kl_to_standard_normal, softplus};
 

@@ -2,6 +2,7 @@
 //! from `Rng::derive(seed, stream, epoch or step)`, so a resumed run draws exactly the batches an
 //! uninterrupted one would have.
 
+use super::distort::gather_distorted;
 use crate::data::upload::{median_extent, prepare_image};
 use crate::data::{ImageSet, TrainSet};
 use crate::objective::Batching;
@@ -13,6 +14,7 @@ const GROUP_STREAM: u64 = 11;
 const SHIFT_STREAM: u64 = 13;
 const CROP_STREAM: u64 = 17;
 const BINARIZE_STREAM: u64 = 19;
+const DISTORT_STREAM: u64 = 23;
 
 /// How a run's epochs are cut into batches.
 pub struct BatchPlan<'a> {
@@ -159,6 +161,7 @@ impl Epoch<'_> {
             Batching::Groups {
                 max_shift,
                 page_crops,
+                distortion,
                 ..
             } => {
                 // Which images are page crops comes from its own stream, so that runs without
@@ -172,7 +175,14 @@ impl Epoch<'_> {
                     })
                     .collect();
                 let mut rng = Rng::derive(seed, SHIFT_STREAM, step as u64);
-                gather_shifted(&sources, idx, max_shift, &mut rng)
+                if distortion.is_none() {
+                    gather_shifted(&sources, idx, max_shift, &mut rng)
+                } else {
+                    // The same shifts as without distortion; turns and scales from their own stream.
+                    let shifts = draw_shifts(idx.len(), max_shift, &mut rng);
+                    let mut turns = Rng::derive(seed, DISTORT_STREAM, step as u64);
+                    gather_distorted(&sources, idx, &shifts, distortion, &mut turns)
+                }
             }
         };
         let pixels = if self.plan.binarize {
@@ -227,6 +237,18 @@ pub fn page_view(images: &ImageSet) -> ImageSet {
     }
 }
 
+/// `n` random whole-pixel offsets (dy, dx), each in -max_shift..=max_shift.
+fn draw_shifts(n: usize, max_shift: usize, rng: &mut Rng) -> Vec<(isize, isize)> {
+    let span = 2 * max_shift + 1;
+    (0..n)
+        .map(|_| {
+            let dy = rng.below(span) as isize - max_shift as isize;
+            let dx = rng.below(span) as isize - max_shift as isize;
+            (dy, dx)
+        })
+        .collect()
+}
+
 /// Images at `indices` (image `k` taken from `sources[k]`) as floats in [0, 1], each moved by a
 /// random whole-pixel offset of up to `max_shift` in each direction (ink pushed past the border
 /// is lost, as a real shift would be).
@@ -239,10 +261,8 @@ pub fn gather_shifted(
     let side = sources[0].side as isize;
     let per = sources[0].pixels_per_image();
     let mut out = vec![0.0f32; indices.len() * per];
-    let span = 2 * max_shift + 1;
-    for (slot, &i) in indices.iter().enumerate() {
-        let dy = rng.below(span) as isize - max_shift as isize;
-        let dx = rng.below(span) as isize - max_shift as isize;
+    let shifts = draw_shifts(indices.len(), max_shift, rng);
+    for (slot, (&i, &(dy, dx))) in indices.iter().zip(&shifts).enumerate() {
         let src = sources[slot].image(i);
         let dst = &mut out[slot * per..(slot + 1) * per];
         for y in 0..side {

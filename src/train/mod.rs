@@ -9,6 +9,7 @@
 pub mod adam;
 mod batches;
 pub mod checkpoint;
+mod distort;
 pub mod judge;
 pub mod records;
 pub mod run_dir;
@@ -363,6 +364,8 @@ mod tests {
             ),
             (|c| c.proto_weight = -2.0, "--proto-weight -2 must be"),
             (|c| c.max_shift = 30, "--max-shift 30"),
+            (|c| c.max_turn = 60.0, "--max-turn 60 must be"),
+            (|c| c.max_scale = -0.1, "--max-scale -0.1 must be"),
             (|c| c.per_group = 3, "--group-size 3 must be even"),
         ] {
             let mut settings = ContentStyle::default();

@@ -18,7 +18,7 @@ mod loss;
 pub use loss::{ContentStyleLoss, Noise, content_style_loss, group_product, parts, prototype_loss};
 
 use super::aae::{Aae, Contest, regularisation_phase};
-use super::kind::{Batch, Batching, Kind, Optimise, ParamSet, Term};
+use super::kind::{Batch, Batching, Distortion, Kind, Optimise, ParamSet, Term};
 use super::mmd::MmdKernel;
 use crate::model::{AdversarialNet, Vae, VaeConfig};
 use crate::rng::Rng;
@@ -100,6 +100,16 @@ pub struct ContentStyle {
     /// (`TrainSet::with_quarter_turns`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub quarter_turns: bool,
+    /// Random turn of each training drawing by up to this many degrees either way, and scaling
+    /// by up to this share either way (`train::distort`); content should not move with either.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub max_turn: f64,
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub max_scale: f64,
+}
+
+fn is_zero_f64(x: &f64) -> bool {
+    *x == 0.0
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -134,6 +144,8 @@ impl Default for ContentStyle {
             generator_lr: one(),
             validation_alphabets: 0,
             quarter_turns: false,
+            max_turn: 0.0,
+            max_scale: 0.0,
         }
     }
 }
@@ -234,6 +246,10 @@ impl Kind for ContentStyle {
             per_group: self.per_group,
             max_shift: self.max_shift,
             page_crops: self.page_crops,
+            distortion: Distortion {
+                max_turn_degrees: self.max_turn,
+                max_scale: self.max_scale,
+            },
         }
     }
 
@@ -259,6 +275,18 @@ impl Kind for ContentStyle {
             return Err(format!(
                 "--page-crops {} must be a share in [0, 1]",
                 self.page_crops
+            ));
+        }
+        if !(0.0..=45.0).contains(&self.max_turn) {
+            return Err(format!(
+                "--max-turn {} must be in [0, 45] degrees",
+                self.max_turn
+            ));
+        }
+        if !(0.0..=0.5).contains(&self.max_scale) {
+            return Err(format!(
+                "--max-scale {} must be a share in [0, 0.5]",
+                self.max_scale
             ));
         }
         if self.max_shift > 8 {
