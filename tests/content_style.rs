@@ -55,8 +55,15 @@ fn content_style_training_learns_and_resumes_exactly() {
     let data = data_dir();
     let data = data.to_str().unwrap();
     let root = scratch("content-style-train");
-    let (whole, split) = (root.join("whole"), root.join("split"));
-    let o = run(&args(data, whole.to_str().unwrap(), &["--epochs", "4"]));
+    let (whole, split, plain) = (root.join("whole"), root.join("split"), root.join("plain"));
+    // Small random turns and scalings on top of the shifts: drawn per step like them, so the
+    // resumed run below must replay them too.
+    let distort = ["--max-turn", "10", "--max-scale", "0.1"];
+    let o = run(&args(
+        data,
+        whole.to_str().unwrap(),
+        &[&["--epochs", "4"][..], &distort].concat(),
+    ));
     assert!(o.status.success(), "{}", stderr(&o));
     // 800 drawings = 40 characters; groups of 4 -> 200 groups, 8 per batch -> 25 batches. (On so
     // little data the default MMD weight of 100 flattens content before the prototype term gets
@@ -80,7 +87,7 @@ fn content_style_training_learns_and_resumes_exactly() {
     let o = run(&args(
         data,
         split.to_str().unwrap(),
-        &["--epochs", "4", "--stop-after-steps", "11"],
+        &[&["--epochs", "4", "--stop-after-steps", "11"][..], &distort].concat(),
     ));
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
     let o = run(&[
@@ -121,6 +128,15 @@ fn content_style_training_learns_and_resumes_exactly() {
         checkpoint(&whole) == checkpoint(&split),
         "resumed weights differ from uninterrupted ones"
     );
+    // The distortion reaches the batches: without it the same seed trains another first epoch.
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(split.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["objective"]["max_turn"], 10.0, "{config}");
+    assert_eq!(config["objective"]["max_scale"], 0.1, "{config}");
+    let o = run(&args(data, plain.to_str().unwrap(), &["--epochs", "1"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let first = |dir: &Path| field(&read_jsonl(&dir.join("metrics.jsonl"))[0], "recon");
+    assert_ne!(first(&whole), first(&plain));
 }
 
 #[test]
