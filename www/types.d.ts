@@ -30,11 +30,15 @@ export interface Session {
   clusterPlane(cluster: number): Plane;
   testMeans(): Float32Array;
   testCategories(): Uint8Array;
+  /** What each category of a categorical code holds among the test images (label, count). */
+  clusterMakeup(): ClusterMakeup[];
   testLabels(): Uint8Array;
   decode(z: Float32Array): Promise<Uint8Array>;
   encode(x: Float32Array, labels?: Uint32Array): Promise<Float32Array>;
   free(): void;
 }
+
+export interface ClusterMakeup { size: number; top: [number, number] | null }
 
 export interface JudgeSession { classify(x: Float32Array): Promise<Float32Array> }
 

@@ -4,6 +4,7 @@
 
 pub mod animation;
 pub mod arithmetic;
+pub mod clusters;
 
 /// The plane the map shows: `point(x, y) = origin + x * u + y * v` in latent space.
 #[derive(Debug, Clone, PartialEq)]

@@ -258,14 +258,23 @@ impl Session {
     /// code's category part); empty otherwise.
     #[wasm_bindgen(js_name = testCategories)]
     pub fn test_categories(&self) -> Uint8Array {
+        Uint8Array::from(self.categories().as_slice())
+    }
+
+    /// For a model with a categorical code: what each category holds among the test images,
+    /// `[{ size, top: [label, count] | null }]` (`explorer::clusters`); empty otherwise.
+    #[wasm_bindgen(js_name = clusterMakeup)]
+    pub fn cluster_makeup(&self) -> Result<JsValue, JsError> {
         let b = &self.inner.bundle;
-        let arch = &b.manifest.architecture;
-        let cats: Vec<u8> = b
-            .test_means
-            .chunks_exact(arch.latent_dim)
-            .filter_map(|z| arch.prior.category(z).map(|c| c as u8))
-            .collect();
-        Uint8Array::from(cats.as_slice())
+        let k = match b.manifest.architecture.prior {
+            crate::model::Prior::Categorical { classes } => classes,
+            _ => 0,
+        };
+        super::helpers::to_js(&crate::explorer::clusters::makeup(
+            &self.categories(),
+            &b.test_labels,
+            k,
+        ))
     }
 
     #[wasm_bindgen(js_name = testLabels)]
@@ -291,5 +300,18 @@ impl Session {
             let means = encode_means(&inner, x, labels).await?;
             Ok(Float32Array::from(means.as_slice()).into())
         })
+    }
+}
+
+impl Session {
+    /// Each test image's category (the argmax of its code's category part), for a model with a
+    /// categorical code; empty otherwise.
+    fn categories(&self) -> Vec<u8> {
+        let b = &self.inner.bundle;
+        let arch = &b.manifest.architecture;
+        b.test_means
+            .chunks_exact(arch.latent_dim)
+            .filter_map(|z| arch.prior.category(z).map(|c| c as u8))
+            .collect()
     }
 }

@@ -162,6 +162,25 @@ export async function modelKindTests() {
     await page.evaluate(() => window.atlas.idle());
     assert.equal(await page.isVisible('#cluster-controls'), true);
     assert.equal(await page.isVisible('#plane-controls'), false);
+    // Each cluster is named by the test class most of its images are: counted here from the
+    // stored test codes (argmax of the category part) and labels, not by the page's code.
+    const FASHION = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+    const counts = await page.evaluate((k) => {
+      const means = window.atlas.testMeans(), labels = window.atlas.testLabels(), d = means.length / labels.length;
+      const table = Array.from({ length: k }, () => new Array(10).fill(0));
+      labels.forEach((label, i) => {
+        let c = 0;
+        for (let j = 1; j < k; j++) if (means[i * d + j] >= means[i * d + c]) c = j;
+        table[c][label] += 1;
+      });
+      return table;
+    }, clustered.clusters);
+    const named = counts.map((row, c) => {
+      const size = row.reduce((a, b) => a + b, 0), top = row.indexOf(Math.max(...row));
+      return size ? `cluster ${c + 1}: mostly ${FASHION[top]} (${Math.round((100 * row[top]) / size)}%)` : `cluster ${c + 1}: no test images`;
+    });
+    assert.deepEqual(await page.$$eval('#cluster option', (os) => os.map((o) => o.textContent)), named);
+    assert.ok(new Set(named.map((n) => n.split(': ')[1].split(' (')[0])).size > 3, `clusters named by several classes: ${named}`);
     const tiles = () => tilePixels(page);
     const first = await tiles();
     await page.selectOption('#cluster', '3');
@@ -173,6 +192,9 @@ export async function modelKindTests() {
     const status = await page.textContent('#cluster-status');
     const [inCluster, total] = status.match(/\d+/g).map(Number);
     assert.ok(inCluster > 0 && inCluster < total, status);
+    assert.equal(inCluster, counts[3].reduce((a, b) => a + b, 0), status);
+    const [, name, percent] = named[3].match(/mostly (.+) \((\d+)%\)/);
+    assert.ok(status.includes(`, ${percent}% of them ${name};`), status);
     await page.click('#sample');
     await page.waitForFunction(() => window.atlas.samplesReady() && window.atlas.state.lastSamples?.length > 0);
     const s = await page.evaluate(() => window.atlas.state.lastSamples);

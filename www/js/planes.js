@@ -15,6 +15,9 @@ export class Planes {
     this.engine = engine;
     /** The test encodings' PCA of the open model (above 2-D). @type {{ mean: Float32Array, u: Float32Array, v: Float32Array }|null} */
     this.pca = null;
+    /** A categorical model's categories: their test images, and the class most of them are.
+     * @type {import('../types').ClusterMakeup[]} */
+    this.makeup = [];
   }
 
   /** After a model opens: its PCA plane and the pickers. Returns what the store must drop for
@@ -30,7 +33,12 @@ export class Planes {
     const patch = { cluster: k && s.cluster < k ? s.cluster : 0, axisI: Math.min(s.axisI, dim - 1), axisJ: Math.min(s.axisJ, dim - 1) };
     $select('axis-i').replaceChildren(...options(Array.from({ length: dim }, (_, j) => [String(j), `z${j}`])));
     $select('axis-j').replaceChildren(...options(Array.from({ length: dim }, (_, j) => [String(j), `z${j}`])));
-    $select('cluster').replaceChildren(...options(Array.from({ length: k }, (_, c) => [String(c), `cluster ${c + 1}`])));
+    this.makeup = k ? session.clusterMakeup() : [];
+    const names = session.manifest().dataset.class_names;
+    $select('cluster').replaceChildren(...options(this.makeup.map((m, c) => {
+      const top = mostly(m, names);
+      return [String(c), `cluster ${c + 1}: ${top ? `mostly ${top.name} (${top.percent}%)` : 'no test images'}`];
+    })));
     return patch;
   }
 
@@ -51,7 +59,11 @@ export class Planes {
    * @returns {Uint8Array|null} */
   shown() {
     const members = clusterMembers(this.engine.session, this.store.state.cluster);
-    if (members) $('cluster-status').textContent = `${members.reduce((a, b) => a + b, 0)} of ${members.length} test images fall in this cluster; the grid varies their style`;
+    if (members) {
+      const m = this.makeup[this.store.state.cluster], names = this.engine.session.manifest().dataset.class_names;
+      const top = mostly(m, names);
+      $('cluster-status').textContent = `${m.size} of ${members.length} test images fall in this cluster${top ? `, ${top.percent}% of them ${top.name}` : ''}; the grid varies their style`;
+    }
     return members;
   }
 
@@ -65,6 +77,12 @@ export class Planes {
     }
     return planeOf(this.engine.session, this.pca, s);
   }
+}
+
+/** The class most of a cluster's test images are and its share in percent; null when empty.
+ * @param {import('../types').ClusterMakeup} m @param {string[]} names */
+function mostly(m, names) {
+  return m.top && { name: names[(m.top[0] + 1) % names.length], percent: Math.round((100 * m.top[1]) / m.size) };
 }
 
 /** The number of categories of `session`'s categorical code, else 0.
