@@ -153,7 +153,9 @@ export async function modelKindTests() {
     });
     const native = nativeDecode(mixture.file, [[z[0], z[1]]])[0];
     assert.ok(shown.every((v, i) => Math.abs(v - native[i]) <= 1), 'the first sample is the native decode of its code');
-    assert.match(await page.textContent('#about'), /adversarial autoencoder: codes matched to mixture of 10 Gaussians/);
+    const mixtureAbout = await page.textContent('#about');
+    assert.match(mixtureAbout, /adversarial autoencoder: codes matched to mixture of 10 Gaussians/);
+    assert.doesNotMatch(mixtureAbout, /category acc/, 'a model without categories has no category accuracy');
     await shot(page, '14-aae-mixture');
 
     // Categorical code: one style plane per cluster, only that cluster's test images, in links.
@@ -181,6 +183,10 @@ export async function modelKindTests() {
     });
     assert.deepEqual(await page.$$eval('#cluster option', (os) => os.map((o) => o.textContent)), named);
     assert.ok(new Set(named.map((n) => n.split(': ')[1].split(' (')[0])).size > 3, `clusters named by several classes: ${named}`);
+    // The card gives the categories' own accuracy, as the model's sidecar file records it.
+    const metrics = await page.evaluate(async (n) => (await (await fetch(`pkg/${n}.json`)).json()).manifest.metrics, clustered.name);
+    assert.ok(metrics.cluster_acc > 0.1, JSON.stringify(metrics));
+    assert.match(await page.textContent('#about'), new RegExp(`category acc\\.${metrics.cluster_acc.toFixed(3)} matched one-to-one, ${metrics.cluster_majority_acc.toFixed(3)} by majority`));
     const tiles = () => tilePixels(page);
     const first = await tiles();
     await page.selectOption('#cluster', '3');

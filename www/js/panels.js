@@ -26,6 +26,7 @@ export function describeModel(entry, manifest, regularisation) {
       ['one-shot error', m.oneshot_error != null ? `${(100 * m.oneshot_error).toFixed(1)}% (20-way, unseen alphabets)` : '—'],
       ['clustering acc.', `content ${num(m.content_cluster_acc)}, style ${num(m.style_cluster_acc)} (chance ${num(m.chance_cluster_acc)})`],
     ] : [['k-means acc.', num(m.kmeans_acc)]]),
+    ...(m.cluster_acc != null ? [['category acc.', `${num(m.cluster_acc)} matched one-to-one, ${num(m.cluster_majority_acc)} by majority (learnt without labels)`]] : []),
     ...(judge.frechet != null ? [['Fréchet dist.', `${judge.frechet.toFixed(1)} (judge features, ${judge.samples} samples)`]] : []),
     ...(judge.conditional_accuracy != null ? [['conditional acc.', `${num(judge.conditional_accuracy)} (weakest class ${num(Math.min(...judge.conditional_per_class))})`]] : []),
     ['trained', `${manifest.training.epochs} epochs, batch ${manifest.training.batch_size}`],

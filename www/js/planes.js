@@ -82,7 +82,7 @@ export class Planes {
 /** The class most of a cluster's test images are and its share in percent; null when empty.
  * @param {import('../types').ClusterMakeup} m @param {string[]} names */
 function mostly(m, names) {
-  return m.top && { name: names[(m.top[0] + 1) % names.length], percent: Math.round((100 * m.top[1]) / m.size) };
+  return m.top && { name: names[m.top[0]], percent: Math.round((100 * m.top[1]) / m.size) };
 }
 
 /** The number of categories of `session`'s categorical code, else 0.
