@@ -60,9 +60,10 @@ export class Planes {
   shown() {
     const members = clusterMembers(this.engine.session, this.store.state.cluster);
     if (members) {
+      // A cluster this model lacks (the store not yet told) counts none and names no class.
       const m = this.makeup[this.store.state.cluster], names = this.engine.session.manifest().dataset.class_names;
-      const top = mostly(m, names);
-      $('cluster-status').textContent = `${m.size} of ${members.length} test images fall in this cluster${top ? `, ${top.percent}% of them ${top.name}` : ''}; the grid varies their style`;
+      const top = m && mostly(m, names);
+      $('cluster-status').textContent = `${members.reduce((a, b) => a + b, 0)} of ${members.length} test images fall in this cluster${top ? `, ${top.percent}% of them ${top.name}` : ''}; the grid varies their style`;
     }
     return members;
   }
