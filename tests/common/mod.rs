@@ -105,3 +105,30 @@ pub fn ctrl_c_then_resume(train_args: &[&str], dir: &std::path::Path, steps_per_
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
     assert!(stderr(&o).contains("resuming"), "{}", stderr(&o));
 }
+
+/// One epoch of a small clustering AAE (10 categories + 2-D style) into `out`.
+pub fn categorical_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut a = vec![
+        "train",
+        "--kind",
+        "aae",
+        "--prior",
+        "categorical",
+        "--components",
+        "10",
+        "--arch",
+        "keras",
+        "--latent-dim",
+        "12",
+        "--batch-size",
+        "64",
+        "--critic-width",
+        "32",
+        "--epochs",
+        "1",
+        "--out",
+        out,
+    ];
+    a.extend_from_slice(extra);
+    a
+}
