@@ -117,7 +117,7 @@ fn validation_only_scores_the_training_images_a_limited_run_never_saw() {
     // A model that trained on every training image has nothing to validate on.
     let shipped = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/pkg/fmnist-aae-clusters.safetensors"
+        "/pkg/fmnist-aae-mixture.safetensors"
     );
     let o = run(&["eval", shipped, "--validation-only"]);
     assert!(!o.status.success());
