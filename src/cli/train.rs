@@ -211,6 +211,10 @@ struct ContentStyleArgs {
     /// Weight of the prototype term on content means (0 turns it off)
     #[arg(long, default_value_t = 20.0)]
     proto_weight: f64,
+    /// Weight of the cluster term: within-character scatter of content means over the batch's
+    /// (0 = logged only)
+    #[arg(long, default_value_t = 0.0)]
+    cluster_weight: f64,
     /// Random shift of each training drawing, in pixels
     #[arg(long, default_value_t = 2)]
     max_shift: usize,
@@ -246,6 +250,7 @@ impl ContentStyleArgs {
             mmd_weight: self.mmd_weight,
             kernel: self.kernel,
             proto_weight: self.proto_weight,
+            cluster_weight: self.cluster_weight,
             max_shift: self.max_shift,
             page_crops: self.page_crops,
             critic_width: aae.critic_width,

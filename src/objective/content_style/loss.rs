@@ -63,6 +63,24 @@ pub fn prototype_loss(means: Tensor<2>, per_group: usize) -> Tensor<1> {
     (direction(a.clone(), b.clone()) + direction(b, a)) * 0.5
 }
 
+/// Within-character scatter over total scatter of content means `[groups * per_group, d]`: the
+/// mean squared distance of each drawing to its group's centre, over the mean squared distance to
+/// the batch's centre (0 = every character a point, 1 = groups no tighter than the batch).
+///
+/// k-means, which the clustering measure runs on content means, minimises exactly the numerator
+/// for a given assignment; the prototype term stops pulling once a query is nearest its own
+/// prototype, this one keeps tightening characters relative to their spread. A ratio, so it
+/// cannot be lowered by shrinking the whole code (the MMD holds the scale).
+pub fn scatter_ratio(means: Tensor<2>, per_group: usize) -> Tensor<1> {
+    let [n, d] = means.dims();
+    let g = n / per_group;
+    let grouped = means.clone().reshape([g, per_group, d]);
+    let within = (grouped.clone() - grouped.mean_dim(1)).square().sum() / n as f64;
+    let total = (means.clone() - means.mean_dim(0)).square().sum() / n as f64;
+    // The floor keeps a batch of identical codes (an untrained encoder can give one) finite.
+    within / total.clamp_min(1e-6)
+}
+
 /// One batch's loss terms, each a one-element tensor averaged per drawing.
 pub struct ContentStyleLoss {
     pub total: Tensor<1>,
@@ -73,6 +91,8 @@ pub struct ContentStyleLoss {
     pub mmd_content: Tensor<1>,
     pub mmd_style: Tensor<1>,
     pub proto: Tensor<1>,
+    /// `scatter_ratio` of the content means (a measure always, a term at `cluster_weight` > 0).
+    pub scatter: Tensor<1>,
 }
 
 impl ContentStyleLoss {
@@ -149,7 +169,11 @@ pub fn content_style_loss(
     let mmd_content = mmd2_unbiased(qc.sample(noise.content), noise.prior_content, c.kernel);
     let mmd_style = mmd2_unbiased(zs, noise.prior_style, c.kernel);
     let proto = prototype_loss(qc.mean.clone(), k);
+    let scatter = scatter_ratio(qc.mean.clone(), k);
     let mut total = recon.clone() + proto.clone() * c.proto_weight;
+    if c.cluster_weight > 0.0 {
+        total = total + scatter.clone() * c.cluster_weight;
+    }
     for (reg, beta, kl, mmd) in [
         (c.content_reg, c.content_beta, &kl_content, &mmd_content),
         (c.style_reg, c.style_beta, &kl_style, &mmd_style),
@@ -170,6 +194,7 @@ pub fn content_style_loss(
         mmd_content,
         mmd_style,
         proto,
+        scatter,
     }
 }
 
@@ -210,5 +235,20 @@ mod tests {
         // Swapped labels (queries nearer the other group's prototype) cost more than ln 2.
         let crossed = t2(&[0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0], 8);
         assert!(prototype_loss(crossed, 4).into_scalar::<f32>() > 1.0);
+    }
+
+    #[test]
+    fn scatter_ratio_compares_groups_with_the_batch() {
+        let ratio = |v: &[f32], k| scatter_ratio(t2(v, v.len()), k).into_scalar::<f32>();
+        // Two groups of two in 1-d, each ±0.1 around 0 and 10: within 0.01, total 25.01.
+        let tight = [-0.1, 0.1, 9.9, 10.1];
+        assert!((ratio(&tight, 2) - 0.01 / 25.01).abs() < 1e-6);
+        // Scaling the code does not change it.
+        let scaled: Vec<f32> = tight.iter().map(|x| x * 3.0).collect();
+        assert!((ratio(&scaled, 2) - ratio(&tight, 2)).abs() < 1e-6);
+        // Both groups centred on the batch's centre: no tighter than the batch.
+        assert!((ratio(&[-1.0, 1.0, -3.0, 3.0], 2) - 1.0).abs() < 1e-6);
+        // Identical codes: 0, not NaN.
+        assert_eq!(ratio(&[0.5; 4], 2), 0.0);
     }
 }

@@ -12,10 +12,15 @@
 //! - **Prototype term** (Snell et al.): half of each group's content means, averaged, must be the
 //!   nearest prototype to the other half's. This uses the same labels the grouping uses and makes
 //!   content distances mean "same character" on alphabets never seen in training.
+//! - **Cluster term** (optional): within-character scatter of content means over the batch's
+//!   scatter, the quantity k-means works with, kept low beyond where the prototype term stops.
 
 mod loss;
 
-pub use loss::{ContentStyleLoss, Noise, content_style_loss, group_product, parts, prototype_loss};
+pub use loss::{
+    ContentStyleLoss, Noise, content_style_loss, group_product, parts, prototype_loss,
+    scatter_ratio,
+};
 
 use super::aae::{Aae, Contest, regularisation_phase};
 use super::kind::{Batch, Batching, Distortion, Kind, Optimise, ParamSet, Term};
@@ -77,6 +82,9 @@ pub struct ContentStyle {
     pub kernel: MmdKernel,
     /// Weight of the prototype cross-entropy.
     pub proto_weight: f64,
+    /// Weight of the scatter ratio of content means (`scatter_ratio`); 0 logs it only.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub cluster_weight: f64,
     /// Random translation of each training drawing by up to this many pixels (position is style).
     pub max_shift: usize,
     /// Share of training drawings shown as the page prepares a person's drawing: cropped to the
@@ -137,6 +145,7 @@ impl Default for ContentStyle {
             mmd_weight: 100.0,
             kernel: MmdKernel::Imq,
             proto_weight: 20.0,
+            cluster_weight: 0.0,
             max_shift: 2,
             page_crops: 0.0,
             critic_width: critic_width(),
@@ -162,6 +171,7 @@ const TERMS: &[&str] = &[
     "mmd_content",
     "mmd_style",
     "proto",
+    "scatter",
     "nelbo",
 ];
 const ADVERSARIAL_TERMS: &[&str] = &[
@@ -172,6 +182,7 @@ const ADVERSARIAL_TERMS: &[&str] = &[
     "mmd_content",
     "mmd_style",
     "proto",
+    "scatter",
     "nelbo",
     "d_loss",
     "g_loss",
@@ -230,7 +241,11 @@ impl Kind for ContentStyle {
     }
 
     fn progress_terms(&self) -> &'static [&'static str] {
-        &["loss", "recon", "proto"]
+        if self.cluster_weight > 0.0 {
+            &["loss", "recon", "proto", "scatter"]
+        } else {
+            &["loss", "recon", "proto"]
+        }
     }
 
     fn param_sets(&self) -> &'static [ParamSet] {
@@ -266,6 +281,7 @@ impl Kind for ContentStyle {
             ("--style-beta", self.style_beta),
             ("--mmd-weight", self.mmd_weight),
             ("--proto-weight", self.proto_weight),
+            ("--cluster-weight", self.cluster_weight),
         ] {
             if !(0.0..=10_000.0).contains(&w) {
                 return Err(format!("{flag} {w} must be a number in [0, 10000]"));
@@ -356,6 +372,7 @@ impl Kind for ContentStyle {
             ("mmd_content", loss.mmd_content),
             ("mmd_style", loss.mmd_style),
             ("proto", loss.proto),
+            ("scatter", loss.scatter),
             ("nelbo", nelbo),
         ];
         let parts = self.adversarial_parts(architecture);
