@@ -236,6 +236,10 @@ struct ContentStyleArgs {
     /// Random scaling of each training drawing, up to this share either way (0 = none)
     #[arg(long, default_value_t = 0.0)]
     max_scale: f64,
+    /// Fill each batch with characters of as few alphabets as possible (the prototype term then
+    /// tells a script's characters apart, as its one-shot episodes must)
+    #[arg(long)]
+    alphabet_batches: bool,
 }
 
 impl ContentStyleArgs {
@@ -260,6 +264,7 @@ impl ContentStyleArgs {
             quarter_turns: self.quarter_turns,
             max_turn: self.max_turn,
             max_scale: self.max_scale,
+            alphabet_batches: self.alphabet_batches,
         }
     }
 }

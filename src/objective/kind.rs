@@ -20,12 +20,14 @@ pub enum Batching {
     /// character), `batch_size / per_group` groups a batch, rows `g * per_group ..` holding group
     /// `g`; each image moved by up to `max_shift` whole pixels at random, and a share
     /// `page_crops` of them first cropped and scaled as the page prepares a drawing, and each
-    /// turned and scaled at random within `distortion`.
+    /// turned and scaled at random within `distortion`. With `by_label`, consecutive groups
+    /// share their images' label (Omniglot: the alphabet; `train::batches::epoch_groups_by_label`).
     Groups {
         per_group: usize,
         max_shift: usize,
         page_crops: f64,
         distortion: Distortion,
+        by_label: bool,
     },
 }
 

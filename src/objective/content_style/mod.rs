@@ -114,6 +114,10 @@ pub struct ContentStyle {
     pub max_turn: f64,
     #[serde(default, skip_serializing_if = "is_zero_f64")]
     pub max_scale: f64,
+    /// Batches of characters of the same alphabets (`Batching::Groups::by_label`): the
+    /// prototype term's negatives are then a script's other characters.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub alphabet_batches: bool,
 }
 
 fn is_zero_f64(x: &f64) -> bool {
@@ -155,6 +159,7 @@ impl Default for ContentStyle {
             quarter_turns: false,
             max_turn: 0.0,
             max_scale: 0.0,
+            alphabet_batches: false,
         }
     }
 }
@@ -265,6 +270,7 @@ impl Kind for ContentStyle {
                 max_turn_degrees: self.max_turn,
                 max_scale: self.max_scale,
             },
+            by_label: self.alphabet_batches,
         }
     }
 
