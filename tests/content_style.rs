@@ -153,6 +153,19 @@ fn content_style_training_learns_and_resumes_exactly() {
         tight < loose * 0.9,
         "scatter {tight} with the term, {loose} without"
     );
+    // Same-alphabet batches reach the batching: the same seed trains another first epoch.
+    let by_alphabet = root.join("by-alphabet");
+    let o = run(&args(
+        data,
+        by_alphabet.to_str().unwrap(),
+        &["--epochs", "1", "--alphabet-batches"],
+    ));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_ne!(epoch(&by_alphabet, 0, "recon"), epoch(&plain, 0, "recon"));
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(by_alphabet.join("config.json")).unwrap())
+            .unwrap();
+    assert_eq!(config["objective"]["alphabet_batches"], true, "{config}");
 }
 
 #[test]
