@@ -162,6 +162,9 @@ fn own_conv_kernels_follow_burns_loss_curve() {
     };
     let (ours, burns) = (curve("own"), curve("burn"));
     assert_eq!(ours.len(), 3);
+    // Two code paths ran: they sum in another order, so the curves agree but not to the bit
+    // (were `--conv` ignored, both runs would be the same run and the check below vacuous).
+    assert_ne!(ours, burns, "--conv changed nothing");
     for (a, b) in ours.iter().zip(&burns) {
         for key in ["loss", "recon", "kl", "test_nelbo"] {
             let (x, y) = (a[key].as_f64().unwrap(), b[key].as_f64().unwrap());
