@@ -21,7 +21,7 @@ pub enum Batching {
     /// `g`; each image moved by up to `max_shift` whole pixels at random, and a share
     /// `page_crops` of them first cropped and scaled as the page prepares a drawing, and each
     /// turned and scaled at random within `distortion`. With `by_label`, consecutive groups
-    /// share their images' label (Omniglot: the alphabet; `train::batches::epoch_groups_by_label`).
+    /// share their images' label (Omniglot: the alphabet; `train::groups::epoch_groups_by_label`).
     Groups {
         per_group: usize,
         max_shift: usize,

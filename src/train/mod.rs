@@ -10,6 +10,7 @@ pub mod adam;
 mod batches;
 pub mod checkpoint;
 mod distort;
+mod groups;
 pub mod judge;
 pub mod records;
 pub mod run_dir;
