@@ -2,20 +2,29 @@
 //! `batches::BatchPlan` cuts group batches.
 
 use crate::rng::Rng;
+use std::collections::BTreeMap;
 
-/// One epoch's groups: every group's images shuffled and cut into groups of `k` (a remainder
-/// is dropped for that epoch), then all groups shuffled. Indices into the training set.
-pub fn epoch_groups(group_of: &[u32], k: usize, rng: &mut Rng) -> Vec<Vec<usize>> {
+/// Every group's images (indices into the training set), each group's in a fresh random order;
+/// groups in label order. Both orders below start here, so they draw the same shuffles.
+fn shuffled_members(group_of: &[u32], rng: &mut Rng) -> Vec<Vec<usize>> {
     let count = group_of.iter().max().map_or(0, |&g| g as usize + 1);
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); count];
     for (i, &g) in group_of.iter().enumerate() {
         members[g as usize].push(i);
     }
-    let mut groups = Vec::new();
-    for mut m in members {
-        rng.shuffle(&mut m);
-        groups.extend(m.chunks_exact(k).map(<[usize]>::to_vec));
+    for m in &mut members {
+        rng.shuffle(m);
     }
+    members
+}
+
+/// One epoch's groups: every group's images shuffled and cut into groups of `k` (a remainder
+/// is dropped for that epoch), then all groups shuffled. Indices into the training set.
+pub fn epoch_groups(group_of: &[u32], k: usize, rng: &mut Rng) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = shuffled_members(group_of, rng)
+        .iter()
+        .flat_map(|m| m.chunks_exact(k).map(<[usize]>::to_vec))
+        .collect();
     rng.shuffle(&mut groups);
     groups
 }
@@ -32,33 +41,26 @@ pub fn epoch_groups_by_label(
     k: usize,
     rng: &mut Rng,
 ) -> Vec<Vec<usize>> {
-    let count = group_of.iter().max().map_or(0, |&g| g as usize + 1);
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); count];
-    for (i, &g) in group_of.iter().enumerate() {
-        members[g as usize].push(i);
+    // Per label, its groups (characters) in order, each as its chunks of k.
+    let mut by_label: BTreeMap<u8, Vec<Vec<Vec<usize>>>> = BTreeMap::new();
+    for m in shuffled_members(group_of, rng) {
+        if let Some(&first) = m.first() {
+            let chunks = m.chunks_exact(k).map(<[usize]>::to_vec).collect();
+            by_label.entry(labels[first]).or_default().push(chunks);
+        }
     }
-    // Each group label's chunks of k (its images shuffled), and the label of its images.
-    let mut chunks: Vec<(u8, Vec<Vec<usize>>)> = Vec::new();
-    for mut m in members.into_iter().filter(|m| !m.is_empty()) {
-        rng.shuffle(&mut m);
-        let label = labels[m[0]];
-        chunks.push((label, m.chunks_exact(k).map(<[usize]>::to_vec).collect()));
-    }
-    let rounds = chunks.iter().map(|(_, c)| c.len()).max().unwrap_or(0);
-    let mut kinds: Vec<u8> = chunks.iter().map(|&(l, _)| l).collect();
-    kinds.sort_unstable();
-    kinds.dedup();
+    let rounds = by_label.values().flatten().map(Vec::len).max().unwrap_or(0);
+    let mut order: Vec<u8> = by_label.keys().copied().collect();
     let mut out = Vec::new();
     for r in 0..rounds {
-        rng.shuffle(&mut kinds);
-        for &label in &kinds {
-            let mut these: Vec<Vec<usize>> = chunks
+        rng.shuffle(&mut order);
+        for label in &order {
+            let mut round: Vec<Vec<usize>> = by_label[label]
                 .iter()
-                .filter(|(l, c)| *l == label && c.len() > r)
-                .map(|(_, c)| c[r].clone())
+                .filter_map(|chunks| chunks.get(r).cloned())
                 .collect();
-            rng.shuffle(&mut these);
-            out.extend(these);
+            rng.shuffle(&mut round);
+            out.extend(round);
         }
     }
     out
