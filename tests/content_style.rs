@@ -168,6 +168,20 @@ fn content_style_training_learns_and_resumes_exactly() {
         serde_json::from_str(&std::fs::read_to_string(by_alphabet.join("config.json")).unwrap())
             .unwrap();
     assert_eq!(config["objective"]["alphabet_batches"], true, "{config}");
+    // The prototype term's scale reaches the loss and the run's config.
+    let sharp = root.join("sharp");
+    let o = run(&args(
+        data,
+        sharp.to_str().unwrap(),
+        &["--epochs", "4", "--proto-scale", "3"],
+    ));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_ne!(epoch(&sharp, 0, "proto"), epoch(&plain, 0, "proto"));
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sharp.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["objective"]["proto_scale"], 3.0, "{config}");
+    let plain_config = std::fs::read_to_string(plain.join("config.json")).unwrap();
+    assert!(!plain_config.contains("proto_scale"), "{plain_config}");
 }
 
 #[test]

@@ -211,6 +211,10 @@ struct ContentStyleArgs {
     /// Weight of the prototype term on content means (0 turns it off)
     #[arg(long, default_value_t = 20.0)]
     proto_weight: f64,
+    /// The prototype term's logits are minus this times the squared distance: above 1 the
+    /// softmax sharpens onto the nearest wrong prototypes, below 1 it pulls against all of them
+    #[arg(long, default_value_t = 1.0)]
+    proto_scale: f64,
     /// Weight of the cluster term: within-character scatter of content means over the batch's
     /// (0 = logged only)
     #[arg(long, default_value_t = 0.0)]
@@ -254,6 +258,7 @@ impl ContentStyleArgs {
             mmd_weight: self.mmd_weight,
             kernel: self.kernel,
             proto_weight: self.proto_weight,
+            proto_scale: self.proto_scale,
             cluster_weight: self.cluster_weight,
             max_shift: self.max_shift,
             page_crops: self.page_crops,

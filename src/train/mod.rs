@@ -365,6 +365,8 @@ mod tests {
             ),
             (|c| c.proto_weight = -2.0, "--proto-weight -2 must be"),
             (|c| c.cluster_weight = -1.0, "--cluster-weight -1 must be"),
+            (|c| c.proto_scale = 0.0, "--proto-scale 0 must be"),
+            (|c| c.proto_scale = f64::NAN, "--proto-scale NaN must be"),
             (|c| c.max_shift = 30, "--max-shift 30"),
             (|c| c.max_turn = 60.0, "--max-turn 60 must be"),
             (|c| c.max_scale = -0.1, "--max-scale -0.1 must be"),

@@ -41,8 +41,10 @@ pub fn group_product(q: &Posterior, per_group: usize) -> Posterior {
 
 /// Prototype cross-entropy on content means `[groups * per_group, d]`: each half of a group is
 /// classified against prototypes (means) built from the other half of every group; the mean over
-/// both directions and all queries, in nats.
-pub fn prototype_loss(means: Tensor<2>, per_group: usize) -> Tensor<1> {
+/// both directions and all queries, in nats. The logits are `-scale` × squared distance: a larger
+/// scale sharpens the softmax onto the nearest wrong prototypes (metric scaling, Oreshkin et al.
+/// 2018), a smaller one spreads the pull over all of them.
+pub fn prototype_loss(means: Tensor<2>, per_group: usize, scale: f64) -> Tensor<1> {
     let [n, d] = means.dims();
     let g = n / per_group;
     let h = per_group / 2;
@@ -56,7 +58,7 @@ pub fn prototype_loss(means: Tensor<2>, per_group: usize) -> Tensor<1> {
     let direction = |support: Tensor<3>, query: Tensor<3>| {
         let protos = support.mean_dim(1).reshape([g, d]);
         let query = query.reshape([g * h, d]);
-        let logits = sq_dists(query, protos).neg();
+        let logits = sq_dists(query, protos) * -scale;
         (log_softmax(logits, 1) * onehot.clone()).sum().neg() / (g * h) as f64
     };
     let (a, b) = (m.clone().narrow(1, 0, h), m.narrow(1, h, h));
@@ -168,7 +170,7 @@ pub fn content_style_loss(
     let kl_style = kl_to_standard_normal(&qs).mean();
     let mmd_content = mmd2_unbiased(qc.sample(noise.content), noise.prior_content, c.kernel);
     let mmd_style = mmd2_unbiased(zs, noise.prior_style, c.kernel);
-    let proto = prototype_loss(qc.mean.clone(), k);
+    let proto = prototype_loss(qc.mean.clone(), k, c.proto_scale);
     let scatter = scatter_ratio(qc.mean.clone(), k);
     let mut total = recon.clone() + proto.clone() * c.proto_weight;
     if c.cluster_weight > 0.0 {
@@ -227,14 +229,27 @@ mod tests {
     fn prototype_loss_is_low_for_separated_groups_and_ln_g_for_identical_ones() {
         // Two groups of 4 far apart in 1-d: each query is nearest its own prototype.
         let far = t2(&[0.0, 0.1, -0.1, 0.0, 10.0, 10.1, 9.9, 10.0], 8);
-        assert!(prototype_loss(far, 4).into_scalar::<f32>() < 1e-3);
+        assert!(prototype_loss(far.clone(), 4, 1.0).into_scalar::<f32>() < 1e-3);
         // Everything at one point: every prototype equally near, cross-entropy ln 2.
         let same = t2(&[1.0; 8], 8);
-        let l = prototype_loss(same, 4).into_scalar::<f32>();
+        let l = prototype_loss(same, 4, 1.0).into_scalar::<f32>();
         assert!((l - std::f32::consts::LN_2).abs() < 1e-5, "{l}");
         // Swapped labels (queries nearer the other group's prototype) cost more than ln 2.
         let crossed = t2(&[0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0], 8);
-        assert!(prototype_loss(crossed, 4).into_scalar::<f32>() > 1.0);
+        assert!(prototype_loss(crossed, 4, 1.0).into_scalar::<f32>() > 1.0);
+        // The scale multiplies every logit: two groups in 1-d at distance 1 (squared 1), so each
+        // query's cross-entropy is ln(1 + e^(-scale)).
+        let near = t2(&[0.0, 0.0, 1.0, 1.0], 4);
+        for scale in [0.5f64, 1.0, 3.0] {
+            let l = prototype_loss(near.clone(), 2, scale).into_scalar::<f32>();
+            let want = (1.0 + (-scale).exp()).ln() as f32;
+            assert!((l - want).abs() < 1e-5, "scale {scale}: {l} vs {want}");
+        }
+        // Far apart, a larger scale only lowers an already small loss.
+        assert!(
+            prototype_loss(far.clone(), 4, 2.0).into_scalar::<f32>()
+                <= prototype_loss(far, 4, 1.0).into_scalar::<f32>()
+        );
     }
 
     #[test]

@@ -82,6 +82,9 @@ pub struct ContentStyle {
     pub kernel: MmdKernel,
     /// Weight of the prototype cross-entropy.
     pub proto_weight: f64,
+    /// The prototype term's logits are `-proto_scale` × squared distance (`prototype_loss`).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub proto_scale: f64,
     /// Weight of the scatter ratio of content means (`scatter_ratio`); 0 logs it only.
     #[serde(default, skip_serializing_if = "is_zero_f64")]
     pub cluster_weight: f64,
@@ -124,6 +127,10 @@ fn is_zero_f64(x: &f64) -> bool {
     *x == 0.0
 }
 
+fn is_one(x: &f64) -> bool {
+    *x == 1.0
+}
+
 fn is_zero(n: &usize) -> bool {
     *n == 0
 }
@@ -149,6 +156,7 @@ impl Default for ContentStyle {
             mmd_weight: 100.0,
             kernel: MmdKernel::Imq,
             proto_weight: 20.0,
+            proto_scale: 1.0,
             cluster_weight: 0.0,
             max_shift: 2,
             page_crops: 0.0,
@@ -292,6 +300,14 @@ impl Kind for ContentStyle {
             if !(0.0..=10_000.0).contains(&w) {
                 return Err(format!("{flag} {w} must be a number in [0, 10000]"));
             }
+        }
+        // 0 would make every prototype equally likely (a constant loss); past 100 the softmax
+        // of squared distances at the prior's scale overflows into a hard maximum.
+        if !(self.proto_scale > 0.0 && self.proto_scale <= 100.0) {
+            return Err(format!(
+                "--proto-scale {} must be a number in (0, 100]",
+                self.proto_scale
+            ));
         }
         if !(0.0..=1.0).contains(&self.page_crops) {
             return Err(format!(
