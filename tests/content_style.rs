@@ -299,11 +299,23 @@ fn eval_of_a_content_style_run_prints_stable_keys_and_writes_its_figures() {
         "oneshot_error_page",
         "content_cluster_acc",
         "content_nmi",
+        "content_cluster_acc_from_characters",
     ] {
         let x = v[key].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&x), "{key}: {v}");
     }
     assert!(v["oneshot_error_se"].as_f64().unwrap() > 0.0, "{v}");
+    // Started from the characters' centres, k-means settles at least as near them as its
+    // restarts from k-means++ seeds do on the same codes.
+    assert!(
+        v["content_cluster_acc_from_characters"].as_f64().unwrap()
+            >= v["content_cluster_acc"].as_f64().unwrap(),
+        "{v}"
+    );
+    assert!(
+        v["content_kmeans_inertia_ratio"].as_f64().unwrap() > 0.0,
+        "{v}"
+    );
     // The validation measures alone: the same numbers, and none of the test's.
     let o = eval_json(&["--validation-only"]);
     assert!(o.status.success(), "{}", stderr(&o));

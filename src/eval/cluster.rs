@@ -11,25 +11,43 @@ use crate::rng::Rng;
 
 /// Points are rows of `data` (`n x dim`, row-major). Returns each point's cluster.
 pub fn kmeans(data: &[f32], dim: usize, k: usize, restarts: usize, seed: u64) -> Vec<usize> {
+    kmeans_with_inertia(data, dim, k, restarts, seed).0
+}
+
+fn point(data: &[f32], dim: usize, i: usize) -> &[f32] {
+    &data[i * dim..(i + 1) * dim]
+}
+
+fn dist2(a: &[f32], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| (x as f64 - y).powi(2))
+        .sum::<f64>()
+}
+
+/// `kmeans`, with the within-cluster sum of squares of the partition it returns (the lowest
+/// over its restarts).
+pub fn kmeans_with_inertia(
+    data: &[f32],
+    dim: usize,
+    k: usize,
+    restarts: usize,
+    seed: u64,
+) -> (Vec<usize>, f64) {
     let n = data.len() / dim;
     assert!(
         k >= 1 && n >= k,
         "k-means needs at least k = {k} points, got {n}"
     );
-    let point = |i: usize| &data[i * dim..(i + 1) * dim];
-    let dist2 = |a: &[f32], b: &[f64]| {
-        a.iter()
-            .zip(b)
-            .map(|(&x, &y)| (x as f64 - y).powi(2))
-            .sum::<f64>()
-    };
-    let mut best: Option<(f64, Vec<usize>)> = None;
+    let mut best: Option<(Vec<usize>, f64)> = None;
     for r in 0..restarts.max(1) {
         let mut rng = Rng::derive(seed, 0x6b6d, r as u64);
         // k-means++: each new centre drawn with probability proportional to squared distance.
-        let mut centres: Vec<Vec<f64>> =
-            vec![point(rng.below(n)).iter().map(|&v| v as f64).collect()];
-        let mut d2: Vec<f64> = (0..n).map(|i| dist2(point(i), &centres[0])).collect();
+        let first = point(data, dim, rng.below(n));
+        let mut centres: Vec<Vec<f64>> = vec![first.iter().map(|&v| v as f64).collect()];
+        let mut d2: Vec<f64> = (0..n)
+            .map(|i| dist2(point(data, dim, i), &centres[0]))
+            .collect();
         while centres.len() < k {
             let total: f64 = d2.iter().sum();
             let mut target = rng.uniform() * total;
@@ -41,55 +59,89 @@ pub fn kmeans(data: &[f32], dim: usize, k: usize, restarts: usize, seed: u64) ->
                 }
                 target -= d;
             }
-            let c: Vec<f64> = point(pick).iter().map(|&v| v as f64).collect();
+            let c: Vec<f64> = point(data, dim, pick).iter().map(|&v| v as f64).collect();
             for (i, d) in d2.iter_mut().enumerate() {
-                *d = d.min(dist2(point(i), &c));
+                *d = d.min(dist2(point(data, dim, i), &c));
             }
             centres.push(c);
         }
-        let mut assign = vec![usize::MAX; n];
-        let mut inertia = 0.0;
-        for _ in 0..300 {
-            inertia = 0.0;
-            let mut changed = false;
-            for (i, a) in assign.iter_mut().enumerate() {
-                let (c, d) = centres
-                    .iter()
-                    .enumerate()
-                    .map(|(c, centre)| (c, dist2(point(i), centre)))
-                    .fold(
-                        (0, f64::INFINITY),
-                        |acc, x| if x.1 < acc.1 { x } else { acc },
-                    );
-                inertia += d;
-                changed |= *a != c;
-                *a = c;
-            }
-            if !changed {
-                break;
-            }
-            let mut sums = vec![vec![0.0; dim]; k];
-            let mut counts = vec![0usize; k];
-            for (i, &a) in assign.iter().enumerate() {
-                counts[a] += 1;
-                for (s, &v) in sums[a].iter_mut().zip(point(i)) {
-                    *s += v as f64;
-                }
-            }
-            for c in 0..k {
-                if counts[c] > 0 {
-                    centres[c] = sums[c].iter().map(|s| s / counts[c] as f64).collect();
-                } else {
-                    // An emptied cluster restarts at a random point rather than staying dead.
-                    centres[c] = point(rng.below(n)).iter().map(|&v| v as f64).collect();
-                }
-            }
-        }
-        if best.as_ref().is_none_or(|(b, _)| inertia < *b) {
-            best = Some((inertia, assign));
+        let (assign, inertia) = lloyd(data, dim, centres, &mut rng);
+        if best.as_ref().is_none_or(|(_, b)| inertia < *b) {
+            best = Some((assign, inertia));
         }
     }
-    best.expect("at least one restart").1
+    best.expect("at least one restart")
+}
+
+/// Lloyd's iterations from `centres` until no point moves (at most 300): each point's cluster
+/// and the partition's within-cluster sum of squares.
+fn lloyd(data: &[f32], dim: usize, mut centres: Vec<Vec<f64>>, rng: &mut Rng) -> (Vec<usize>, f64) {
+    let (n, k) = (data.len() / dim, centres.len());
+    let mut assign = vec![usize::MAX; n];
+    let mut inertia = 0.0;
+    for _ in 0..300 {
+        inertia = 0.0;
+        let mut changed = false;
+        for (i, a) in assign.iter_mut().enumerate() {
+            let (c, d) = centres
+                .iter()
+                .enumerate()
+                .map(|(c, centre)| (c, dist2(point(data, dim, i), centre)))
+                .fold(
+                    (0, f64::INFINITY),
+                    |acc, x| if x.1 < acc.1 { x } else { acc },
+                );
+            inertia += d;
+            changed |= *a != c;
+            *a = c;
+        }
+        if !changed {
+            break;
+        }
+        let mut sums = vec![vec![0.0; dim]; k];
+        let mut counts = vec![0usize; k];
+        for (i, &a) in assign.iter().enumerate() {
+            counts[a] += 1;
+            for (s, &v) in sums[a].iter_mut().zip(point(data, dim, i)) {
+                *s += v as f64;
+            }
+        }
+        for c in 0..k {
+            if counts[c] > 0 {
+                centres[c] = sums[c].iter().map(|s| s / counts[c] as f64).collect();
+            } else {
+                // An emptied cluster restarts at a random point rather than staying dead.
+                let p = point(data, dim, rng.below(n));
+                centres[c] = p.iter().map(|&v| v as f64).collect();
+            }
+        }
+    }
+    (assign, inertia)
+}
+
+/// Lloyd's iterations started at the classes' own centres: the k-means optimum nearest the true
+/// partition, and its within-cluster sum of squares. Set beside `kmeans_with_inertia` it says
+/// whether an embedding's clustering is limited by its geometry (this partition is far from the
+/// classes too) or by k-means' search (this one is close to the classes and tighter than what
+/// the restarts found). Labels are `0..k`, each used at least once.
+pub fn kmeans_from_classes(data: &[f32], dim: usize, labels: &[usize]) -> (Vec<usize>, f64) {
+    let k = labels.iter().max().map_or(0, |m| m + 1);
+    let mut sums = vec![vec![0.0; dim]; k];
+    let mut counts = vec![0usize; k];
+    for (i, &l) in labels.iter().enumerate() {
+        counts[l] += 1;
+        for (s, &v) in sums[l].iter_mut().zip(point(data, dim, i)) {
+            *s += v as f64;
+        }
+    }
+    assert!(counts.iter().all(|&c| c > 0), "every class needs a point");
+    let centres = sums
+        .into_iter()
+        .zip(&counts)
+        .map(|(s, &c)| s.into_iter().map(|v| v / c as f64).collect())
+        .collect();
+    // The generator only restarts an emptied cluster, which a start at class centres can reach.
+    lloyd(data, dim, centres, &mut Rng::new(0x6b6d))
 }
 
 /// Fraction of points whose cluster maps to their class under the best one-to-one matching.
@@ -195,5 +247,32 @@ mod tests {
         let clusters = kmeans(&data, 2, 3, 5, 1);
         assert_eq!(matched_accuracy(&clusters, &labels), 1.0);
         assert_eq!(clusters, kmeans(&data, 2, 3, 5, 1), "seeded, so repeatable");
+    }
+
+    #[test]
+    fn kmeans_from_classes_settles_near_the_classes() {
+        // Two 1-d blobs around 0 and 10, plus one point at 4 labelled with the far blob: the
+        // start at class centres (0 and about 9.3) moves it to the near cluster.
+        let mut data: Vec<f32> = (0..10).map(|i| i as f32 * 0.1).collect();
+        data.extend((0..10).map(|i| 10.0 + i as f32 * 0.1));
+        data.push(4.0);
+        let mut labels = vec![0; 10];
+        labels.extend(vec![1; 11]);
+        let (assign, inertia) = kmeans_from_classes(&data, 1, &labels);
+        assert_eq!(assign[20], assign[0], "the stray point joins its near blob");
+        assert!((matched_accuracy(&assign, &labels) - 20.0 / 21.0).abs() < 1e-12);
+        // Its inertia is the partition's own: the blobs' spread plus the stray's, as computed.
+        let spread = |xs: &[f32]| {
+            let m = xs.iter().map(|&x| x as f64).sum::<f64>() / xs.len() as f64;
+            xs.iter().map(|&x| (x as f64 - m).powi(2)).sum::<f64>()
+        };
+        let mut near: Vec<f32> = data[..10].to_vec();
+        near.push(4.0);
+        let want = spread(&near) + spread(&data[10..20]);
+        assert!((inertia - want).abs() < 1e-9, "{inertia} vs {want}");
+        // k-means' restarts find the same partition here, with the same inertia.
+        let (found, found_inertia) = kmeans_with_inertia(&data, 1, 2, 5, 1);
+        assert_eq!(matched_accuracy(&found, &assign), 1.0);
+        assert!((found_inertia - inertia).abs() < 1e-9);
     }
 }

@@ -3,7 +3,9 @@
 
 use crate::data::omniglot::{Omniglot, OneShotRun, SIDE, SOURCE_SIDE, downsample};
 use crate::data::upload::prepare_image;
-use crate::eval::cluster::{kmeans, matched_accuracy, nmi};
+use crate::eval::cluster::{
+    kmeans, kmeans_from_classes, kmeans_with_inertia, matched_accuracy, nmi,
+};
 use crate::eval::metrics::{encode_means, mean};
 use crate::eval::oneshot;
 use crate::model::Vae;
@@ -90,6 +92,47 @@ pub fn cluster_by_alphabet(
         mean(&scores.iter().map(|s| s.0).collect::<Vec<_>>()),
         mean(&scores.iter().map(|s| s.1).collect::<Vec<_>>()),
     )
+}
+
+/// Where per-alphabet k-means loses characters (`kmeans_from_classes`), averaged over alphabets.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClusterDiagnosis {
+    /// Matched accuracy of the k-means optimum reached from the characters' own centres.
+    pub acc_from_characters: f64,
+    /// k-means' best inertia over its restarts / that optimum's inertia: above 1, the restarts
+    /// missed a tighter partition near the characters (the search limits the accuracy); at or
+    /// below 1, the codes' geometry does.
+    pub inertia_ratio: f64,
+}
+
+/// `cluster_by_alphabet`'s k-means set beside the optimum nearest the true characters.
+pub fn diagnose_by_alphabet(
+    groups: &[AlphabetGroup],
+    codes: &[f32],
+    dim: usize,
+    restarts: usize,
+    seed: u64,
+) -> ClusterDiagnosis {
+    let (acc, ratio): (Vec<f64>, Vec<f64>) = groups
+        .iter()
+        .map(|(idx, labels)| {
+            let k = labels.iter().max().map_or(1, |m| m + 1);
+            let sub: Vec<f32> = idx
+                .iter()
+                .flat_map(|&i| codes[i * dim..(i + 1) * dim].iter().copied())
+                .collect();
+            let (_, searched) = kmeans_with_inertia(&sub, dim, k, restarts, seed);
+            let (near, settled) = kmeans_from_classes(&sub, dim, labels);
+            (
+                matched_accuracy(&near, labels),
+                searched / settled.max(1e-12),
+            )
+        })
+        .unzip();
+    ClusterDiagnosis {
+        acc_from_characters: mean(&acc),
+        inertia_ratio: mean(&ratio),
+    }
 }
 
 /// Content-space nearest-prototype classifier: each character's prototype is the mean content

@@ -326,7 +326,7 @@ pub fn validation_table(v: &ValidationMetrics) -> String {
         .collect()
 }
 
-fn validation_rows(v: &ValidationMetrics) -> [(String, String); 3] {
+fn validation_rows(v: &ValidationMetrics) -> [(String, String); 4] {
     [
         (
             "validation one-shot error (± s.e.)".to_string(),
@@ -346,6 +346,16 @@ fn validation_rows(v: &ValidationMetrics) -> [(String, String); 3] {
         (
             "validation content clustering acc / NMI".to_string(),
             format!("{:.3} / {:.3}", v.content_cluster_acc, v.content_nmi),
+        ),
+        (
+            "  k-means from the characters' centres: acc / inertia ratio".to_string(),
+            match (
+                v.content_cluster_acc_from_characters,
+                v.content_kmeans_inertia_ratio,
+            ) {
+                (Some(a), Some(r)) => format!("{a:.3} / {r:.3}"),
+                _ => "—".into(),
+            },
         ),
     ]
 }

@@ -3,7 +3,9 @@
 //! and per-alphabet clustering, so the evaluation alphabets and the official 20 runs are scored
 //! once, for the model already chosen.
 
-use super::measures::{DrawingInput, by_alphabet, cluster_by_alphabet, columns, sq_dist};
+use super::measures::{
+    DrawingInput, by_alphabet, cluster_by_alphabet, columns, diagnose_by_alphabet, sq_dist,
+};
 use crate::data::omniglot::{DRAWERS, Omniglot, SIDE};
 use crate::data::upload::median_extent;
 use crate::eval::metrics::{encode_means, mean, standard_error};
@@ -37,6 +39,13 @@ pub struct ValidationMetrics {
     /// `content_cluster_acc` / `content_nmi`.
     pub content_cluster_acc: f64,
     pub content_nmi: f64,
+    /// Where that clustering loses characters (`measures::ClusterDiagnosis`): the accuracy of
+    /// the k-means optimum reached from the characters' own centres, and k-means' inertia over
+    /// that optimum's. Absent in metrics written before they were measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_cluster_acc_from_characters: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_kmeans_inertia_ratio: Option<f64>,
 }
 
 /// The background alphabets a run held out: their 28x28 drawings and, for the page's path, the
@@ -153,8 +162,10 @@ pub fn validate(
     };
     let page_pixels: Vec<f32> = held.ink.iter().flat_map(|m| page.pixels(m)).collect();
     let page_errors = episode_errors(&episodes, &content_of(&page_pixels), content_dim);
+    let groups = by_alphabet(data);
     let (content_cluster_acc, content_nmi) =
-        cluster_by_alphabet(&by_alphabet(data), &content, content_dim, restarts, seed);
+        cluster_by_alphabet(&groups, &content, content_dim, restarts, seed);
+    let diagnosis = diagnose_by_alphabet(&groups, &content, content_dim, restarts, seed);
     Ok(ValidationMetrics {
         alphabets: data.alphabets.clone(),
         oneshot_error: mean(&errors),
@@ -163,6 +174,8 @@ pub fn validate(
         episodes: episodes.len(),
         content_cluster_acc,
         content_nmi,
+        content_cluster_acc_from_characters: Some(diagnosis.acc_from_characters),
+        content_kmeans_inertia_ratio: Some(diagnosis.inertia_ratio),
     })
 }
 
