@@ -68,6 +68,13 @@ pub fn by_alphabet(data: &Omniglot) -> Vec<AlphabetGroup> {
         .collect()
 }
 
+/// The rows `idx` of `codes` (`dim` wide), in that order.
+fn rows(codes: &[f32], dim: usize, idx: &[usize]) -> Vec<f32> {
+    idx.iter()
+        .flat_map(|&i| codes[i * dim..(i + 1) * dim].iter().copied())
+        .collect()
+}
+
 /// Average over alphabets of (matched accuracy, NMI) of k-means on `codes` (`dim` wide).
 pub fn cluster_by_alphabet(
     groups: &[AlphabetGroup],
@@ -80,10 +87,7 @@ pub fn cluster_by_alphabet(
         .iter()
         .map(|(idx, labels)| {
             let k = labels.iter().max().map_or(1, |m| m + 1);
-            let sub: Vec<f32> = idx
-                .iter()
-                .flat_map(|&i| codes[i * dim..(i + 1) * dim].iter().copied())
-                .collect();
+            let sub = rows(codes, dim, idx);
             let clusters = kmeans(&sub, dim, k, restarts, seed);
             (matched_accuracy(&clusters, labels), nmi(&clusters, labels))
         })
@@ -117,10 +121,7 @@ pub fn diagnose_by_alphabet(
         .iter()
         .map(|(idx, labels)| {
             let k = labels.iter().max().map_or(1, |m| m + 1);
-            let sub: Vec<f32> = idx
-                .iter()
-                .flat_map(|&i| codes[i * dim..(i + 1) * dim].iter().copied())
-                .collect();
+            let sub = rows(codes, dim, idx);
             let (_, searched) = kmeans_with_inertia(&sub, dim, k, restarts, seed);
             let (near, settled) = kmeans_from_classes(&sub, dim, labels);
             (
