@@ -305,11 +305,12 @@ fn eval_of_a_content_style_run_prints_stable_keys_and_writes_its_figures() {
         assert!((0.0..=1.0).contains(&x), "{key}: {v}");
     }
     assert!(v["oneshot_error_se"].as_f64().unwrap() > 0.0, "{v}");
-    // Started from the characters' centres, k-means settles at least as near them as its
-    // restarts from k-means++ seeds do on the same codes.
+    // Started from the characters' centres, k-means settles nearer them than its restarts from
+    // k-means++ seeds do on the same codes (0.268 against 0.238 here, 0.92-0.94 against
+    // 0.79-0.83 on the README's validation runs).
     assert!(
         v["content_cluster_acc_from_characters"].as_f64().unwrap()
-            >= v["content_cluster_acc"].as_f64().unwrap(),
+            > v["content_cluster_acc"].as_f64().unwrap(),
         "{v}"
     );
     assert!(
