@@ -229,7 +229,7 @@ mod tests {
     fn prototype_loss_is_low_for_separated_groups_and_ln_g_for_identical_ones() {
         // Two groups of 4 far apart in 1-d: each query is nearest its own prototype.
         let far = t2(&[0.0, 0.1, -0.1, 0.0, 10.0, 10.1, 9.9, 10.0], 8);
-        assert!(prototype_loss(far.clone(), 4, 1.0).into_scalar::<f32>() < 1e-3);
+        assert!(prototype_loss(far, 4, 1.0).into_scalar::<f32>() < 1e-3);
         // Everything at one point: every prototype equally near, cross-entropy ln 2.
         let same = t2(&[1.0; 8], 8);
         let l = prototype_loss(same, 4, 1.0).into_scalar::<f32>();
@@ -245,11 +245,6 @@ mod tests {
             let want = (1.0 + (-scale).exp()).ln() as f32;
             assert!((l - want).abs() < 1e-5, "scale {scale}: {l} vs {want}");
         }
-        // Far apart, a larger scale only lowers an already small loss.
-        assert!(
-            prototype_loss(far.clone(), 4, 2.0).into_scalar::<f32>()
-                <= prototype_loss(far, 4, 1.0).into_scalar::<f32>()
-        );
     }
 
     #[test]
