@@ -55,7 +55,7 @@ fn content_style_training_learns_and_resumes_exactly() {
     let data = data_dir();
     let data = data.to_str().unwrap();
     let root = scratch("content-style-train");
-    let (whole, split, plain) = (root.join("whole"), root.join("split"), root.join("plain"));
+    let (whole, split) = (root.join("whole"), root.join("split"));
     // Small random turns and scalings on top of the shifts: drawn per step like them, so the
     // resumed run below must replay them too.
     let distort = ["--max-turn", "10", "--max-scale", "0.1"];
@@ -128,27 +128,33 @@ fn content_style_training_learns_and_resumes_exactly() {
         checkpoint(&whole) == checkpoint(&split),
         "resumed weights differ from uninterrupted ones"
     );
+    let config_of = |dir: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap()
+    };
+    // A 4-epoch run (as `whole`) with `extra` flags, in `root/name`.
+    let four_epochs = |name: &str, extra: &[&str]| {
+        let dir = root.join(name);
+        let o = run(&args(
+            data,
+            dir.to_str().unwrap(),
+            &[&["--epochs", "4"], extra].concat(),
+        ));
+        assert!(o.status.success(), "{}", stderr(&o));
+        dir
+    };
     // The distortion reaches the batches: without it the same seed trains another first epoch.
-    let config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(split.join("config.json")).unwrap()).unwrap();
+    let config = config_of(&split);
     assert_eq!(config["objective"]["max_turn"], 10.0, "{config}");
     assert_eq!(config["objective"]["max_scale"], 0.1, "{config}");
     // Runs compared with `whole` have its 4 epochs: the cosine schedule spans the run, so
     // another length would train another first epoch whatever else differed.
-    let o = run(&args(data, plain.to_str().unwrap(), &["--epochs", "4"]));
-    assert!(o.status.success(), "{}", stderr(&o));
+    let plain = four_epochs("plain", &[]);
     let epoch = |dir: &Path, i, k| field(&read_jsonl(&dir.join("metrics.jsonl"))[i], k);
     assert_ne!(epoch(&whole, 0, "recon"), epoch(&plain, 0, "recon"));
     // The cluster term reaches the loss: the same last epoch with it has tighter characters
     // (the scatter ratio is logged either way; the first epoch's average is mostly the untrained
     // encoder's).
-    let tight = root.join("tight");
-    let o = run(&args(
-        data,
-        tight.to_str().unwrap(),
-        &["--epochs", "4", "--cluster-weight", "100"],
-    ));
-    assert!(o.status.success(), "{}", stderr(&o));
+    let tight = four_epochs("tight", &["--cluster-weight", "100"]);
     let (loose, tight) = (epoch(&plain, 3, "scatter"), epoch(&tight, 3, "scatter"));
     assert!(loose > 0.0 && loose < 1.0, "{loose}");
     assert!(
@@ -156,29 +162,14 @@ fn content_style_training_learns_and_resumes_exactly() {
         "scatter {tight} with the term, {loose} without"
     );
     // Same-alphabet batches reach the batching: the same seed trains another first epoch.
-    let by_alphabet = root.join("by-alphabet");
-    let o = run(&args(
-        data,
-        by_alphabet.to_str().unwrap(),
-        &["--epochs", "4", "--alphabet-batches"],
-    ));
-    assert!(o.status.success(), "{}", stderr(&o));
+    let by_alphabet = four_epochs("by-alphabet", &["--alphabet-batches"]);
     assert_ne!(epoch(&by_alphabet, 0, "recon"), epoch(&plain, 0, "recon"));
-    let config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(by_alphabet.join("config.json")).unwrap())
-            .unwrap();
+    let config = config_of(&by_alphabet);
     assert_eq!(config["objective"]["alphabet_batches"], true, "{config}");
     // The prototype term's scale reaches the loss and the run's config.
-    let sharp = root.join("sharp");
-    let o = run(&args(
-        data,
-        sharp.to_str().unwrap(),
-        &["--epochs", "4", "--proto-scale", "3"],
-    ));
-    assert!(o.status.success(), "{}", stderr(&o));
+    let sharp = four_epochs("sharp", &["--proto-scale", "3"]);
     assert_ne!(epoch(&sharp, 0, "proto"), epoch(&plain, 0, "proto"));
-    let config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(sharp.join("config.json")).unwrap()).unwrap();
+    let config = config_of(&sharp);
     assert_eq!(config["objective"]["proto_scale"], 3.0, "{config}");
     let plain_config = std::fs::read_to_string(plain.join("config.json")).unwrap();
     assert!(!plain_config.contains("proto_scale"), "{plain_config}");

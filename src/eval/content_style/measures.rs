@@ -3,9 +3,7 @@
 
 use crate::data::omniglot::{Omniglot, OneShotRun, SIDE, SOURCE_SIDE, downsample};
 use crate::data::upload::prepare_image;
-use crate::eval::cluster::{
-    kmeans, kmeans_from_classes, kmeans_with_inertia, matched_accuracy, nmi,
-};
+use crate::eval::cluster::{kmeans_from_classes, kmeans_with_inertia, matched_accuracy, nmi};
 use crate::eval::metrics::{encode_means, mean};
 use crate::eval::oneshot;
 use crate::model::Vae;
@@ -75,6 +73,52 @@ fn rows(codes: &[f32], dim: usize, idx: &[usize]) -> Vec<f32> {
         .collect()
 }
 
+/// One alphabet's codes and characters, with k-means' partition of them and its inertia.
+struct Clustered<'a> {
+    codes: Vec<f32>,
+    labels: &'a [usize],
+    clusters: Vec<usize>,
+    inertia: f64,
+}
+
+/// k-means (k = the alphabet's characters) on each alphabet's rows of `codes` (`dim` wide).
+fn kmeans_by_alphabet<'a>(
+    groups: &'a [AlphabetGroup],
+    codes: &[f32],
+    dim: usize,
+    restarts: usize,
+    seed: u64,
+) -> Vec<Clustered<'a>> {
+    groups
+        .iter()
+        .map(|(idx, labels)| {
+            let k = labels.iter().max().map_or(1, |m| m + 1);
+            let codes = rows(codes, dim, idx);
+            let (clusters, inertia) = kmeans_with_inertia(&codes, dim, k, restarts, seed);
+            Clustered {
+                codes,
+                labels,
+                clusters,
+                inertia,
+            }
+        })
+        .collect()
+}
+
+/// Average over alphabets of (matched accuracy, NMI).
+fn scores(clustered: &[Clustered]) -> (f64, f64) {
+    let (acc, nmis): (Vec<f64>, Vec<f64>) = clustered
+        .iter()
+        .map(|c| {
+            (
+                matched_accuracy(&c.clusters, c.labels),
+                nmi(&c.clusters, c.labels),
+            )
+        })
+        .unzip();
+    (mean(&acc), mean(&nmis))
+}
+
 /// Average over alphabets of (matched accuracy, NMI) of k-means on `codes` (`dim` wide).
 pub fn cluster_by_alphabet(
     groups: &[AlphabetGroup],
@@ -83,19 +127,7 @@ pub fn cluster_by_alphabet(
     restarts: usize,
     seed: u64,
 ) -> (f64, f64) {
-    let scores: Vec<(f64, f64)> = groups
-        .iter()
-        .map(|(idx, labels)| {
-            let k = labels.iter().max().map_or(1, |m| m + 1);
-            let sub = rows(codes, dim, idx);
-            let clusters = kmeans(&sub, dim, k, restarts, seed);
-            (matched_accuracy(&clusters, labels), nmi(&clusters, labels))
-        })
-        .collect();
-    (
-        mean(&scores.iter().map(|s| s.0).collect::<Vec<_>>()),
-        mean(&scores.iter().map(|s| s.1).collect::<Vec<_>>()),
-    )
+    scores(&kmeans_by_alphabet(groups, codes, dim, restarts, seed))
 }
 
 /// Where per-alphabet k-means loses characters (`kmeans_from_classes`), averaged over alphabets.
@@ -109,31 +141,31 @@ pub struct ClusterDiagnosis {
     pub inertia_ratio: f64,
 }
 
-/// `cluster_by_alphabet`'s k-means set beside the optimum nearest the true characters.
-pub fn diagnose_by_alphabet(
+/// `cluster_by_alphabet`, and from the same k-means runs where they lose characters: each set
+/// beside the optimum nearest the true characters.
+pub fn cluster_and_diagnose_by_alphabet(
     groups: &[AlphabetGroup],
     codes: &[f32],
     dim: usize,
     restarts: usize,
     seed: u64,
-) -> ClusterDiagnosis {
-    let (acc, ratio): (Vec<f64>, Vec<f64>) = groups
+) -> ((f64, f64), ClusterDiagnosis) {
+    let clustered = kmeans_by_alphabet(groups, codes, dim, restarts, seed);
+    let (acc, ratio): (Vec<f64>, Vec<f64>) = clustered
         .iter()
-        .map(|(idx, labels)| {
-            let k = labels.iter().max().map_or(1, |m| m + 1);
-            let sub = rows(codes, dim, idx);
-            let (_, searched) = kmeans_with_inertia(&sub, dim, k, restarts, seed);
-            let (near, settled) = kmeans_from_classes(&sub, dim, labels);
+        .map(|c| {
+            let (near, settled) = kmeans_from_classes(&c.codes, dim, c.labels);
             (
-                matched_accuracy(&near, labels),
-                searched / settled.max(1e-12),
+                matched_accuracy(&near, c.labels),
+                c.inertia / settled.max(1e-12),
             )
         })
         .unzip();
-    ClusterDiagnosis {
+    let diagnosis = ClusterDiagnosis {
         acc_from_characters: mean(&acc),
         inertia_ratio: mean(&ratio),
-    }
+    };
+    (scores(&clustered), diagnosis)
 }
 
 /// Content-space nearest-prototype classifier: each character's prototype is the mean content

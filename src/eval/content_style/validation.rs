@@ -4,7 +4,7 @@
 //! once, for the model already chosen.
 
 use super::measures::{
-    DrawingInput, by_alphabet, cluster_by_alphabet, columns, diagnose_by_alphabet, sq_dist,
+    DrawingInput, by_alphabet, cluster_and_diagnose_by_alphabet, columns, sq_dist,
 };
 use crate::data::omniglot::{DRAWERS, Omniglot, SIDE};
 use crate::data::upload::median_extent;
@@ -162,10 +162,8 @@ pub fn validate(
     };
     let page_pixels: Vec<f32> = held.ink.iter().flat_map(|m| page.pixels(m)).collect();
     let page_errors = episode_errors(&episodes, &content_of(&page_pixels), content_dim);
-    let groups = by_alphabet(data);
-    let (content_cluster_acc, content_nmi) =
-        cluster_by_alphabet(&groups, &content, content_dim, restarts, seed);
-    let diagnosis = diagnose_by_alphabet(&groups, &content, content_dim, restarts, seed);
+    let ((content_cluster_acc, content_nmi), diagnosis) =
+        cluster_and_diagnose_by_alphabet(&by_alphabet(data), &content, content_dim, restarts, seed);
     Ok(ValidationMetrics {
         alphabets: data.alphabets.clone(),
         oneshot_error: mean(&errors),
