@@ -6,7 +6,7 @@ use crate::data::ImageSet;
 use crate::eval::report::{self, Report};
 use crate::files::write_atomically;
 use crate::model::{NamedTensor, load_params, named_params};
-use crate::train::{self, EpochRecord};
+use crate::train;
 use burn::prelude::*;
 use std::path::Path;
 
@@ -100,19 +100,59 @@ pub fn export(run: &Path, out: &Path, o: &Options, device: &Device) -> Result<Re
         test_means: report.means().to_vec(),
         test_labels: report.images().labels.clone(),
     };
+    let epochs = serde_json::to_value(&history).expect("epochs serialise");
+    package(out, &bundle, epochs)?;
     // The page's hover previews show the dataset's own test images, which every model of the
     // dataset shares: grey levels, also when this model was scored on them binarized.
-    package(out, &bundle, &history, report.shown_images())?;
+    write_test_images(out, &bundle.manifest.dataset.name, report.shown_images())?;
     Ok(report)
 }
 
-/// Validate and write the model file, its sidecar, the index entry and the test images.
-fn package(
-    out: &Path,
-    bundle: &Bundle,
-    history: &[EpochRecord],
-    test: &ImageSet,
-) -> Result<(), String> {
+/// Writes `report`'s metrics into the model file `file` (and its sidecar and the index), for
+/// when the evaluation itself has changed since the file was exported: the weights, the test
+/// codes and the training record stay as they are. `report` must be this file's model evaluated
+/// as `export` evaluates it (the caller's part); a report whose test codes are not the file's
+/// is refused and nothing is written.
+pub fn record_metrics(file: &Path, report: &Report) -> Result<(), String> {
+    let at = |e: String| format!("{}: {e}", file.display());
+    let bytes = std::fs::read(file).map_err(|e| at(e.to_string()))?;
+    let mut bundle = Bundle::from_bytes(&bytes).map_err(|e| at(e.to_string()))?;
+    let codes = report.means();
+    // Relative to the code's size (at least 1): f16 files store their codes rounded to ~5e-4.
+    let worst = if codes.len() == bundle.test_means.len() {
+        codes
+            .iter()
+            .zip(&bundle.test_means)
+            .map(|(a, b)| (a - b).abs() / b.abs().max(1.0))
+            .fold(0.0f32, f32::max)
+    } else {
+        f32::INFINITY
+    };
+    if worst > 2e-3 {
+        return Err(at(format!(
+            "the evaluation's test codes differ from the file's by up to {worst}: not this file's model evaluated as it was exported; nothing was written"
+        )));
+    }
+    let sidecar = file.with_extension("json");
+    let epochs = std::fs::read_to_string(&sidecar)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).map_err(|e| e.to_string()))
+        .and_then(|v| match v.get("epochs") {
+            Some(e @ serde_json::Value::Array(_)) => Ok(e.clone()),
+            _ => Err("it has no \"epochs\" list".into()),
+        })
+        .map_err(|e| {
+            format!(
+                "{}: the sidecar's training curve is needed and {e}; nothing was written",
+                sidecar.display()
+            )
+        })?;
+    bundle.manifest.metrics = Some(report.metrics_json());
+    package(file, &bundle, epochs)
+}
+
+/// Validate and write the model file, its sidecar (manifest and training curve) and the index.
+fn package(out: &Path, bundle: &Bundle, epochs: serde_json::Value) -> Result<(), String> {
     let bytes = bundle.to_bytes();
     // Prove the file loads before it replaces anything.
     Bundle::from_bytes(&bytes).map_err(|e| format!("exported file failed validation: {e}"))?;
@@ -126,12 +166,11 @@ fn package(
         "file": out.file_name().map(|f| f.to_string_lossy().to_string()),
         "bytes": bytes.len(),
         "manifest": bundle.manifest,
-        "epochs": history,
+        "epochs": epochs,
     }))
     .expect("sidecar serialises");
     write_atomically(&sidecar, text.as_bytes()).map_err(|e| io(&sidecar, e))?;
-    update_index(out.parent().unwrap_or(Path::new(".")), false)?;
-    write_test_images(out, &bundle.manifest.dataset.name, test)
+    update_index(out.parent().unwrap_or(Path::new(".")), false)
 }
 
 /// The test images beside the model files, shared by every model of the dataset, as gzipped IDX

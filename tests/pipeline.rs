@@ -236,6 +236,7 @@ fn train_eval_export_and_reload() {
         n16 != n32 && (n16 - n32).abs() < 0.5,
         "NELBO {n16} (f16) vs {n32} (f32)"
     );
+    record_replaces_only_the_metrics(&small, r);
 
     let o = run(&["info", model.to_str().unwrap()]);
     assert!(
@@ -251,6 +252,69 @@ fn train_eval_export_and_reload() {
         "{}",
         stderr(&o)
     );
+}
+
+/// `eval FILE --record` (the evaluation changed since `file` was exported): a stale number in
+/// the file is replaced by the evaluation's, the weights, codes and training curve stay, and an
+/// evaluation that is not the file's own is refused without writing.
+fn record_replaces_only_the_metrics(file: &std::path::Path, run_dir: &str) {
+    let f = file.to_str().unwrap();
+    let exported = std::fs::read(file).unwrap();
+    let sidecar = |p: &std::path::Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p.with_extension("json")).unwrap()).unwrap()
+    };
+    let epochs = sidecar(file)["epochs"].clone();
+    let was = Bundle::from_bytes(&exported).unwrap();
+    let mut stale = was.clone();
+    stale.manifest.metrics.as_mut().unwrap()["kmeans_acc"] = 0.0.into();
+    std::fs::write(file, stale.to_bytes()).unwrap();
+    for (args, needle) in [
+        (
+            vec!["eval", f, "--record", "--draws", "3"],
+            "pass --draws 2",
+        ),
+        (
+            vec!["eval", run_dir, "--record"],
+            "writes into a model file",
+        ),
+    ] {
+        let o = run(&args);
+        assert!(
+            !o.status.success() && stderr(&o).contains(needle),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let o = run(&["eval", f, "--record", "--draws", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let now = Bundle::from_bytes(&std::fs::read(file).unwrap()).unwrap();
+    // The same evaluation as export's (seeded): every number as exported, the stale one too.
+    assert_eq!(now.manifest.metrics, was.manifest.metrics);
+    assert_eq!(now.manifest.training.command, was.manifest.training.command);
+    for (a, b) in now.weights.iter().zip(&was.weights) {
+        assert_eq!((&a.name, &a.data), (&b.name, &b.data));
+    }
+    assert_eq!(now.test_means, was.test_means);
+    assert_eq!(sidecar(file)["epochs"], epochs);
+    assert_eq!(
+        sidecar(file)["manifest"]["metrics"],
+        now.manifest.metrics.clone().unwrap()
+    );
+
+    // Another model's codes: refused, the file untouched.
+    let mut foreign = now.clone();
+    for v in &mut foreign.test_means {
+        *v += 0.5;
+    }
+    let bytes = foreign.to_bytes();
+    std::fs::write(file, &bytes).unwrap();
+    let o = run(&["eval", f, "--record", "--draws", "2"]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("not this file's model"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(file).unwrap(), bytes);
 }
 
 /// The page's hover previews: `latent-atlas index` splits a single test-image file (as earlier

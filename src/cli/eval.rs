@@ -47,10 +47,42 @@ pub struct Args {
     /// judged classes of samples and a conditional model's conditional accuracy
     #[arg(long)]
     judge: Option<PathBuf>,
+    /// Of a model file: write these metrics into it (its manifest, sidecar and the index), for
+    /// when the evaluation has changed since it was exported. Weights, test codes and training
+    /// record stay; --draws, --seed and --judge must be the ones its metrics were made with
+    #[arg(long, conflicts_with_all = ["out", "binarized", "test_limit", "validation_only"])]
+    record: bool,
+}
+
+/// `--record`: the evaluation must be the one the file's metrics came from, bar the code that
+/// computes it (same draws, seed and judge), so that the new numbers replace like with like.
+fn check_record(a: &Args, recorded: Option<&serde_json::Value>) -> Result<(), String> {
+    let recorded = recorded.ok_or("--record: the file records no metrics to replace")?;
+    for (key, flag, given) in [
+        ("draws", "--draws", a.draws as u64),
+        ("seed", "--seed", a.seed),
+    ] {
+        if let Some(was) = recorded.get(key).and_then(|v| v.as_u64())
+            && was != given
+        {
+            return Err(format!(
+                "--record: the file's metrics were made with {key} {was}; pass {flag} {was}"
+            ));
+        }
+    }
+    if recorded.get("judge").is_some() && a.judge.is_none() {
+        return Err(
+            "--record: the file's metrics include the judge's; pass --judge with its file".into(),
+        );
+    }
+    Ok(())
 }
 
 pub fn run(a: Args) -> Result<ExitCode, String> {
     let device = a.device.device()?;
+    if a.record && a.target.is_dir() {
+        return Err("--record writes into a model file; a run directory is packaged by `latent-atlas export`".into());
+    }
     let (model, objective, architecture, dataset, binarized, train_limit, default_out) =
         if a.target.is_dir() {
             let (config, model, _) = train::load_trained(&a.target, &device)?;
@@ -66,6 +98,9 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
             )
         } else {
             let bundle = super::read_bundle(&a.target)?;
+            if a.record {
+                check_record(&a, bundle.manifest.metrics.as_ref())?;
+            }
             let stem = a
                 .target
                 .file_stem()
@@ -119,6 +154,16 @@ pub fn run(a: Args) -> Result<ExitCode, String> {
     )?;
     if let Some(judge) = &a.judge {
         report.add_judge(&model, judge, &device, a.seed)?;
+    }
+    if a.record {
+        latent_atlas::export::record_metrics(&a.target, &report)?;
+        println!(
+            "recorded the metrics in {} (and {}):\n{}",
+            a.target.display(),
+            a.target.with_extension("json").display(),
+            report.table()
+        );
+        return Ok(ExitCode::SUCCESS);
     }
     let out = a.out.unwrap_or(default_out);
     let io = |e: std::io::Error| format!("{}: {e}", out.display());

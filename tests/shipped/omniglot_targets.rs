@@ -200,14 +200,16 @@ fn shipped_content_style_model_meets_the_omniglot_targets() {
         let (a, b) = (value(&now), value(&recorded));
         assert!((a - b).abs() <= *tol, "{key} is {a} now, {b} recorded");
     }
-    // The issues' targets: one-shot error at most 10% (issue 11; it was 15% before).
+    // The issues' targets: one-shot error at most 10% (issue 11; it was 15% before) and content
+    // clustering at least 0.80 (issue 11; k-means seeded as scikit-learn seeds it, which scores
+    // the first shipped model 0.755).
     assert!(
         now.oneshot_error <= 0.10,
         "one-shot error {}",
         now.oneshot_error
     );
     assert!(
-        now.content_cluster_acc >= 0.5,
+        now.content_cluster_acc >= 0.80,
         "content clustering {}",
         now.content_cluster_acc
     );
