@@ -12,8 +12,9 @@
 //!
 //! The k-means is our own: on fmnist-16d's 10,000 test codes (k = 10, 10 restarts, the plain
 //! seeding of the time) it took 0.61 s against linfa-clustering's 0.62 s and found the same
-//! clustering (within-cluster sum of squares 48,588.0 vs 48,587.4), without linfa's dependencies (linfa, linfa-nn, ndarray 0.15 and
-//! its statistics): `cargo run --release --example crates_compare --features crate-compare`.
+//! clustering (within-cluster sum of squares 48,588.0 vs 48,587.4), without linfa's dependencies
+//! (linfa, linfa-nn, ndarray 0.15 and its statistics): `cargo run --release --example
+//! crates_compare --features crate-compare`.
 
 use crate::rng::Rng;
 
