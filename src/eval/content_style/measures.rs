@@ -7,6 +7,7 @@ use crate::eval::cluster::{kmeans_from_classes, kmeans_with_inertia, matched_acc
 use crate::eval::metrics::{encode_means, mean};
 use crate::eval::oneshot;
 use crate::model::Vae;
+use crate::objective::bce_with_logits;
 use crate::rng::Rng;
 use burn::prelude::*;
 
@@ -27,6 +28,27 @@ fn decode_floats(model: &Vae, z: &[f32], dim: usize, device: &Device) -> Vec<f32
         );
     }
     out
+}
+
+/// Mean reconstruction BCE per drawing (nats, summed over its pixels) of `pixels` (28x28 each)
+/// decoded from their codes `means` (`dim` wide): `recon_bce`'s measure, on any drawings.
+pub fn recon_bce_at_means(
+    model: &Vae,
+    pixels: &[f32],
+    means: &[f32],
+    dim: usize,
+    device: &Device,
+) -> f64 {
+    let per = SIDE * SIDE;
+    let mut bce = Vec::with_capacity(pixels.len() / per);
+    for (px, z) in pixels.chunks(500 * per).zip(means.chunks(500 * dim)) {
+        let n = px.len() / per;
+        let x = Tensor::<4>::from_data(TensorData::new(px.to_vec(), [n, 1, SIDE, SIDE]), device);
+        let z = Tensor::<2>::from_data(TensorData::new(z.to_vec(), [n, dim]), device);
+        let b = bce_with_logits(model.decoder.forward_logits(z), x);
+        bce.extend(b.into_data().iter::<f32>().map(|v| v as f64));
+    }
+    mean(&bce)
 }
 
 /// Rows `[from, to)` of each `dim`-wide row: one part of the codes.
@@ -332,6 +354,39 @@ mod tests {
         let (x0, y0, x1, y1) = crate::data::upload::ink_box(px, SIDE, |v| v > 0.05).unwrap();
         let side = (x1 - x0 + 1).max(y1 - y0 + 1);
         (side, (x0 + x1) as f32 / 2.0, (y0 + y1) as f32 / 2.0)
+    }
+
+    #[test]
+    fn recon_bce_at_means_is_the_evaluations_recon_bce() {
+        // A fresh model on 7 random drawings (more than one chunk would need 500; the sum and
+        // mean are what matter): the same number `encode_and_score` reports as `recon_at_mean`.
+        use crate::model::{Preset, VaeConfig};
+        let device = Device::flex();
+        let model = Vae::new(&VaeConfig::preset(Preset::Keras, 3), 4, &device);
+        let mut rng = Rng::new(9);
+        let pixels: Vec<f32> = (0..7 * SIDE * SIDE).map(|_| rng.uniform() as f32).collect();
+        let images = crate::data::ImageSet {
+            side: SIDE,
+            pixels: pixels.iter().map(|&p| (p * 255.0).round() as u8).collect(),
+            labels: vec![0; 7],
+        };
+        let exact: Vec<f32> = images.pixels.iter().map(|&p| p as f32 / 255.0).collect();
+        let means = encode_means(&model, &exact, SIDE, &device);
+        let ours = recon_bce_at_means(&model, &exact, &means, 3, &device);
+        let scored = crate::objective::score::encode_and_score(
+            &model,
+            &crate::model::Prior::Gaussian,
+            &images,
+            &device,
+            &mut Rng::new(1),
+            1,
+            500,
+        );
+        let want = mean(&scored.recon_at_mean);
+        assert!(
+            ours > 100.0 && (ours - want).abs() < 1e-3 * want,
+            "{ours} vs {want}"
+        );
     }
 
     #[test]

@@ -326,7 +326,7 @@ pub fn validation_table(v: &ValidationMetrics) -> String {
         .collect()
 }
 
-fn validation_rows(v: &ValidationMetrics) -> [(String, String); 4] {
+fn validation_rows(v: &ValidationMetrics) -> [(String, String); 6] {
     [
         (
             "validation one-shot error (± s.e.)".to_string(),
@@ -356,6 +356,17 @@ fn validation_rows(v: &ValidationMetrics) -> [(String, String); 4] {
                 (Some(a), Some(r)) => format!("{a:.3} / {r:.3}"),
                 _ => "—".into(),
             },
+        ),
+        (
+            "validation swap: as content / style donor (recon)".to_string(),
+            match (v.swap_content_acc, v.swap_style_acc, v.recon_content_acc) {
+                (Some(a), Some(b), Some(r)) => format!("{a:.3} / {b:.3} ({r:.3})"),
+                _ => "—".into(),
+            },
+        ),
+        (
+            "validation recon BCE (z = mean)".to_string(),
+            v.recon_bce.map_or("—".into(), |b| format!("{b:.2} nats")),
         ),
     ]
 }

@@ -4,7 +4,8 @@
 //! once, for the model already chosen.
 
 use super::measures::{
-    DrawingInput, by_alphabet, cluster_and_diagnose_by_alphabet, columns, sq_dist,
+    DrawingInput, by_alphabet, cluster_and_diagnose_by_alphabet, columns, recon_bce_at_means,
+    sq_dist, swap_test,
 };
 use crate::data::omniglot::{DRAWERS, Omniglot, SIDE};
 use crate::data::upload::median_extent;
@@ -19,6 +20,8 @@ use serde::{Deserialize, Serialize};
 pub const WAYS: usize = 20;
 /// Episodes per evaluation: 200 x 20 queries keep the standard error near half a point.
 pub const EPISODES: usize = 200;
+/// Swap-test pairs per held-out alphabet: five alphabets give the test's 1,000 pairs.
+pub const SWAP_PAIRS: usize = 200;
 
 /// `eval`'s `validation` object (stable keys).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,6 +49,18 @@ pub struct ValidationMetrics {
     pub content_cluster_acc_from_characters: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_kmeans_inertia_ratio: Option<f64>,
+    /// The swap test on the held-out alphabets (`SWAP_PAIRS` pairs each, as `swap_content_acc`,
+    /// `swap_style_acc`, `recon_content_acc`): what the page's content x style grid shows, which
+    /// one-shot error and clustering do not measure. Absent in metrics written before it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swap_content_acc: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swap_style_acc: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recon_content_acc: Option<f64>,
+    /// Reconstruction BCE per held-out drawing from its mean code, as `recon_bce` (nats).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recon_bce: Option<f64>,
 }
 
 /// The background alphabets a run held out: their 28x28 drawings and, for the page's path, the
@@ -155,15 +170,26 @@ pub fn validate(
         )
     };
     let pixels: Vec<f32> = data.pixels.iter().map(|&p| p as f32 / 255.0).collect();
-    let content = content_of(&pixels);
+    let means = encode_means(model, &pixels, SIDE, device);
+    let content = columns(&means, dim, 0, content_dim);
     let errors = episode_errors(&episodes, &content, content_dim);
     let page = DrawingInput::Page {
         fit: median_extent(&data.image_set()),
     };
     let page_pixels: Vec<f32> = held.ink.iter().flat_map(|m| page.pixels(m)).collect();
     let page_errors = episode_errors(&episodes, &content_of(&page_pixels), content_dim);
+    let groups = by_alphabet(data);
     let ((content_cluster_acc, content_nmi), diagnosis) =
-        cluster_and_diagnose_by_alphabet(&by_alphabet(data), &content, content_dim, restarts, seed);
+        cluster_and_diagnose_by_alphabet(&groups, &content, content_dim, restarts, seed);
+    let (swap_content, swap_style, recon_content) = swap_test(
+        model,
+        &groups,
+        &means,
+        content_dim,
+        SWAP_PAIRS,
+        seed,
+        device,
+    );
     Ok(ValidationMetrics {
         alphabets: data.alphabets.clone(),
         oneshot_error: mean(&errors),
@@ -174,6 +200,10 @@ pub fn validate(
         content_nmi,
         content_cluster_acc_from_characters: Some(diagnosis.acc_from_characters),
         content_kmeans_inertia_ratio: Some(diagnosis.inertia_ratio),
+        swap_content_acc: Some(swap_content),
+        swap_style_acc: Some(swap_style),
+        recon_content_acc: Some(recon_content),
+        recon_bce: Some(recon_bce_at_means(model, &pixels, &means, dim, device)),
     })
 }
 
