@@ -358,8 +358,8 @@ mod tests {
 
     #[test]
     fn recon_bce_at_means_is_the_evaluations_recon_bce() {
-        // A fresh model on 7 random drawings (more than one chunk would need 500; the sum and
-        // mean are what matter): the same number `encode_and_score` reports as `recon_at_mean`.
+        // A fresh model on 7 random grey drawings: the same mean per-drawing BCE that
+        // `encode_and_score` reports as `recon_at_mean` (`recon_bce` on the test set).
         use crate::model::{Preset, VaeConfig};
         let device = Device::flex();
         let model = Vae::new(&VaeConfig::preset(Preset::Keras, 3), 4, &device);
