@@ -134,25 +134,28 @@ fn lloyd(data: &[f32], dim: usize, mut centres: Vec<Vec<f64>>, rng: &mut Rng) ->
         if !changed {
             break;
         }
-        let mut sums = vec![vec![0.0; dim]; k];
-        let mut counts = vec![0usize; k];
-        for (i, &a) in assign.iter().enumerate() {
-            counts[a] += 1;
-            for (s, &v) in sums[a].iter_mut().zip(point(data, dim, i)) {
-                *s += v as f64;
-            }
-        }
-        for c in 0..k {
-            if counts[c] > 0 {
-                centres[c] = sums[c].iter().map(|s| s / counts[c] as f64).collect();
-            } else {
-                // An emptied cluster restarts at a random point rather than staying dead.
-                let p = point(data, dim, rng.below(n));
-                centres[c] = p.iter().map(|&v| v as f64).collect();
-            }
+        for (centre, mean) in centres.iter_mut().zip(cluster_means(data, dim, &assign, k)) {
+            // An emptied cluster restarts at a random point rather than staying dead.
+            *centre = mean.unwrap_or_else(|| as_f64(point(data, dim, rng.below(n))));
         }
     }
     (assign, inertia)
+}
+
+/// The mean of each cluster `0..k` of `assign` (`None` for an empty one).
+fn cluster_means(data: &[f32], dim: usize, assign: &[usize], k: usize) -> Vec<Option<Vec<f64>>> {
+    let mut sums = vec![vec![0.0; dim]; k];
+    let mut counts = vec![0usize; k];
+    for (i, &a) in assign.iter().enumerate() {
+        counts[a] += 1;
+        for (s, &v) in sums[a].iter_mut().zip(point(data, dim, i)) {
+            *s += v as f64;
+        }
+    }
+    sums.into_iter()
+        .zip(counts)
+        .map(|(s, c)| (c > 0).then(|| s.into_iter().map(|v| v / c as f64).collect()))
+        .collect()
 }
 
 /// Lloyd's iterations started at the classes' own centres: the k-means optimum nearest the true
@@ -162,19 +165,9 @@ fn lloyd(data: &[f32], dim: usize, mut centres: Vec<Vec<f64>>, rng: &mut Rng) ->
 /// the restarts found). Labels are `0..k`, each used at least once.
 pub fn kmeans_from_classes(data: &[f32], dim: usize, labels: &[usize]) -> (Vec<usize>, f64) {
     let k = labels.iter().max().map_or(0, |m| m + 1);
-    let mut sums = vec![vec![0.0; dim]; k];
-    let mut counts = vec![0usize; k];
-    for (i, &l) in labels.iter().enumerate() {
-        counts[l] += 1;
-        for (s, &v) in sums[l].iter_mut().zip(point(data, dim, i)) {
-            *s += v as f64;
-        }
-    }
-    assert!(counts.iter().all(|&c| c > 0), "every class needs a point");
-    let centres = sums
+    let centres = cluster_means(data, dim, labels, k)
         .into_iter()
-        .zip(&counts)
-        .map(|(s, &c)| s.into_iter().map(|v| v / c as f64).collect())
+        .map(|c| c.expect("every class needs a point"))
         .collect();
     // The generator only restarts an emptied cluster, which a start at class centres can reach.
     lloyd(data, dim, centres, &mut Rng::new(0x6b6d))
