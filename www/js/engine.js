@@ -285,8 +285,11 @@ export class Engine {
       if (!session) this.onNotice(`WebGPU is not available (${this.webgpuBroken}); using the CPU. The WebGPU button tries again.`);
     }
     if (!session) {
-      // The workers open it beside the main thread (their errors reach the grid's decodes).
-      this.poolOpen(entry).catch(() => {});
+      // The workers open it first (their errors reach the grid's decodes, not this open): they
+      // decode the first grid, and with the main thread parsing the same file beside them, three
+      // parses on two cores, the grid waited for the slowest (BENCHMARKS.md, the first visit's
+      // timeline). The worker calls have their own time limit, so this cannot hang.
+      await this.poolOpen(entry).catch(() => {});
       try {
         session = await this.wasm.openSession(bytes, 'cpu');
       } catch (e) {
