@@ -3,7 +3,8 @@
 # scripts/serve.sh and scripts/test.sh after scripts/setup.sh):
 #   trunk 0.21.14 (its own lock file) and wasm-bindgen-cli 0.2.130 (the crate checked by its
 #   sha256, built with scripts/tools/wasm-bindgen-cli-0.2.130.lock), ~8 minutes once on 2 cores,
-#   binaryen 132 (wasm-opt), playwright-core and typescript from package-lock.json (npm ci),
+#   binaryen 132 (wasm-opt), esbuild (trunk's hook bundles the page's scripts with it),
+#   playwright-core and typescript from package-lock.json (npm ci),
 #   Debian's chromium for the browser tests (only when ATLAS_NEED_BROWSER=1).
 set -euo pipefail
 
@@ -41,8 +42,8 @@ if ! have_version trunk "$TRUNK_VERSION"; then
   echo "setup: building trunk $TRUNK_VERSION (about 5 minutes on 2 cores)"
   install_tool --locked trunk --version "$TRUNK_VERSION"
 fi
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] || [ ! -x node_modules/.bin/tsc ]; then
-  echo "setup: npm ci (binaryen 132, playwright-core, typescript)"
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] || [ ! -x node_modules/.bin/tsc ] || [ ! -d node_modules/esbuild ]; then
+  echo "setup: npm ci (binaryen 132, esbuild, playwright-core, typescript)"
   npm ci --no-audit --no-fund
 fi
 # Debian's wasm-opt 108 produces a module that fails in browsers: npm's binaryen goes first.

@@ -59,7 +59,7 @@ export async function modelKindTests() {
       const swatches = Array.from(document.querySelectorAll('#legend .swatch'), (e) => getComputedStyle(e).backgroundColor);
       return { seen, swatches };
     });
-    const colours = await page.evaluate((n) => import('./js/map.js').then((m) => [...Array(n).keys()].map(m.classColour)), groups.swatches.length);
+    const colours = await page.evaluate((n) => [...Array(n).keys()].map(window.atlas.classColour), groups.swatches.length);
     const rgb = (c) => [1, 3, 5].map((k) => parseInt(c.slice(k, k + 2), 16));
     assert.ok(groups.swatches.length >= 20, `${groups.swatches.length} legend entries`);
     assert.equal(new Set(groups.swatches).size, groups.swatches.length, `legend colours repeat: ${groups.swatches}`);

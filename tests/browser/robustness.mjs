@@ -46,7 +46,8 @@ export async function robustnessTests() {
     const cases = [
       ['the wasm missing', /\.wasm$/, 404, 'gone', /engine .*could not be loaded/],
       ['the wasm damaged', /\.wasm$/, 200, 'not wasm at all', /engine .*could not be loaded/],
-      ['a script missing', /js\/map\.js$/, 404, 'gone', /a script did not load/],
+      ['a script missing', /js\/app\.js$/, 404, 'gone', /a script did not load/],
+      ['a script damaged', /js\/app\.js$/, 200, 'export const = ;', /a script did not load/],
       ['the model list damaged', /pkg\/index\.json$/, 200, '{"models": [', /model list \(pkg\/index\.json\) could not be loaded/],
       ['the model list missing', /pkg\/index\.json$/, 404, 'gone', /model list .*HTTP 404/],
     ];

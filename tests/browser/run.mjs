@@ -116,7 +116,7 @@ await test('pan and zoom decode new tiles; hover shows the original and its reco
     return out;
   });
   const hex = (c) => [1, 3, 5].map((k) => parseInt(c.slice(k, k + 2), 16));
-  const palette = (await page.evaluate(() => import('./js/map.js').then((m) => [...Array(10).keys()].map(m.classColour)))).map(hex);
+  const palette = (await page.evaluate(() => [...Array(10).keys()].map(window.atlas.classColour))).map(hex);
   const near = (p, c) => p[3] >= 185 && p.slice(0, 3).every((v, k) => Math.abs(v - c[k]) <= 40);
   const before = await scatter();
   const coloured = before.filter((s) => near(s.rgba, palette[s.label])).length;
@@ -262,8 +262,8 @@ await test('a share link reopened in a new page reproduces identical pixels', as
 
 await test('one store: the link table has a row for every share-link field, and a link restores the state it came from', async () => {
   const r = await main.page.evaluate(async () => {
-    // The page's own module instance (same URL as app.js imports).
-    const { LINK_FIELDS, toLink, fromLink } = await import('./js/store.js');
+    // The page's own functions (its modules are bundled: they cannot be imported from here).
+    const { LINK_FIELDS, toLink, fromLink } = window.atlas.link;
     const { atlas } = window, wasm = atlas._wasm, s = atlas.store.state;
     const known = [{ name: s.model, latent_dim: s.a.length, clusters: 0, conditional: 0 }];
     const decoded = wasm.decodeLink(wasm.encodeLink(toLink(s)), known);
@@ -422,12 +422,12 @@ await test('without WebGPU the page says so, runs on the CPU and matches native 
   // compile would be a second download).
   const wasmGets = p.fetched.filter((u) => /latent-atlas-cpu[^/]*_bg\.wasm$/.test(u));
   assert.equal(wasmGets.length, 1, `the CPU module was requested ${wasmGets.length} times`);
-  // index.html preloads every module of the page's import graph (boot.js and worker.js load
-  // otherwise), and only those: a new module missing from the list, or a removed one still in it.
-  const preloaded = await p.page.evaluate(() => [...document.querySelectorAll('link[rel=modulepreload]')]
-    .map((l) => new URL(/** @type {HTMLLinkElement} */ (l).href).pathname).filter((h) => h.startsWith('/js/')).sort());
-  const modules = fs.readdirSync(new URL('../../www/js/', import.meta.url)).filter((f) => f.endsWith('.js') && f !== 'boot.js' && f !== 'worker.js').map((f) => `/js/${f}`).sort();
-  assert.deepEqual(preloaded, modules, 'index.html\'s modulepreload links are not the modules in www/js');
+  // The page's modules arrive bundled into one script (scripts/bundle-page.mjs, trunk's hook),
+  // which index.html preloads: besides it, boot.js and the decode workers' script, no module.
+  const scripts = [...new Set(p.fetched.map((u) => new URL(u).pathname).filter((h) => h.startsWith('/js/')))].sort();
+  assert.deepEqual(scripts, ['/js/app.js', '/js/boot.js', '/js/worker.js'], 'the first paint fetched other scripts than the bundle, boot.js and worker.js');
+  const preloaded = await p.page.evaluate(() => [...document.querySelectorAll('link[rel=modulepreload]')].map((l) => new URL(/** @type {HTMLLinkElement} */ (l).href).pathname));
+  assert.deepEqual(preloaded, ['/js/app.js']);
   assert.ok(!files.some((f) => /test-images/.test(f.file)), `the first paint fetched the hover images: ${list}`);
   console.log(`  first paint without WebGPU: ${(gzip / 1e6).toFixed(2)} MB gzipped (${list})`);
   assert.ok(gzip <= 1.5e6, `the first paint fetched ${(gzip / 1e6).toFixed(2)} MB gzipped (budget 1.5 MB): ${list}`);

@@ -84,9 +84,12 @@ async function main() {
   // downloads, so a "no WebGPU" message shows while the first grid is still coming.
   const engine = new Engine(null, notice);
   const backend = engine.chooseBackend(askedBackend());
+  // Neither the model list nor the decode workers need the page's own engine: they start
+  // while it compiles and instantiates (a failure reaches `await started` below).
+  const started = Promise.all([engine.loadIndex(), engine.startWorkers()]);
+  started.catch(() => {});
   const wasm = await loadWasm();
   engine.wasm = wasm;
-  const started = Promise.all([engine.loadIndex(), engine.startWorkers()]);
   // While the workers start and the model list downloads, the main thread is idle: it gets the
   // decoding kernels optimised (see warmKernels in Rust) before the first grid needs them.
   wasm.warmKernels();

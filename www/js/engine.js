@@ -5,7 +5,7 @@
 import { errorText, yieldToBrowser } from './dom.js';
 import { ticket } from './generation.js';
 import { LIMITS, withTimeout } from './limits.js';
-import { compiledCpuModule, loadWebgpuModule, wasmUrls } from './wasm.js';
+import { cpuModule, loadWebgpuModule, wasmUrls } from './wasm.js';
 import { WorkerPool } from './workers.js';
 
 /** @typedef {import('../types').Wasm} Wasm */
@@ -54,20 +54,23 @@ export class Engine {
   }
 
   /** Starts the CPU decode workers; without them the CPU path decodes on the main thread, in
-   * chunks. Needs the CPU module's URLs, which boot.js chose.
+   * chunks. Needs only boot.js' choice of CPU module: the workers start, and fetch their
+   * script, while that module still compiles (app.js starts them before the page's engine).
    * @param {number} [most]  the most workers to start */
   async startWorkers(most = 4) {
+    /** @type {WorkerPool|null} */
+    let pool = null;
     try {
       const urls = wasmUrls();
       if (!urls || typeof Worker !== 'function') return;
-      const module = compiledCpuModule() ?? await withTimeout(WebAssembly.compileStreaming(fetch(urls.bin)), LIMITS.wasm, 'Compiling the workers\' engine');
-      const size = Math.max(1, Math.min(most, navigator.hardwareConcurrency || 2));
-      const pool = new WorkerPool(size);
+      pool = new WorkerPool(Math.max(1, Math.min(most, navigator.hardwareConcurrency || 2)));
+      const module = await withTimeout(cpuModule(), LIMITS.wasm, 'Compiling the workers\' engine');
       await pool.all({ op: 'init', glue: urls.glue, module });
       this.pool = pool;
       this.poolModel = null;
     } catch (e) {
       console.warn('decode workers unavailable; decoding on the main thread', e);
+      pool?.workers.forEach((w) => w.terminate());
       this.pool = null;
     }
   }

@@ -6,7 +6,9 @@
 import { $ } from './dom.js';
 import { LIMITS } from './limits.js';
 import { lastMove } from './arithmetic.js';
+import { classColour } from './map.js';
 import { lastSamples } from './samples.js';
+import { fromLink, LINK_FIELDS, toLink } from './store.js';
 
 /**
  * @param {{ store: import('./store.js').Store, metrics: object, page: import('../types').Page|null,
@@ -35,6 +37,9 @@ export function installHooks(app) {
     },
     idle: () => app.page.map.idle(),
     limits: LIMITS,
+    // The page's own functions (its modules are bundled into one script: a test cannot import them).
+    classColour,
+    link: { LINK_FIELDS, toLink, fromLink },
     linkLimits: () => app.page.wasm.linkLimits(),
     /** The wasm instance's memory (it only grows; the soak test watches it). */
     wasmMemoryBytes: () => app.page.wasm.wasmMemory().buffer.byteLength,

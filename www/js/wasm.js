@@ -13,12 +13,12 @@ export function wasmUrls() {
   return e ? { glue: e.glue, bin: e.bin } : null;
 }
 
-/** The CPU module, compiled (set by loadWasm). @type {WebAssembly.Module|null} */
-let cpuModule = null;
-
-/** The CPU module as loadWasm compiled it (null before): the decode workers instantiate it. */
-export function compiledCpuModule() {
-  return cpuModule;
+/** The CPU module, compiling from boot.js' download: the page's engine and its decode workers
+ * all instantiate this one compile (rejects where boot.js could not start it).
+ * @returns {Promise<WebAssembly.Module>} */
+export function cpuModule() {
+  const e = globalThis.atlasEngine;
+  return e ? e.compiled : Promise.reject(new Error('this browser has no WebAssembly, or js/boot.js did not run'));
 }
 
 /** Loads and initialises the wasm-bindgen module; rejects with a message a person can act on
@@ -33,9 +33,8 @@ export async function loadWasm() {
     // waits for them.
     const [bindings, module] = await Promise.all([
       import(engine.glue).then((b) => /** @type {Wasm} */ (b)),
-      engine.compiled,
+      cpuModule(),
     ]);
-    cpuModule = module;
     const exports = await bindings.default({ module_or_path: module });
     return /** @type {Wasm} */ ({ ...bindings, wasmMemory: () => exports.memory });
   })();
