@@ -11,7 +11,7 @@ const ctx = await launch({ webgpu: false, viewport: { width: 1280, height: 1100 
 for (let r = 0; r < Number(process.env.N ?? 4); r++) {
   const { page } = await openPage(ctx, `${server.url}?backend=cpu`);
   const visit = await page.evaluate(() => {
-    const ms = (t) => Math.round(t);
+    const ms = (t) => Math.round(t * 10) / 10;
     const nav = /** @type {PerformanceNavigationTiming} */ (performance.getEntriesByType('navigation')[0]);
     return {
       firstGrid: ms(window.atlas.metrics.firstGridMs),

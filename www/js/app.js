@@ -5,7 +5,7 @@
 
 import { addPick, wireArithmetic } from './arithmetic.js';
 import { wireControls } from './controls.js';
-import { $, $canvas, guard, notice, errorText } from './dom.js';
+import { $, $canvas, guard, notice, errorText, yieldToBrowser } from './dom.js';
 import { wireEncoder } from './encoder.js';
 import { Engine } from './engine.js';
 import { loadWasm } from './wasm.js';
@@ -93,6 +93,9 @@ async function main() {
   // While the workers start and the model list downloads, the main thread is idle: it gets the
   // decoding kernels optimised (see warmKernels in Rust) before the first grid needs them.
   wasm.warmKernels();
+  // Making and wiring the page's parts is a task of its own, not one long one with the
+  // instantiation and the warm-up.
+  await yieldToBrowser();
   page = makeParts(engine, wasm);
   wire(page);
   const [models] = await started;

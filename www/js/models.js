@@ -3,7 +3,7 @@
 // backend) sets every part up for it, then tells the store, whose listeners redraw what was
 // drawn from the previous model.
 
-import { $, $button, $select, errorText, guard, notice, options } from './dom.js';
+import { $, $button, $select, errorText, guard, notice, options, yieldToBrowser } from './dom.js';
 import { buildLegend, describeModel } from './panels.js';
 
 /** @typedef {import('../types').Page} Page */
@@ -56,6 +56,11 @@ export async function openModel(page, entry, backend, also = {}) {
   map.showOnly(planes.shown());
   // A new model opens on the square that holds its prior (a mixture's islands sit further out).
   if (newModel) map.fit(session.priorExtent);
+  // The grid's first requests are with the decoders: the rest of the set-up is a task of its
+  // own (in one with the above it was a first visit's longest). A newer open that finished
+  // meanwhile owns the page.
+  await yieldToBrowser();
+  if (engine.session !== session) return false;
   const manifest = session.manifest();
   buildLegend(manifest.dataset.class_names, store);
   describeModel(entry, manifest, session.regularisation);

@@ -61,15 +61,17 @@ export function drawOverlay(map) {
   }
 }
 
-/** The test points' indices ordered by label (a counting sort, stable): the scatter's order. */
+/** The test points' indices ordered by label (a counting sort, stable): the scatter's order.
+ * Indexed loops: iterators and callbacks are slow in the code V8 runs before it optimises. */
 export function labelOrder(labels) {
+  const m = labels.length;
   let n = 0;
-  for (const l of labels) n = Math.max(n, l + 1);
+  for (let i = 0; i < m; i++) n = Math.max(n, labels[i] + 1);
   const start = new Uint32Array(n + 1);
-  for (const l of labels) start[l + 1]++;
+  for (let i = 0; i < m; i++) start[labels[i] + 1]++;
   for (let c = 0; c < n; c++) start[c + 1] += start[c];
-  const order = new Uint32Array(labels.length);
-  labels.forEach((l, i) => { order[start[l]++] = i; });
+  const order = new Uint32Array(m);
+  for (let i = 0; i < m; i++) order[start[labels[i]]++] = i;
   return order;
 }
 
@@ -79,6 +81,10 @@ export function labelOrder(labels) {
  * ~100 ms a frame, which is most of a pan's cost there; the buffer costs a few ms anywhere.
  * Points are whole-pixel squares at 75% opacity, every label a model has, later classes over
  * earlier ones (one pass in label order).
+ * Written for V8's first tiers as much as its optimised code: the first visit draws it once,
+ * before V8 has optimised anything, beside the grid's decoding (it took ~45 ms there when each
+ * point went through toScreen's array and a per-channel loop): plain numbers, no allocation
+ * per point or pixel.
  */
 function drawScatter(map, ctx, W, H, dpr) {
   const { xy, labels, shown, order } = map.points;
@@ -86,19 +92,30 @@ function drawScatter(map, ctx, W, H, dpr) {
   const img = map.scatterImage, d = img.data;
   d.fill(0);
   const r = Math.max(1, 1.3 * dpr), A = 0.75;
-  const rgbs = [];
-  for (const i of order) {
-    const c = labels[i];
-    if (map.hidden.has(c) || (shown && !shown[i])) continue;
-    const rgb = (rgbs[c] ??= [1, 3, 5].map((k) => parseInt(classColour(c).slice(k, k + 2), 16)));
-    const [sx, sy] = map.toScreen(xy[2 * i], xy[2 * i + 1]);
+  // toScreen is affine: its origin and scale, once.
+  const [ox, oy] = map.toScreen(0, 0), scale = map.toScreen(1, 0)[0] - ox;
+  // Per label: drawn or not, and its colour times A.
+  const classes = order.length ? labels[order[order.length - 1]] + 1 : 0;
+  const skip = new Uint8Array(classes), tint = new Float32Array(3 * classes);
+  for (let c = 0; c < classes; c++) {
+    skip[c] = map.hidden.has(c) ? 1 : 0;
+    const hex = classColour(c);
+    for (let k = 0; k < 3; k++) tint[3 * c + k] = A * parseInt(hex.slice(1 + 2 * k, 3 + 2 * k), 16);
+  }
+  for (let n = 0; n < order.length; n++) {
+    const i = order[n], c = labels[i];
+    if (skip[c] || (shown && !shown[i])) continue;
+    const sx = ox + xy[2 * i] * scale, sy = oy - xy[2 * i + 1] * scale;
     const x0 = Math.max(0, Math.round(sx - r)), x1 = Math.min(W, Math.round(sx + r));
     const y0 = Math.max(0, Math.round(sy - r)), y1 = Math.min(H, Math.round(sy + r));
+    const tr = tint[3 * c], tg = tint[3 * c + 1], tb = tint[3 * c + 2];
     for (let y = y0; y < y1; y++) {
-      for (let x = x0, o = 4 * (y * W + x0); x < x1; x++, o += 4) {
+      for (let o = 4 * (y * W + x0), end = 4 * (y * W + x1); o < end; o += 4) {
         // Source-over onto what earlier points left (straight, not premultiplied, alpha).
         const below = (d[o + 3] / 255) * (1 - A), out = A + below;
-        for (let k = 0; k < 3; k++) d[o + k] = (rgb[k] * A + d[o + k] * below) / out;
+        d[o] = (tr + d[o] * below) / out;
+        d[o + 1] = (tg + d[o + 1] * below) / out;
+        d[o + 2] = (tb + d[o + 2] * below) / out;
         d[o + 3] = out * 255;
       }
     }
@@ -106,11 +123,24 @@ function drawScatter(map, ctx, W, H, dpr) {
   ctx.putImageData(img, 0, 0);
 }
 
+/** The axes' labels' font. @param {number} dpr */
+const axesFont = (dpr) => `${10 * dpr}px ui-monospace, monospace`;
+
+/** Has the browser find the axes' font for `canvas` now: the first text drawn in a font costs
+ * ~10 ms on a first visit, which the map's constructor spends while the page still waits for
+ * its model instead of in the frame that draws the first grid's overlay.
+ * @param {HTMLCanvasElement} canvas */
+export function prepareOverlay(canvas) {
+  const ctx = canvas.getContext('2d');
+  ctx.font = axesFont(window.devicePixelRatio || 1);
+  ctx.measureText('-0.5');
+}
+
 function drawAxes(map, ctx, W, H, dpr) {
   const { half } = map.view;
   const step = niceStep(2 * half * Math.max(W, H) / Math.min(W, H));
   const [x0, y1] = map.toPlane(0, 0), [x1, y0] = map.toPlane(W, H);
-  ctx.font = `${10 * dpr}px ui-monospace, monospace`;
+  ctx.font = axesFont(dpr);
   ctx.lineWidth = 1;
   const label = (t) => String(Number(t.toPrecision(6)));
   const tag = (text, x, y, align, base) => {
