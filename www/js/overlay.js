@@ -94,7 +94,8 @@ function drawScatter(map, ctx, W, H, dpr) {
   const r = Math.max(1, 1.3 * dpr), A = 0.75;
   // toScreen is affine: its origin and scale, once.
   const [ox, oy] = map.toScreen(0, 0), scale = map.toScreen(1, 0)[0] - ox;
-  // Per label: drawn or not, and its colour times A.
+  // Per label: drawn or not, and its colour times A (`order` is sorted by label: its last point
+  // has the largest).
   const classes = order.length ? labels[order[order.length - 1]] + 1 : 0;
   const skip = new Uint8Array(classes), tint = new Float32Array(3 * classes);
   for (let c = 0; c < classes; c++) {
