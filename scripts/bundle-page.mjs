@@ -3,7 +3,7 @@
 // trunk's staging directory, and the modules themselves are dropped from it; js/boot.js (it
 // must load on its own, see its header) and js/worker.js (each decode worker loads it) stay
 // as they are. Why: with one request per module, a first visit on two cores had its modules
-// arrive 100-200 ms after the page itself (35 script requests over six connections, each file
+// arrive 100-200 ms after the page itself (34 script requests over six connections, each file
 // a round trip through the browser's network service and the server), and boot.js, which
 // starts the engine's download, ran only after all of them (BENCHMARKS.md, "one script").
 // A sourcemap beside it (never fetched unless the browser's developer tools ask) carries the
