@@ -322,6 +322,9 @@ pub fn conv_transpose2d(
     cin: usize,
     relu: bool,
 ) -> Vec<f32> {
+    if super::winograd::wanted(g) {
+        return super::winograd::conv_transpose2d(g, x, w, bias, cin, relu);
+    }
     let (kl, p, bl) = (g.patch_len(), g.grid_len(), g.big_len());
     let (y, _) = over_samples(
         x.len() / (cin * p),

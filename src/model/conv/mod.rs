@@ -14,6 +14,11 @@
 //! burn-flex runs small matrix products on one thread. Tensors on any other device never reach
 //! the extension (it would panic there): `conv2d`, `conv_transpose2d` and `linear` below branch
 //! on the device first.
+//!
+//! In the page's wasm the decoder's stride-2 transposed convolutions take `winograd` instead of
+//! im2col's path: fewer multiplications where the products are already at SIMD128's peak
+//! (natively the `gemm` crate runs its short products no faster, so native builds keep the one
+//! path that also trains).
 
 mod blocked;
 mod dense;
@@ -27,6 +32,7 @@ pub mod kernels;
 mod phases;
 mod samples;
 mod widest;
+mod winograd;
 
 use burn::backend::Dispatch;
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
