@@ -117,6 +117,14 @@ mod tests {
                     "blocked: m {m} n {n} k {k} a^T {ta} accumulate {acc}"
                 );
             }
+            // Its AVX2 form (`winograd`'s products natively), where this CPU has it.
+            #[cfg(target_arch = "x86_64")]
+            if !tb && !acc && super::super::blocked::wide::available() {
+                let (rs, cs) = if ta { (1, m) } else { (k, 1) };
+                let mut got = start.clone();
+                super::super::blocked::wide::gemm(m, n, k, &mut got, (&a[..], rs, cs), &b[..]);
+                assert_eq!(got, want, "wide: m {m} n {n} k {k} a^T {ta}");
+            }
         }
     }
 }

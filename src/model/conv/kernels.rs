@@ -325,6 +325,18 @@ pub fn conv_transpose2d(
     if super::winograd::wanted(g) {
         return super::winograd::conv_transpose2d(g, x, w, bias, cin, relu);
     }
+    conv_transpose2d_im2col(g, x, w, bias, cin, relu)
+}
+
+/// `conv_transpose2d` on im2col's path (GEMM + col2im) whatever the geometry.
+pub fn conv_transpose2d_im2col(
+    g: &Geometry,
+    x: &[f32],
+    w: &[f32],
+    bias: &[f32],
+    cin: usize,
+    relu: bool,
+) -> Vec<f32> {
     let (kl, p, bl) = (g.patch_len(), g.grid_len(), g.big_len());
     let (y, _) = over_samples(
         x.len() / (cin * p),

@@ -15,10 +15,9 @@
 //! the extension (it would panic there): `conv2d`, `conv_transpose2d` and `linear` below branch
 //! on the device first.
 //!
-//! In the page's wasm the decoder's stride-2 transposed convolutions take `winograd` instead of
-//! im2col's path: fewer multiplications where the products are already at SIMD128's peak
-//! (natively the `gemm` crate runs its short products no faster, so native builds keep the one
-//! path that also trains).
+//! The decoder's stride-2 transposed convolutions take `winograd` instead of im2col's path in
+//! the page's wasm and natively on CPUs with AVX2 but no AVX-512 (fewer multiplications; where
+//! its short products would run on the `gemm` crate they are no faster, see there).
 
 mod blocked;
 mod dense;
@@ -30,6 +29,7 @@ mod geometry;
 mod interleave;
 pub mod kernels;
 mod phases;
+mod quad;
 mod samples;
 mod widest;
 mod winograd;

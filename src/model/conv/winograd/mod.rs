@@ -1,5 +1,5 @@
-//! The page's stride-2 transposed convolutions (3×3 kernel, padding 1, output padding 1: the
-//! decoder's two upsampling layers) with Winograd's minimal filtering, forward only.
+//! The decoder's stride-2 transposed convolutions (3×3 kernel, padding 1, output padding 1: its
+//! two upsampling layers) with Winograd's minimal filtering, forward only.
 //!
 //! Why: in the page's CPU module the products already run at about the peak of SIMD128 (four
 //! lanes, `blocked`), so a decode gets faster only by doing fewer multiplications. The output's
@@ -10,15 +10,18 @@
 //! `u = (x0 − x1, x1, x2 − x1)`, `g = (w2, w2 + w0, w0)`, `y0 = u0·g0 + u1·g1`, `y1 = u1·g1 + u2·g2`.
 //!
 //! Per input position that is 1 + 1.5 + 1.5 + 2.25 = 6.25 channel products instead of 9. Each
-//! transformed input element is one product `[cout × cin] · [cin × tiles]`, sixteen in all.
-//! Natively the `gemm` crate runs such short products (n = 16 to 196 per sample) no faster in
-//! total than the one 288-row product of im2col's path, so only the page uses this
-//! (`wanted`); natively the tests hold it to that path.
+//! transformed input element is one product `[cout × cin] · [cin × tiles]`, sixteen in all;
+//! `transforms` has the input and output transforms. The `gemm` crate runs such short products
+//! (n = 16 to 196 per sample) no faster in total than the one 288-row product of im2col's path,
+//! so natively this path runs only where they can go to `blocked::wide` (AVX2 with FMA) and the
+//! CPU has no AVX-512 (`wanted`); the tests hold it to im2col's path.
 
-use super::finish::finish;
 use super::gemm::{gemm, mat};
 use super::geometry::Geometry;
 use super::samples::{Piece, in_parts, over_samples};
+use transforms::{columns, emit_row, row_pairs};
+
+mod transforms;
 
 /// Whether the layer has the one geometry this module computes.
 pub fn applies(g: &Geometry) -> bool {
@@ -28,9 +31,31 @@ pub fn applies(g: &Geometry) -> bool {
         && g.big == [2 * g.grid[0], 2 * g.grid[1]]
 }
 
-/// Whether `conv_transpose2d` takes this path: in the page's wasm, where it applies.
+/// Whether `conv_transpose2d` takes this path, where it applies: in the page's wasm, and
+/// natively where the products can run on `blocked::wide` (AVX2 and FMA) and the CPU has no
+/// AVX-512 — on AVX-512 the `gemm` crate's path was the one measured (BENCHMARKS.md).
 pub fn wanted(g: &Geometry) -> bool {
-    cfg!(target_arch = "wasm32") && applies(g)
+    applies(g) && (cfg!(target_arch = "wasm32") || native_wanted())
+}
+
+#[cfg(target_arch = "x86_64")]
+fn native_wanted() -> bool {
+    super::blocked::wide::available() && !is_x86_feature_detected!("avx512f")
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn native_wanted() -> bool {
+    false
+}
+
+/// `dst[m × n] = a[m × k] · b[k × n]`, both row-major: on `blocked::wide` natively where the CPU
+/// has it, else `gemm::gemm` (in wasm `blocked`'s SIMD128 product).
+fn product(m: usize, n: usize, k: usize, dst: &mut [f32], a: &[f32], b: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if super::blocked::wide::available() {
+        return super::blocked::wide::gemm(m, n, k, dst, (a, k, 1), b);
+    }
+    gemm(m, n, k, dst, false, mat(a), mat(b));
 }
 
 /// One axis of a 3-tap filter, for both phases: the even phase reads tap 1 alone, the odd one
@@ -197,29 +222,20 @@ fn sample<'a>(
         }
     }
     // The sixteen products: the even-even phase reads the input itself.
-    gemm(
-        cout,
-        plane,
-        cin,
-        &mut sc.m[0],
-        false,
-        mat(&weights[0]),
-        mat(x),
-    );
+    product(cout, plane, cin, &mut sc.m[0], &weights[0], x);
     for (k, (u, t)) in [(&*u01, t01), (&*u10, t10), (&*u11, t11)]
         .into_iter()
         .enumerate()
     {
         let elements = if k == 2 { 9 } else { 3 };
         for e in 0..elements {
-            gemm(
+            product(
                 cout,
                 t,
                 cin,
                 &mut sc.m[k + 1][e * cout * t..],
-                false,
-                mat(&weights[k + 1][e * cout * cin..][..cout * cin]),
-                mat(&u[e * cin * t..][..cin * t]),
+                &weights[k + 1][e * cout * cin..][..cout * cin],
+                &u[e * cin * t..][..cin * t],
             );
         }
     }
@@ -274,199 +290,6 @@ fn output_channel(
     }
 }
 
-/// The sum of `rows` (one, two or four of them) at `k`, in one order for every path.
-#[inline(always)]
-fn sum<const N: usize>(rows: &[&[f32]; N], k: usize) -> f32 {
-    match N {
-        1 => rows[0][k],
-        2 => rows[0][k] + rows[1][k],
-        _ => (rows[0][k] + rows[1][k]) + (rows[2][k] + rows[3][k]),
-    }
-}
-
-/// An output row: `y[4g..4g + 4] = (e[2g], s0[g], e[2g + 1], s1[g])` for its `n = s0.len()`
-/// tiles, `e`, `s0`, `s1` each the sum of its product rows, plus `bias` and through the ReLU when
-/// `relu`. `y` holds `4n` values: two more than the row when the width is odd, which the next row
-/// (or the scratch's end) takes.
-fn emit_row<const E: usize, const S: usize>(
-    e: [&[f32]; E],
-    s0: [&[f32]; S],
-    s1: [&[f32]; S],
-    y: &mut [f32],
-    bias: f32,
-    relu: bool,
-) {
-    let n = s0[0].len();
-    assert!(
-        y.len() >= 4 * n
-            && e.iter().all(|r| r.len() >= 2 * n)
-            && s0.iter().chain(&s1).all(|r| r.len() >= n)
-    );
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    if n >= 4 {
-        return simd128::emit_row(&e, &s0, &s1, n, y, bias, relu);
-    }
-    let fin = |v: f32| {
-        if relu {
-            finish::<true>(v, bias)
-        } else {
-            finish::<false>(v, bias)
-        }
-    };
-    for g in 0..n {
-        y[4 * g] = fin(sum(&e, 2 * g));
-        y[4 * g + 1] = fin(sum(&s0, g));
-        y[4 * g + 2] = fin(sum(&e, 2 * g + 1));
-        y[4 * g + 3] = fin(sum(&s1, g));
-    }
-}
-
-/// `d = a − b`.
-fn sub2(a: &[f32], b: &[f32], d: &mut [f32]) {
-    for ((d, a), b) in d.iter_mut().zip(a).zip(b) {
-        *d = a - b;
-    }
-}
-
-/// The column transform of a `rows × w` plane (`w` even): for every pair of columns `(x0, x1)`
-/// with `x2` the next pair's first (zero past a row's end), `u = (x0 − x1, x1, x2 − x1)`.
-fn columns(src: &[f32], rows: usize, w: usize, [u0, u1, u2]: [&mut [f32]; 3]) {
-    let (wc, n) = (w / 2, rows * w / 2);
-    let (src, u0, u1, u2) = (&src[..2 * n], &mut u0[..n], &mut u1[..n], &mut u2[..n]);
-    // The plane as one run of pairs: a row's last `x2` is the next row's first value, mended below.
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    let done = simd128::columns(src, u0, u1, u2);
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    let done = 0;
-    for g in done..n {
-        let (x0, x1) = (src[2 * g], src[2 * g + 1]);
-        let x2 = src.get(2 * g + 2).copied().unwrap_or(0.0);
-        (u0[g], u1[g], u2[g]) = (x0 - x1, x1, x2 - x1);
-    }
-    for g in (wc..=n).step_by(wc.max(1)).map(|end| end - 1) {
-        u2[g] = -u1[g];
-    }
-}
-
-/// The row transform of a `rows × w` plane: tile row `t` reads rows `2t, 2t + 1, 2t + 2` (zero
-/// past the end) as `(r0 − r1, r1, r2 − r1)`.
-fn row_pairs(src: &[f32], rows: usize, w: usize, [u0, u1, u2]: [&mut [f32]; 3]) {
-    let row = |r: usize| (r < rows).then(|| &src[r * w..(r + 1) * w]);
-    for t in 0..rows.div_ceil(2) {
-        let (d0, d1, d2) = (
-            &mut u0[t * w..][..w],
-            &mut u1[t * w..][..w],
-            &mut u2[t * w..][..w],
-        );
-        let r0 = row(2 * t).expect("a tile's first row is inside");
-        match (row(2 * t + 1), row(2 * t + 2)) {
-            (Some(r1), r2) => {
-                sub2(r0, r1, d0);
-                d1.copy_from_slice(r1);
-                match r2 {
-                    Some(r2) => sub2(r2, r1, d2),
-                    None => d2.iter_mut().zip(r1).for_each(|(d, b)| *d = -b),
-                }
-            }
-            (None, _) => {
-                d0.copy_from_slice(r0);
-                d1.fill(0.0);
-                d2.fill(0.0);
-            }
-        }
-    }
-}
-
-/// `emit_row` and `columns` in SIMD128, four tiles at a time (`columns` returns how many it did,
-/// the rest go through the portable loop). Why: LLVM leaves both scalar in wasm (their
-/// reads and writes are two and four apart), and written out they took ~1/3 of the layer's time.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-mod simd128 {
-    use core::arch::wasm32::*;
-
-    /// `emit_row` four tiles at a time (`n >= 4`); a row whose tiles are not a multiple of
-    /// four ends with the last four again, rewriting a few values with themselves.
-    pub(super) fn emit_row<const E: usize, const S: usize>(
-        e: &[&[f32]; E],
-        s0: &[&[f32]; S],
-        s1: &[&[f32]; S],
-        n: usize,
-        y: &mut [f32],
-        bias: f32,
-        relu: bool,
-    ) {
-        let (b, zero) = (f32x4_splat(bias), f32x4_splat(0.0));
-        // `0 < v ? v : 0` after the bias, as `finish` clamps.
-        let fin = |v: v128| {
-            let v = f32x4_add(v, b);
-            if relu { f32x4_pmax(zero, v) } else { v }
-        };
-        // The sum of four values at `k` of each row, in `sum`'s order.
-        // SAFETY (callers): `k + 4` is within every row (`emit_row` checked the lengths).
-        unsafe fn sum4<const N: usize>(rows: &[&[f32]; N], k: usize) -> v128 {
-            let at = |r: usize| unsafe { v128_load(rows[r].as_ptr().add(k) as *const v128) };
-            match N {
-                1 => at(0),
-                2 => f32x4_add(at(0), at(1)),
-                _ => f32x4_add(f32x4_add(at(0), at(1)), f32x4_add(at(2), at(3))),
-            }
-        }
-        let yp = y.as_mut_ptr();
-        let mut g = 0;
-        loop {
-            // SAFETY: g + 4 <= n: values 2g .. 2g + 8 of each `e` row (2n of them), g .. g + 4
-            // of each `s` row (n) and 4g .. 4g + 16 of `y` (4n).
-            unsafe {
-                let lo = fin(sum4(e, 2 * g));
-                let hi = fin(sum4(e, 2 * g + 4));
-                let (a, c) = (fin(sum4(s0, g)), fin(sum4(s1, g)));
-                let (pairs_lo, pairs_hi) = (
-                    i32x4_shuffle::<0, 4, 1, 5>(a, c),
-                    i32x4_shuffle::<2, 6, 3, 7>(a, c),
-                );
-                let at = yp.add(4 * g);
-                v128_store(at as *mut v128, i32x4_shuffle::<0, 4, 1, 5>(lo, pairs_lo));
-                v128_store(
-                    at.add(4) as *mut v128,
-                    i32x4_shuffle::<2, 6, 3, 7>(lo, pairs_lo),
-                );
-                v128_store(
-                    at.add(8) as *mut v128,
-                    i32x4_shuffle::<0, 4, 1, 5>(hi, pairs_hi),
-                );
-                v128_store(
-                    at.add(12) as *mut v128,
-                    i32x4_shuffle::<2, 6, 3, 7>(hi, pairs_hi),
-                );
-            }
-            if g + 4 == n {
-                return;
-            }
-            g = (g + 4).min(n - 4);
-        }
-    }
-
-    pub(super) fn columns(src: &[f32], u0: &mut [f32], u1: &mut [f32], u2: &mut [f32]) -> usize {
-        // Each step reads pairs g..g + 4 and the next pair's first value: stop a pair short.
-        let n = (u0.len().min(u1.len()).min(u2.len()).min(src.len() / 2)).saturating_sub(1) / 4 * 4;
-        let s = src.as_ptr();
-        for g in (0..n).step_by(4) {
-            // SAFETY: g + 4 < len / 2 pairs: values 2g .. 2g + 8 of `src` and four of each `u`.
-            unsafe {
-                let a = v128_load(s.add(2 * g) as *const v128);
-                let b = v128_load(s.add(2 * g + 4) as *const v128);
-                let x0 = i32x4_shuffle::<0, 2, 4, 6>(a, b);
-                let x1 = i32x4_shuffle::<1, 3, 5, 7>(a, b);
-                let x2 = i32x4_shuffle::<1, 2, 3, 4>(x0, f32x4_splat(*s.add(2 * g + 8)));
-                v128_store(u0.as_mut_ptr().add(g) as *mut v128, f32x4_sub(x0, x1));
-                v128_store(u1.as_mut_ptr().add(g) as *mut v128, x1);
-                v128_store(u2.as_mut_ptr().add(g) as *mut v128, f32x4_sub(x2, x1));
-            }
-        }
-        n
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -497,7 +320,7 @@ mod tests {
 
     /// Every size from 1 to 9 each way (odd widths take the padded rows, a single row or column
     /// has no second tile row), one to three samples, with and without the ReLU: the same
-    /// values as im2col's path (`kernels::conv_transpose2d`, which natively never comes here).
+    /// values as im2col's path.
     #[test]
     fn matches_the_im2col_path() {
         let mut seed = 5;
@@ -507,12 +330,12 @@ mod tests {
                 let [cin, cout, n] = [1 + (h * w) % 4, 1 + (h + w) % 3, 1 + (h + 2 * w) % 3];
                 let relu = (h + w) % 2 == 0;
                 let g = geometry(cout, h, w);
-                assert!(applies(&g) && !wanted(&g), "natively the im2col path runs");
+                assert!(applies(&g));
                 let x = values(&mut seed, n * cin * h * w);
                 let wt = values(&mut seed, cin * cout * 9);
                 let bias = values(&mut seed, cout);
                 let ours = conv_transpose2d(&g, &x, &wt, &bias, cin, relu);
-                let theirs = kernels::conv_transpose2d(&g, &x, &wt, &bias, cin, relu);
+                let theirs = kernels::conv_transpose2d_im2col(&g, &x, &wt, &bias, cin, relu);
                 assert_eq!(ours.len(), theirs.len());
                 for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
                     assert!(
@@ -539,7 +362,7 @@ mod tests {
                 .collect();
             let bias = values(&mut seed, cout);
             let ours = conv_transpose2d(&g, &x, &wt, &bias, cin, true);
-            let theirs = kernels::conv_transpose2d(&g, &x, &wt, &bias, cin, true);
+            let theirs = kernels::conv_transpose2d_im2col(&g, &x, &wt, &bias, cin, true);
             let worst = ours
                 .iter()
                 .zip(&theirs)
