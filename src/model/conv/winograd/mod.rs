@@ -254,9 +254,10 @@ fn thirds(buf: &mut [f32], len: usize) -> [&mut [f32]; 3] {
     [a, b, &mut rest[..len]]
 }
 
-/// Output channel `co` of the products `m`, finished into `plane[2h × 2w]` row by row: row `2m`
-/// from the even-even phase and the even rows' odd-column products, row `2t + i` + 1 from tile
-/// row `t` of the odd rows' products (element rows `i` and `i + 1`, as `y0`, `y1` above).
+/// Output channel `co` of the products `m`, finished into `plane[2h × 2w]` row by row: output
+/// row `2m` from the even-even phase and the even rows' odd-column products; output row `2m + 1`,
+/// with `m = 2t + i`, from tile row `t` of the odd rows' products, their element rows `i` and
+/// `i + 1` added (`y0`, `y1` in the module comment).
 fn output_channel(
     s: &Shape,
     m: &[Vec<f32>; 4],
