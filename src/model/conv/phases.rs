@@ -183,7 +183,11 @@ impl Geometry {
     /// a group's phase planes interleave as flat arrays (value `k` of phase `rx` goes to
     /// `k * sx + rx`), in long vectorised runs instead of rows of 14 or 28; `place_rows` then
     /// puts the rows in order.
-    #[inline(always)]
+    /// Not inlined in wasm: V8 optimises a whole function once it runs hot, and the page's
+    /// decoders reach `col2im` only at stride 1, where this is never called (inlined, it was
+    /// half of the function V8 optimised while the first grid decoded).
+    #[cfg_attr(target_family = "wasm", inline(never))]
+    #[cfg_attr(not(target_family = "wasm"), inline(always))]
     fn merge_phases(&self, p: &Phases, src: &[f32], dst: &mut [f32], bias: f32, relu: bool) {
         let ([sy, sx], [_, gw]) = (self.stride, self.grid);
         for ry in 0..sy {

@@ -6,8 +6,9 @@
 //! page faults of fresh allocations, about a tenth of a training step). The output starts as
 //! `MaybeUninit`, and a sample's piece becomes `&mut [f32]` only through the functions here that
 //! write all of it first (`zeroed`, `gemm_into`, `filled`, `in_parts` over parts written by them
-//! or by `write_copy_of_slice`); `over_samples` checks that every piece it handed out came back
-//! written before it calls the whole output initialised.
+//! or by `write_copy_of_slice`), or through `written` once a kernel has written all of it itself;
+//! `over_samples` checks that every piece it handed out came back written before it calls the
+//! whole output initialised.
 
 use super::gemm::{Mat, gemm};
 use std::mem::{ManuallyDrop, MaybeUninit};
@@ -16,13 +17,23 @@ use std::ops::Range;
 /// A sample's piece of the output, not yet written.
 pub type Piece = [MaybeUninit<f32>];
 
+/// `piece` as the values written to it.
+///
+/// # Safety
+/// Every value of `piece` has been written.
+pub unsafe fn written(piece: &mut Piece) -> &mut [f32] {
+    // SAFETY: all values are initialised (the caller's promise); `MaybeUninit<f32>` has `f32`'s
+    // layout.
+    unsafe { &mut *(piece as *mut Piece as *mut [f32]) }
+}
+
 /// `piece` with every value set to zero.
 pub fn zeroed(piece: &mut Piece) -> &mut [f32] {
     for v in piece.iter_mut() {
         v.write(0.0);
     }
-    // SAFETY: every value was written just above; `MaybeUninit<f32>` has `f32`'s layout.
-    unsafe { &mut *(piece as *mut Piece as *mut [f32]) }
+    // SAFETY: every value was written just above.
+    unsafe { written(piece) }
 }
 
 /// `piece[m×n] = a[m×k] · b[k×n]` (see `gemm::gemm`); `piece` must hold exactly `m × n`.
@@ -123,7 +134,7 @@ pub fn filled(piece: &mut Piece, values: impl Iterator<Item = f32>) -> &mut [f32
     }
     assert_eq!(count, piece.len(), "too few values for an output piece");
     // SAFETY: the first `count` values were written just above, and `count` is all of them.
-    unsafe { &mut *(piece as *mut Piece as *mut [f32]) }
+    unsafe { written(piece) }
 }
 
 /// `piece` written part by part: `f(i, part)` gets the `i`-th run of `len` values and hands it
@@ -137,9 +148,8 @@ pub fn in_parts(
         let at = (part.as_ptr() as *const f32, part.len());
         check_whole(f(i, part), at);
     }
-    // SAFETY: every part came back written (checked above) and the parts cover the piece;
-    // `MaybeUninit<f32>` has `f32`'s layout.
-    unsafe { &mut *(piece as *mut Piece as *mut [f32]) }
+    // SAFETY: every part came back written (checked above) and the parts cover the piece.
+    unsafe { written(piece) }
 }
 
 /// Refuses a written piece that is not the whole one handed out (start and length `at`).
