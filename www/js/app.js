@@ -85,8 +85,17 @@ async function main() {
   const engine = new Engine(null, notice);
   const backend = engine.chooseBackend(askedBackend());
   // Neither the model list nor the decode workers need the page's own engine: they start
-  // while it compiles and instantiates (a failure reaches `await started` below).
-  const started = Promise.all([engine.loadIndex(), engine.startWorkers()]);
+  // while it compiles and instantiates (a failure reaches `await started` below). The first
+  // model is known once the list is here: its file downloads, and on the CPU the workers open
+  // it, while the page's own engine instantiates and its parts are made (before, both waited
+  // for those: ~30 ms in a trace, though on two busy cores the first grid came no sooner;
+  // BENCHMARKS.md). openFirst waits for the same download and the same open; their failures
+  // are its to report.
+  const index = engine.loadIndex();
+  const firstModel = () => engine.models.find((m) => link.includes(`m=${m.name}&`)) ?? engine.defaultModel();
+  index.then(() => engine.modelBytes(firstModel())).catch(() => {});
+  const onCpu = Promise.all([index, backend]).then(([, be]) => (be === 'cpu' ? firstModel() : null));
+  const started = Promise.all([index, engine.startWorkers(4, onCpu)]);
   started.catch(() => {});
   const wasm = await loadWasm();
   engine.wasm = wasm;
@@ -101,8 +110,7 @@ async function main() {
   const [models] = await started;
   page.classes.judge.setIndex(engine.judges);
   fillModelPicker(models);
-  const first = engine.models.find((m) => link.includes(`m=${m.name}&`)) ?? engine.defaultModel();
-  await openFirst(page, first, await backend);
+  await openFirst(page, firstModel(), await backend);
   await applyLink(page, link);
   await page.map.idle();
   metrics.firstGridMs = performance.now();

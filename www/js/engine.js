@@ -26,7 +26,9 @@ export class Engine {
     this.models = [];
     /** @type {import('../types').JudgeEntry[]} */
     this.judges = [];
-    /** @type {Map<string, Uint8Array>} */
+    /** Model files, downloaded or downloading (a download that fails is forgotten): the page's
+     * start asks for the first model before it opens it, and the open waits for that download.
+     * @type {Map<string, Promise<Uint8Array>>} */
     this.bytes = new Map();
     /** @type {Session|null} */
     this.session = null;
@@ -56,8 +58,13 @@ export class Engine {
   /** Starts the CPU decode workers; without them the CPU path decodes on the main thread, in
    * chunks. Needs only boot.js' choice of CPU module: the workers start, and fetch their
    * script, while that module still compiles (app.js starts them before the page's engine).
-   * @param {number} [most]  the most workers to start */
-  async startWorkers(most = 4) {
+   * `first` (resolving to a model entry, or null) is opened in the workers right behind their
+   * start: worker.js handles requests in order, so the open is asked for at once instead of
+   * after the workers' answer, which waits for the main thread (making the page's parts when the
+   * workers come up: the open came ~30 ms later; BENCHMARKS.md, the first grid).
+   * @param {number} [most]  the most workers to start
+   * @param {Promise<ModelEntry|null>} [first] */
+  async startWorkers(most = 4, first = Promise.resolve(null)) {
     /** @type {WorkerPool|null} */
     let pool = null;
     try {
@@ -65,13 +72,19 @@ export class Engine {
       if (!urls || typeof Worker !== 'function') return;
       pool = new WorkerPool(Math.max(1, Math.min(most, navigator.hardwareConcurrency || 2)));
       const module = await withTimeout(cpuModule(), LIMITS.wasm, 'Compiling the workers\' engine');
-      await pool.all({ op: 'init', glue: urls.glue, module });
+      const started = pool.all({ op: 'init', glue: urls.glue, module });
       this.pool = pool;
       this.poolModel = null;
+      // A failed open is forgotten (poolOpen), and engine.open reports the model's problem.
+      first.then((entry) => { if (entry && this.pool === pool) this.poolOpen(entry).catch(() => {}); }, () => {});
+      await started;
     } catch (e) {
       console.warn('decode workers unavailable; decoding on the main thread', e);
       pool?.workers.forEach((w) => w.terminate());
-      this.pool = null;
+      if (this.pool === pool) {
+        this.pool = null;
+        this.poolModel = null;
+      }
     }
   }
 
@@ -195,7 +208,7 @@ export class Engine {
       };
       // The same model opened again replaces the earlier file.
       this.models = [...this.models.filter((e) => e.name !== entry.name), entry];
-      this.bytes.set(entry.file, bytes);
+      this.bytes.set(entry.file, Promise.resolve(bytes));
       this.broken.delete(entry.name);
       if (this.poolModel?.file === entry.file) this.poolModel = null;
       return entry;
@@ -204,19 +217,23 @@ export class Engine {
     }
   }
 
-  /** @param {ModelEntry} entry */
-  async modelBytes(entry) {
-    if (!this.bytes.has(entry.file)) {
-      const bytes = await withTimeout((async () => {
+  /** The model file's bytes, downloaded once (callers meanwhile share the download).
+   * @param {ModelEntry} entry
+   * @returns {Promise<Uint8Array>} */
+  modelBytes(entry) {
+    let bytes = this.bytes.get(entry.file);
+    if (!bytes) {
+      bytes = withTimeout((async () => {
         const res = await fetch(`pkg/${entry.file}`);
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         return new Uint8Array(await res.arrayBuffer());
       })(), LIMITS.model, 'The download').catch((e) => {
+        if (this.bytes.get(entry.file) === bytes) this.bytes.delete(entry.file);
         throw new Error(`The model file ${entry.file} could not be loaded: ${errorText(e)}.`);
       });
       this.bytes.set(entry.file, bytes);
     }
-    return this.bytes.get(entry.file);
+    return bytes;
   }
 
   /** The backend to start on. `asked` ('webgpu' | 'cpu' | null) is an explicit choice (URL or

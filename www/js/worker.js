@@ -47,11 +47,17 @@ async function handle(msg) {
   }
 }
 
-scope.onmessage = async ({ data }) => {
+/** @param {any} data */
+async function answer(data) {
   try {
     const out = await handle(data);
     scope.postMessage({ id: data.id, ok: true, out }, out ? [out.buffer] : []);
   } catch (e) {
     scope.postMessage({ id: data.id, ok: false, error: e && e.message ? e.message : String(e) });
   }
-};
+}
+
+// One request after another, in the order they came: the page asks for the first model's open
+// right behind 'init', before this worker has answered it (js/engine.js, startWorkers).
+let queue = Promise.resolve();
+scope.onmessage = ({ data }) => { queue = queue.then(() => answer(data)); };
