@@ -278,56 +278,42 @@ fn output_channel<'a>(
         y_step,
     };
     // Even rows: the even-even phase (its rows are `w` long, read as `wp`) and the odd columns'
-    // three products.
+    // three products; row `2m` reads row `m` of each.
     let e = &m[0][co * h * w..];
-    let q = |e: usize, k: usize| &product(1, e, t01)[k * wc..];
-    let even = |k: usize, n: usize, y: &mut Piece, y_step: usize| {
-        let (q0, q1, q2) = (q(0, k), q(1, k), q(2, k));
+    let (q0, q1, q2) = (product(1, 0, t01), product(1, 1, t01), product(1, 2, t01));
+    emit_rows(
+        [e],
+        [q0, q1],
+        [q1, q2],
+        plane,
+        rows(h, w, 2 * ow),
+        bias,
+        relu,
+    );
+    for i in 0..2 {
+        // Rows 4t + 2i + 1 read tile row `t` of their products.
+        let count = (h - i).div_ceil(2);
+        if count == 0 {
+            continue;
+        }
+        let e = |p: usize| product(2, p, t10);
+        // Odd-odd element (p, q) is 3p + q; the rows combine p = i and i + 1.
+        let q = |q: usize, d: usize| product(3, 3 * (i + d) + q, t11);
+        let s0 = [q(0, 0), q(0, 1), q(1, 0), q(1, 1)];
+        let s1 = [q(1, 0), q(1, 1), q(2, 0), q(2, 1)];
+        let y = &mut plane[(2 * i + 1) * ow..];
         emit_rows(
-            [&e[k * w..]],
-            [q0, q1],
-            [q1, q2],
+            [e(i), e(i + 1)],
+            s0,
+            s1,
             y,
-            rows(n, w, y_step),
+            rows(count, wp, 4 * ow),
             bias,
             relu,
         );
-    };
-    in_rows(plane, ow, (0, 2, h), even);
-    for i in 0..2 {
-        let e = |p: usize, k: usize| &product(2, p, t10)[k * wp..];
-        // Odd-odd element (p, q) is 3p + q; the rows combine p = i and i + 1.
-        let q = |q: usize, d: usize, k: usize| &product(3, 3 * (i + d) + q, t11)[k * wc..];
-        let odd = |k: usize, n: usize, y: &mut Piece, y_step: usize| {
-            let s0 = [q(0, 0, k), q(0, 1, k), q(1, 0, k), q(1, 1, k)];
-            let s1 = [q(1, 0, k), q(1, 1, k), q(2, 0, k), q(2, 1, k)];
-            emit_rows(
-                [e(i, k), e(i + 1, k)],
-                s0,
-                s1,
-                y,
-                rows(n, wp, y_step),
-                bias,
-                relu,
-            );
-        };
-        in_rows(plane, ow, (2 * i + 1, 4, (h - i).div_ceil(2)), odd);
     }
     // SAFETY: the three runs wrote every output row, `ow` values each: all of `plane`.
     unsafe { written(plane) }
-}
-
-/// Output rows `first, first + every, …` (`count` of them) of `plane` (rows of `ow`) through
-/// `emit(k, n, y, y_step)`: rows `k .. k + n` of the run, the first at `y`.
-fn in_rows(
-    plane: &mut Piece,
-    ow: usize,
-    (first, every, count): (usize, usize, usize),
-    mut emit: impl FnMut(usize, usize, &mut Piece, usize),
-) {
-    if count > 0 {
-        emit(0, count, &mut plane[first * ow..], every * ow);
-    }
 }
 
 #[cfg(test)]
