@@ -20,7 +20,9 @@ use super::finish::{self, finish_all};
 use super::gemm::{gemm, mat, mat_t};
 pub use super::geometry::Geometry;
 use super::phases::Scratch;
-use super::samples::{Piece, filled, gemm_into, in_parts, over_samples, sum_partials, zeroed};
+use super::samples::{
+    Piece, filled, gemm_into, in_parts, over_runs, over_samples, sum_partials, zeroed,
+};
 
 impl Geometry {
     /// Where tap `kx` of the grid's first covered column `x0` reads in a row split by
@@ -74,10 +76,13 @@ impl Geometry {
     /// where im2col read it from, `bias[c]` on plane `c` (`bias` empty: none, and no ReLU).
     /// Writes all of `img`, one plane at a time while it is in the cache: no zeroing and no
     /// bias pass over the whole output. Entries of `cols` that im2col would have read from the
-    /// padding may be overwritten with zeros.
+    /// padding may be overwritten with zeros. `cols`' rows (`grid_len` values each) start `ld`
+    /// apart: `grid_len` for one sample's matrix, more where a product's rows hold several
+    /// samples side by side.
     pub fn col2im<'a>(
         &self,
         cols: &mut [f32],
+        ld: usize,
         img: &'a mut Piece,
         s: &mut Scratch,
         bias: &[f32],
@@ -86,16 +91,16 @@ impl Geometry {
         debug_assert!(!bias.is_empty() || !relu, "a fused ReLU without its bias");
         let Some(plan) = &s.plan else {
             let img = zeroed(img);
-            self.col2im_add_rows(cols, img);
+            self.col2im_add_rows(cols, ld, img);
             add_bias(img, bias, relu);
             return img;
         };
         let (plane, rows) = (self.big[0] * self.big[1], self.kernel[0] * self.kernel[1]);
-        let per = rows * self.grid_len();
+        let per = rows * ld;
         in_parts(img, plane, |c, piece| {
             let b = bias.get(c).copied().unwrap_or(0.0);
-            let cols = &mut cols[c * per..(c + 1) * per];
-            self.col2im_plane(plan, cols, &mut s.plane, &mut s.out, b, relu);
+            let cols = &mut cols[c * per..];
+            self.col2im_plane(plan, (cols, ld), &mut s.plane, &mut s.out, b, relu);
             self.place_rows(plan, &s.out, piece)
         })
     }
@@ -135,8 +140,8 @@ impl Geometry {
     }
 
     /// `col2im_add` one grid row at a time (any geometry).
-    pub(super) fn col2im_add_rows(&self, cols: &[f32], img: &mut [f32]) {
-        let ([kh, kw], [gh, gw], [bh, bw]) = (self.kernel, self.grid, self.big);
+    pub(super) fn col2im_add_rows(&self, cols: &[f32], ld: usize, img: &mut [f32]) {
+        let ([kh, kw], [_, gw], [bh, bw]) = (self.kernel, self.grid, self.big);
         let strided = self.stride[1] > 1;
         let mut split = vec![0.0f32; if strided { bh * bw } else { 0 }];
         for c in 0..self.channels {
@@ -155,7 +160,7 @@ impl Geometry {
                         continue;
                     }
                     let start = self.split_start(kx, x0);
-                    let row = ((c * kh + ky) * kw + kx) * gh * gw;
+                    let row = ((c * kh + ky) * kw + kx) * ld;
                     for gy in y0..y1 {
                         let iy = gy * self.stride[0] + ky - self.pad[0];
                         let src = &cols[row + gy * gw + x0..row + gy * gw + x1];
@@ -303,7 +308,7 @@ pub fn conv2d_backward(
             }
             // dx = col2im(Wᵀ[kl × out] · dy[out × p])
             gemm(kl, p, out, cols, false, mat_t(w), mat(dy));
-            g.col2im(cols, dx, s, &[], false)
+            g.col2im(cols, p, dx, s, &[], false)
         },
     );
     (
@@ -337,23 +342,72 @@ pub fn conv_transpose2d_im2col(
     cin: usize,
     relu: bool,
 ) -> Vec<f32> {
+    conv_transpose2d_grouped(g, x, w, bias, cin, relu, group(g.grid_len()))
+}
+
+/// How many samples of a thread share one product in `conv_transpose2d_im2col`, for a grid of
+/// `p` positions. Natively the `gemm` crate computes the row-major product transposed, its
+/// vectors along the grid positions: on AVX-512 its widest tile holds 64 of them, and a 7 × 7
+/// grid alone fills 49 lanes of it, a 14 × 14 one three tiles and a fourth with 4 of 16 lanes
+/// (its slowest kernel). Four samples side by side fill them; up to ~1,000 columns, so that the
+/// products (up to 900 kB for the decoder) stay within a core's level-2 cache. Decoding the seed's
+/// network +8% (median of six paired rounds, AVX-512; BENCHMARKS.md). In wasm, `blocked`'s tiles
+/// are eight columns wide and already full.
+fn group(p: usize) -> usize {
+    if cfg!(target_arch = "wasm32") {
+        1
+    } else {
+        (1024 / p.max(1)).clamp(1, 4)
+    }
+}
+
+/// `conv_transpose2d_im2col` with `group` samples of a thread side by side in one product's
+/// columns (the last group of a thread's run may hold fewer).
+fn conv_transpose2d_grouped(
+    g: &Geometry,
+    x: &[f32],
+    w: &[f32],
+    bias: &[f32],
+    cin: usize,
+    relu: bool,
+    group: usize,
+) -> Vec<f32> {
     let (kl, p, bl) = (g.patch_len(), g.grid_len(), g.big_len());
-    let (y, _) = over_samples(
-        x.len() / (cin * p),
+    let (per_in, group) = (cin * p, group.max(1));
+    let (y, _) = over_runs(
+        x.len() / per_in.max(1),
         bl,
-        || (vec![0.0f32; kl * p], g.scratch()),
-        |i, y, (cols, s)| {
-            // cols[kl × p] = Wᵀ[kl × cin] · x[cin × p]
-            gemm(
-                kl,
-                p,
-                cin,
-                cols,
-                false,
-                mat_t(w),
-                mat(&x[i * cin * p..(i + 1) * cin * p]),
-            );
-            g.col2im(cols, y, s, bias, relu)
+        1,
+        || {
+            let side_by_side = vec![0.0f32; if group > 1 { group * per_in } else { 0 }];
+            (vec![0.0f32; kl * p * group], side_by_side, g.scratch())
+        },
+        |samples, block, (cols, side_by_side, s)| {
+            // The current product's row length: `count · p` for its `count` samples.
+            let mut ld = p;
+            in_parts(block, bl, |j, y| {
+                let at = j % group;
+                if at == 0 {
+                    // cols[kl × count·p] = Wᵀ[kl × cin] · [x_j | x_j+1 | …][cin × count·p]
+                    let first = samples.start + j;
+                    let count = group.min(samples.len() - j);
+                    ld = count * p;
+                    let xs = &x[first * per_in..(first + count) * per_in];
+                    let b = if count == 1 {
+                        xs
+                    } else {
+                        for (i, x) in xs.chunks_exact(per_in).enumerate() {
+                            for (c, row) in x.chunks_exact(p).enumerate() {
+                                side_by_side[c * ld + i * p..][..p].copy_from_slice(row);
+                            }
+                        }
+                        &side_by_side[..cin * ld]
+                    };
+                    gemm(kl, ld, cin, cols, false, mat_t(w), mat(b));
+                }
+                // Sample `at` of the group: columns `at·p ..` of each row.
+                g.col2im(&mut cols[at * p..], ld, y, s, bias, relu)
+            })
         },
     );
     y

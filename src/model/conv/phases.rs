@@ -273,21 +273,21 @@ impl Geometry {
 
     widest!(
         /// One plane of `col2im` on the long-run path: `out = col2im(cols) + bias`, through a
-        /// ReLU when `relu`, from this plane's rows of the im2col matrix (`taps × grid_len`,
-        /// their padding positions overwritten with zeros), in `place_rows`' order; `acc` is
-        /// scratch of one plane.
+        /// ReLU when `relu`, from this plane's rows of the im2col matrix (`cols`: `taps` rows of
+        /// `grid_len` values, `ld` apart; their padding positions overwritten with zeros), in
+        /// `place_rows`' order; `acc` is scratch of one plane.
         col2im_plane,
         col2im_plane_avx512,
         col2im_plane_avx2,
         col2im_plane_any,
-        (plan: &Plan, cols: &mut [f32], acc: &mut [f32], out: &mut [f32], bias: f32, relu: bool)
+        (plan: &Plan, cols: (&mut [f32], usize), acc: &mut [f32], out: &mut [f32], bias: f32, relu: bool)
     );
 
     #[inline(always)]
     fn col2im_plane_any(
         &self,
         plan: &Plan,
-        cols: &mut [f32],
+        (cols, ld): (&mut [f32], usize),
         acc: &mut [f32],
         out: &mut [f32],
         bias: f32,
@@ -297,23 +297,23 @@ impl Geometry {
         if plan.unit {
             // Stride 1: the sums go straight into `out`, finished in place.
             let out = &mut out[..plane_len];
-            self.add_runs(plan, cols, out);
+            self.add_runs(plan, cols, ld, out);
             finish_all(out, bias, relu);
         } else {
             let acc = &mut acc[..plane_len];
-            self.add_runs(plan, cols, acc);
+            self.add_runs(plan, cols, ld, acc);
             self.merge_phases(&plan.phases, acc, &mut out[..plane_len], bias, relu);
         }
     }
 
     /// `acc` = every tap's run of `cols` added at its place on the regrouped plane.
     #[inline(always)]
-    fn add_runs(&self, plan: &Plan, cols: &mut [f32], acc: &mut [f32]) {
+    fn add_runs(&self, plan: &Plan, cols: &mut [f32], ld: usize, acc: &mut [f32]) {
         let grid_len = plan.grid_len;
         acc.fill(0.0);
         for (t, r) in plan.runs.iter().enumerate() {
             let Some(r) = r else { continue };
-            let block = &mut cols[t * grid_len..(t + 1) * grid_len];
+            let block = &mut cols[t * ld..][..grid_len];
             r.zero_padding_columns(block, self.grid[1]);
             for (d, v) in acc[r.at..r.at + r.b - r.a].iter_mut().zip(&block[r.a..r.b]) {
                 *d += v;
@@ -396,26 +396,45 @@ mod tests {
             let cols = s.values(kl * p);
             let bias = s.values(g.channels);
             let relu = s.pick(0, 1) == 1;
-            let col2im = |scratch: &mut Scratch| {
+            // `cols`' rows `ld` apart, at column `ld - p` of a wider matrix whose other values
+            // are NaN (they would show if read), as several samples side by side in one
+            // product hand them over.
+            let col2im = |scratch: &mut Scratch, ld: usize| {
+                let off = ld - p;
+                let mut wide = vec![f32::NAN; kl * ld];
+                for (r, row) in cols.chunks_exact(p).enumerate() {
+                    wide[r * ld + off..][..p].copy_from_slice(row);
+                }
                 let mut out = vec![MaybeUninit::new(f32::NAN); bl];
-                g.col2im(&mut cols.clone(), &mut out, scratch, &bias, relu)
+                g.col2im(&mut wide[off..], ld, &mut out, scratch, &bias, relu)
                     .to_vec()
             };
-            runs.plan = Some(plan);
-            let ours = col2im(&mut runs);
-            let rows = col2im(&mut Scratch {
+            let no_plan = || Scratch {
                 plan: None,
                 ..g.scratch()
-            });
+            };
+            runs.plan = Some(plan);
+            let ours = col2im(&mut runs, p);
+            let rows = col2im(&mut no_plan(), p);
             for (i, (a, b)) in ours.iter().zip(&rows).enumerate() {
                 assert!((a - b).abs() <= 1e-5, "col2im {g:?} at {i}: {a} vs {b}");
             }
+            assert_eq!(
+                col2im(&mut runs, 2 * p + 1),
+                ours,
+                "col2im, rows apart {g:?}"
+            );
+            assert_eq!(
+                col2im(&mut no_plan(), 3 * p),
+                rows,
+                "col2im rows, apart {g:?}"
+            );
             let plan = runs.plan.as_ref().expect("kept");
             let per = g.kernel[0] * g.kernel[1] * p;
             for c in 0..g.channels {
                 let (mut acc, mut any) = (vec![f32::NAN; plane], vec![f32::NAN; plane]);
                 let cols = &mut cols.clone()[c * per..(c + 1) * per];
-                g.col2im_plane_any(plan, cols, &mut acc, &mut any, bias[c], relu);
+                g.col2im_plane_any(plan, (cols, p), &mut acc, &mut any, bias[c], relu);
                 let mut placed = vec![MaybeUninit::new(f32::NAN); plane];
                 let placed = g.place_rows(plan, &any, &mut placed);
                 assert_eq!(
