@@ -351,7 +351,7 @@ pub fn conv_transpose2d_im2col(
 /// grid alone fills 49 lanes of it, a 14 × 14 one three tiles and a fourth with 4 of 16 lanes
 /// (its slowest kernel). Four samples side by side fill them; up to ~1,000 columns, so that the
 /// products (up to 900 kB for the decoder) stay within a core's level-2 cache. Decoding the seed's
-/// network +8% (median of six paired rounds, AVX-512; BENCHMARKS.md). In wasm, `blocked`'s tiles
+/// network +12% (median of six paired rounds, AVX-512; BENCHMARKS.md). In wasm, `blocked`'s tiles
 /// are eight columns wide and already full.
 fn group(p: usize) -> usize {
     if cfg!(target_arch = "wasm32") {
