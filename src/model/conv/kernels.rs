@@ -333,7 +333,9 @@ pub fn conv_transpose2d(
     conv_transpose2d_im2col(g, x, w, bias, cin, relu)
 }
 
-/// `conv_transpose2d` on im2col's path (GEMM + col2im) whatever the geometry.
+/// `conv_transpose2d` on im2col's path (GEMM + col2im) whatever the geometry: a thread's
+/// samples `group` at a time side by side in one product's columns (the last group of its run
+/// may hold fewer).
 pub fn conv_transpose2d_im2col(
     g: &Geometry,
     x: &[f32],
@@ -342,38 +344,8 @@ pub fn conv_transpose2d_im2col(
     cin: usize,
     relu: bool,
 ) -> Vec<f32> {
-    conv_transpose2d_grouped(g, x, w, bias, cin, relu, group(g.grid_len()))
-}
-
-/// How many samples of a thread share one product in `conv_transpose2d_im2col`, for a grid of
-/// `p` positions. Natively the `gemm` crate computes the row-major product transposed, its
-/// vectors along the grid positions: on AVX-512 its widest tile holds 64 of them, and a 7 × 7
-/// grid alone fills 49 lanes of it, a 14 × 14 one three tiles and a fourth with 4 of 16 lanes
-/// (its slowest kernel). Four samples side by side fill them; up to ~1,000 columns, so that the
-/// products (up to 900 kB for the decoder) stay within a core's level-2 cache. Decoding the seed's
-/// network +12% (median of six paired rounds, AVX-512; BENCHMARKS.md). In wasm, `blocked`'s tiles
-/// are eight columns wide and already full.
-fn group(p: usize) -> usize {
-    if cfg!(target_arch = "wasm32") {
-        1
-    } else {
-        (1024 / p.max(1)).clamp(1, 4)
-    }
-}
-
-/// `conv_transpose2d_im2col` with `group` samples of a thread side by side in one product's
-/// columns (the last group of a thread's run may hold fewer).
-fn conv_transpose2d_grouped(
-    g: &Geometry,
-    x: &[f32],
-    w: &[f32],
-    bias: &[f32],
-    cin: usize,
-    relu: bool,
-    group: usize,
-) -> Vec<f32> {
     let (kl, p, bl) = (g.patch_len(), g.grid_len(), g.big_len());
-    let (per_in, group) = (cin * p, group.max(1));
+    let (per_in, group) = (cin * p, group(p));
     let (y, _) = over_runs(
         x.len() / per_in.max(1),
         bl,
@@ -411,6 +383,22 @@ fn conv_transpose2d_grouped(
         },
     );
     y
+}
+
+/// How many samples of a thread share one product in `conv_transpose2d_im2col`, for a grid of
+/// `p` positions. Natively the `gemm` crate computes the row-major product transposed, its
+/// vectors along the grid positions: on AVX-512 its widest tile holds 64 of them, and a 7 × 7
+/// grid alone fills 49 lanes of it, a 14 × 14 one three tiles and a fourth with 4 of 16 lanes
+/// (its slowest kernel). Four samples side by side fill them; up to ~1,000 columns, so that the
+/// products (up to 900 kB for the decoder) stay within a core's level-2 cache. Decoding the seed's
+/// network +12% (median of six paired rounds, AVX-512; BENCHMARKS.md). In wasm, `blocked`'s tiles
+/// are eight columns wide and already full.
+fn group(p: usize) -> usize {
+    if cfg!(target_arch = "wasm32") {
+        1
+    } else {
+        (1024 / p.max(1)).clamp(1, 4)
+    }
 }
 
 /// conv_transpose2d backward: (dx, dW) from `dy[n × big_len]`.
